@@ -1,0 +1,64 @@
+// The one error class of the core. `code` is stable (tests and the UI switch on it); the message
+// says what was being read and what to do. Crossing a worker boundary it becomes { code, message }.
+
+export type ErrorCode =
+  | 'NOT_AN_IMAGE'        // the input is not an image archive (PNG, random bytes, empty manifest…)
+  | 'NOT_A_CONTAINER_IMAGE' // an OCI artifact that is not a container image (helm chart…)
+  | 'NO_IMAGES'           // an index/manifest list with nothing we can open
+  | 'IMAGE_NOT_FOUND'     // --image / --platform selects nothing
+  | 'AMBIGUOUS_IMAGE'     // several images and the caller did not choose
+  | 'MISSING_BLOB'        // manifest points at a member the archive lacks
+  | 'FOREIGN_LAYER'       // non-distributable layer that is absent from the archive
+  | 'BAD_JSON'            // malformed manifest / config / index
+  | 'TAR_CHECKSUM'        // tar header checksum mismatch
+  | 'TAR_TRUNCATED'       // the stream ended inside a header or an entry
+  | 'TAR_BAD_HEADER'      // a header field we cannot parse
+  | 'TAR_UNSUPPORTED'     // e.g. GNU sparse files
+  | 'GZIP_CORRUPT'        // gzip data or CRC error, or a truncated gzip stream
+  | 'ZSTD_CORRUPT'
+  | 'UNKNOWN_COMPRESSION'
+  | 'DIGEST_MISMATCH'     // compressed layer sha256 != manifest digest
+  | 'DIFFID_MISMATCH'     // uncompressed layer sha256 != config rootfs.diff_ids
+  | 'UNSAFE_PATH'         // entry escapes the root with `..`
+  | 'BAD_WHITEOUT'        // bare `.wh.` / `.wh..`
+  | 'HARDLINK_MISSING'    // hardlink to a path that does not exist
+  | 'HARDLINK_TO_DIR'
+  | 'NOT_FOUND'           // a path asked for does not exist in the tree
+  | 'ABORTED'
+  | 'QUOTA_EXCEEDED'
+  | 'STORAGE'
+  | 'IO';
+
+export class StrataError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StrataError';
+    this.code = code;
+  }
+}
+
+/** Plain form that crosses worker boundaries and is shown to users. Never carries a stack. */
+export interface ErrorInfo { code: ErrorCode | 'INTERNAL'; message: string }
+
+export function toErrorInfo(err: unknown): ErrorInfo {
+  if (err instanceof StrataError) return { code: err.code, message: err.message };
+  if (err && typeof err === 'object' && (err as { name?: string }).name === 'AbortError') {
+    return { code: 'ABORTED', message: 'The operation was cancelled.' };
+  }
+  if (err && typeof err === 'object' && (err as { name?: string }).name === 'QuotaExceededError') {
+    return { code: 'QUOTA_EXCEEDED', message: 'The browser ran out of storage quota. Delete stored images or free disk space and try again.' };
+  }
+  const msg = err instanceof Error ? err.message : String(err);
+  return { code: 'INTERNAL', message: `Unexpected error: ${msg}` };
+}
+
+/** Prefix an error's message with context (what was being done), keeping its code and cause. */
+export function wrapError(err: unknown, context: string): StrataError {
+  if (err instanceof StrataError) {
+    const e = new StrataError(err.code, `${context}: ${err.message}`, { cause: err });
+    return e;
+  }
+  const info = toErrorInfo(err);
+  return new StrataError(info.code === 'INTERNAL' ? 'IO' : info.code, `${context}: ${info.message}`, { cause: err });
+}
