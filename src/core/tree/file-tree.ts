@@ -1,0 +1,513 @@
+// Queries over the merged tree (EncodedTree) as of one layer: listing, stat, per-layer changes,
+// sizes, hardlinks, symlink resolution and search. Pure TS; what views and exports browse with.
+import { DiffType, FileType, type EncodedTree, type FileInfo } from '../model.ts';
+import { compileMatcher, type MatchOptions } from './match.ts';
+
+export type ListMode = 'all' | 'changes';
+
+export interface Change { node: number; diff: DiffType }
+export interface LayerChanges { entries: Change[]; added: number; modified: number; deleted: number }
+export interface HistoryItem { layer: number; diff: DiffType; implicit?: boolean }
+export interface SearchResult { nodes: number[]; truncated: boolean }
+
+const MAX_SYMLINK_HOPS = 40;
+const utf8 = new TextDecoder();
+const utf8enc = new TextEncoder();
+
+/**
+ * Liveness rule (why it is more than "last version is not a deletion"): a path exists at layer k
+ * when its own last version ≤ k is live, its parent exists and is a directory at k, and that
+ * version is not older than the start of the parent's current life as a directory. So children of
+ * a deleted-then-recreated directory, or of a file turned into a directory, do not reappear even
+ * if the merge recorded no explicit deletion for them.
+ */
+export class FileTree {
+  readonly tree: EncodedTree;
+  readonly layerCount: number;
+  readonly nodeCount: number;
+  /** children of n are childList[childStart[n] .. childStart[n+1]-1], sorted by name bytes */
+  private readonly childStart: Uint32Array;
+  private readonly childList: Int32Array;
+  /** depth-first pre-order from the root: parents before children, siblings by name */
+  private readonly order: Int32Array;
+  private names: (string | undefined)[];
+  private liveCache = new Map<number, Uint8Array>();
+  private changedCache = new Map<number, Uint8Array>();
+  private sizeCache = new Map<number, Float64Array>();
+  private inodeNodes: Map<number, number[]> | null = null;
+  private xattrIndex: Map<number, Record<string, Uint8Array>> | null = null;
+
+  constructor(tree: EncodedTree) {
+    this.tree = tree;
+    this.layerCount = tree.layerCount;
+    this.nodeCount = tree.nodeCount;
+    this.names = new Array(tree.nodeCount);
+    [this.childStart, this.childList] = buildChildren(tree);
+    this.order = this.buildOrder();
+  }
+
+  // ---- names and paths ----
+
+  name(node: number): string {
+    let s = this.names[node];
+    if (s === undefined) {
+      const { nameBytes, nameOffsets } = this.tree;
+      s = utf8.decode(nameBytes.subarray(nameOffsets[node], nameOffsets[node + 1]));
+      this.names[node] = s;
+    }
+    return s;
+  }
+
+  path(node: number): string {
+    if (node <= 0) return '/';
+    const parts: string[] = [];
+    for (let n = node; n > 0; n = this.tree.parent[n]) parts.push(this.name(n));
+    return '/' + parts.reverse().join('/');
+  }
+
+  parent(node: number): number { return this.tree.parent[node]; }
+
+  depth(node: number): number {
+    let d = 0;
+    for (let n = node; n > 0; n = this.tree.parent[n]) d++;
+    return d;
+  }
+
+  /** Node for a "/"-rooted path (lexically cleaned; `..` at the root stays at the root), or -1. */
+  lookup(path: string): number {
+    let cur = 0;
+    for (const part of path.split('/')) {
+      if (part === '' || part === '.') continue;
+      if (part === '..') { cur = Math.max(0, this.tree.parent[cur]); continue; }
+      cur = this.child(cur, part);
+      if (cur < 0) return -1;
+    }
+    return cur;
+  }
+
+  /** The child of `dir` named `name` (any layer), by binary search over the sorted children. */
+  child(dir: number, name: string): number {
+    const want = utf8enc.encode(name);
+    let lo = this.childStart[dir], hi = this.childStart[dir + 1] - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const c = compareNameTo(this.tree, this.childList[mid], want);
+      if (c === 0) return this.childList[mid];
+      if (c < 0) lo = mid + 1; else hi = mid - 1;
+    }
+    return -1;
+  }
+
+  /** All children that ever existed, sorted by name bytes. */
+  children(node: number): Int32Array {
+    return this.childList.subarray(this.childStart[node], this.childStart[node + 1]);
+  }
+
+  // ---- versions and liveness ----
+
+  /** Index of the node's last version with layer ≤ k, or -1. */
+  versionAt(node: number, k: number): number {
+    const { verStart, vLayer } = this.tree;
+    for (let v = verStart[node + 1] - 1; v >= verStart[node]; v--) if (vLayer[v] <= k) return v;
+    return -1;
+  }
+
+  /** Inode of the node as of layer k (ignoring ancestors), or -1. The root defaults to "a dir". */
+  private ownInode(node: number, k: number): number {
+    if (k < 0) return -1;
+    const v = this.versionAt(node, k);
+    return v < 0 ? -1 : this.tree.vInode[v];
+  }
+
+  private typeAt(node: number, k: number): FileType | -1 {
+    const ino = this.ownInode(node, k);
+    if (ino < 0) return node === 0 ? FileType.Dir : -1;
+    return this.tree.iType[ino] as FileType;
+  }
+
+  /** Per-node liveness flags at layer k, computed top-down once per layer. */
+  liveAt(k: number): Uint8Array {
+    let live = this.liveCache.get(k);
+    if (live) return live;
+    const { parent, vLayer, vInode, vDiff, verStart, iType } = this.tree;
+    live = new Uint8Array(this.nodeCount);
+    const birth = new Int32Array(this.nodeCount).fill(-1);
+    if (k >= 0 && this.nodeCount > 0) {
+      live[0] = 1;
+      birth[0] = 0; // the root is never deleted or replaced
+      for (let i = 1; i < this.order.length; i++) {
+        const n = this.order[i], p = parent[n];
+        if (!live[p] || birth[p] === -2) continue;
+        const v = this.versionAt(n, k);
+        if (v < 0 || vInode[v] < 0 || vLayer[v] < birth[p]) continue;
+        live[n] = 1;
+        if (iType[vInode[v]] !== FileType.Dir) { birth[n] = -2; continue; }
+        // start of this directory's current life: walk back while older versions were live dirs
+        let b = v;
+        while (b > verStart[n] && vDiff[b] !== DiffType.Added) {
+          const ino = vInode[b - 1];
+          if (ino < 0 || iType[ino] !== FileType.Dir) break;
+          b--;
+        }
+        birth[n] = vLayer[b];
+      }
+    }
+    this.remember(this.liveCache, k, live);
+    return live;
+  }
+
+  isLive(node: number, k: number): boolean {
+    return node >= 0 && node < this.nodeCount && k >= 0 && this.liveAt(k)[node] === 1;
+  }
+
+  // ---- stat ----
+
+  /** The path's state at layer k, or null when it does not exist at k. */
+  info(node: number, k: number): FileInfo | null {
+    if (!this.isLive(node, k)) return null;
+    const v = this.versionAt(node, k);
+    const diff = v >= 0 && this.tree.vLayer[v] === k ? this.tree.vDiff[v] as DiffType : DiffType.Unmodified;
+    return this.decode(node, v, diff);
+  }
+
+  /** Like info, but a path deleted at k (explicitly or with an ancestor) comes back as its state at
+   *  k-1 marked Deleted, so views can show it struck through. */
+  rowInfo(node: number, k: number): FileInfo | null {
+    const fi = this.info(node, k);
+    if (fi) return fi;
+    if (k > 0 && this.isLive(node, k - 1)) {
+      const prev = this.info(node, k - 1)!;
+      return { ...prev, diff: DiffType.Deleted, layer: k };
+    }
+    return null;
+  }
+
+  /** Diff mark of a path at layer k, including deletions (Unmodified if untouched or absent). */
+  diffAt(node: number, k: number): DiffType {
+    if (this.isLive(node, k)) {
+      const v = this.versionAt(node, k);
+      return v >= 0 && this.tree.vLayer[v] === k ? this.tree.vDiff[v] as DiffType : DiffType.Unmodified;
+    }
+    return k > 0 && this.isLive(node, k - 1) ? DiffType.Deleted : DiffType.Unmodified;
+  }
+
+  private decode(node: number, v: number, diff: DiffType): FileInfo {
+    const t = this.tree;
+    const ino = v >= 0 ? t.vInode[v] : -1;
+    const base = { node, inode: ino, path: this.path(node), name: node === 0 ? '/' : this.name(node), diff, layer: v >= 0 ? t.vLayer[v] : 0 };
+    if (ino < 0) return { ...base, type: FileType.Dir, mode: 0o755, uid: 0, gid: 0, size: 0, mtime: 0 };
+    const fi: FileInfo = {
+      ...base,
+      type: t.iType[ino] as FileType, mode: t.iMode[ino], uid: t.iUid[ino], gid: t.iGid[ino],
+      size: t.iSize[ino], mtime: t.iMtime[ino],
+    };
+    if (t.iLink[ino] >= 0) fi.linkTarget = this.linkText(ino);
+    if (fi.type === FileType.Char || fi.type === FileType.Block) {
+      fi.devMajor = t.iDevMajor[ino];
+      fi.devMinor = t.iDevMinor[ino];
+    }
+    if (t.iLayer[ino] >= 0 && fi.type === FileType.File) fi.content = { layer: t.iLayer[ino], offset: t.iOffset[ino], size: t.iSize[ino] };
+    const xa = this.xattrsOf(ino);
+    if (xa) fi.xattrs = xa;
+    return fi;
+  }
+
+  private linkText(ino: number): string {
+    const { iLink, linkBytes, linkOffsets } = this.tree;
+    const i = iLink[ino];
+    return utf8.decode(linkBytes.subarray(linkOffsets[i], linkOffsets[i + 1]));
+  }
+
+  private xattrsOf(ino: number): Record<string, Uint8Array> | undefined {
+    if (this.tree.xattrs.length === 0) return undefined;
+    if (!this.xattrIndex) {
+      this.xattrIndex = new Map();
+      for (const x of this.tree.xattrs) {
+        let rec = this.xattrIndex.get(x.inode);
+        if (!rec) this.xattrIndex.set(x.inode, rec = {});
+        rec[x.name] = x.value;
+      }
+    }
+    return this.xattrIndex.get(ino);
+  }
+
+  // ---- listing ----
+
+  /** 'all': children existing at k. 'changes': children changed at k, deleted at k, or with a
+   *  changed descendant at k. Sorted by name bytes. */
+  listDir(node: number, k: number, mode: ListMode): number[] {
+    const out: number[] = [];
+    const kids = this.children(node);
+    if (mode === 'all') {
+      const live = this.liveAt(k);
+      for (const c of kids) if (live[c]) out.push(c);
+      return out;
+    }
+    const changed = this.changedAt(k);
+    const live = this.liveAt(k);
+    const before = k > 0 ? this.liveAt(k - 1) : null;
+    // a path absent at both k-1 and k has nothing to show, whatever was recorded under it
+    for (const c of kids) if (live[c] ? changed[c] : before?.[c]) out.push(c);
+    return out;
+  }
+
+  /** Flag per node: the node or a descendant has a version made at layer k. */
+  changedAt(k: number): Uint8Array {
+    let flags = this.changedCache.get(k);
+    if (flags) return flags;
+    flags = new Uint8Array(this.nodeCount);
+    const { verStart, vLayer, parent } = this.tree;
+    for (let n = 0; n < this.nodeCount; n++) {
+      for (let v = verStart[n]; v < verStart[n + 1]; v++) {
+        if (vLayer[v] !== k) continue;
+        for (let a = n; a >= 0 && !flags[a]; a = parent[a]) flags[a] = 1;
+        break;
+      }
+    }
+    this.remember(this.changedCache, k, flags);
+    return flags;
+  }
+
+  /** Versions made at layer k (explicit changes; children of a deleted directory are not listed
+   *  one by one). Deletions of paths that did not exist are skipped. */
+  changes(k: number): LayerChanges {
+    const { verStart, vLayer, vDiff } = this.tree;
+    const live = this.liveAt(k);
+    const before = k > 0 ? this.liveAt(k - 1) : null;
+    const res: LayerChanges = { entries: [], added: 0, modified: 0, deleted: 0 };
+    for (const n of this.order) {
+      for (let v = verStart[n]; v < verStart[n + 1]; v++) {
+        if (vLayer[v] !== k) continue;
+        const diff = vDiff[v] as DiffType;
+        if (diff === DiffType.Deleted ? !(before && before[n]) || live[n] : !live[n]) break;
+        res.entries.push({ node: n, diff });
+        if (diff === DiffType.Added) res.added++;
+        else if (diff === DiffType.Modified) res.modified++;
+        else if (diff === DiffType.Deleted) res.deleted++;
+        break;
+      }
+    }
+    return res;
+  }
+
+  /** Number of paths (root excluded) that exist at layer k. */
+  countEntries(k: number): number {
+    const live = this.liveAt(k);
+    let c = 0;
+    for (let n = 1; n < this.nodeCount; n++) c += live[n];
+    return c;
+  }
+
+  // ---- sizes, hardlinks, history ----
+
+  /** Content bytes of the regular files under node at k (each path counted, like `du -l`). */
+  dirSize(node: number, k: number): number {
+    let sizes = this.sizeCache.get(k);
+    if (!sizes) {
+      sizes = new Float64Array(this.nodeCount);
+      const live = this.liveAt(k);
+      const { parent, vInode, iType, iSize } = this.tree;
+      for (let i = this.order.length - 1; i >= 0; i--) {
+        const n = this.order[i];
+        if (!live[n]) continue;
+        const v = this.versionAt(n, k);
+        const ino = v >= 0 ? vInode[v] : -1;
+        if (ino >= 0 && iType[ino] === FileType.File) sizes[n] += iSize[ino];
+        if (n > 0) sizes[parent[n]] += sizes[n];
+      }
+      this.remember(this.sizeCache, k, sizes);
+    }
+    return this.isLive(node, k) ? sizes[node] : 0;
+  }
+
+  /** Other paths sharing node's inode at layer k (its hardlink group, node excluded). */
+  hardlinkGroup(node: number, k: number): number[] {
+    if (!this.isLive(node, k)) return [];
+    const ino = this.ownInode(node, k);
+    if (ino < 0 || this.tree.iType[ino] === FileType.Dir) return [];
+    const candidates = this.inodeIndex().get(ino);
+    if (!candidates) return [];
+    return candidates.filter((n) => n !== node && this.isLive(n, k) && this.ownInode(n, k) === ino);
+  }
+
+  private inodeIndex(): Map<number, number[]> {
+    if (this.inodeNodes) return this.inodeNodes;
+    const { verStart, vInode } = this.tree;
+    const refs = new Int32Array(this.tree.iType.length);
+    const lastNode = new Int32Array(this.tree.iType.length).fill(-1);
+    const count = (fn: (ino: number, n: number) => void) => {
+      for (const n of this.order) {
+        for (let v = verStart[n]; v < verStart[n + 1]; v++) {
+          const ino = vInode[v];
+          if (ino >= 0 && lastNode[ino] !== n) { lastNode[ino] = n; fn(ino, n); }
+        }
+      }
+    };
+    count((ino) => refs[ino]++);
+    lastNode.fill(-1);
+    const map = new Map<number, number[]>();
+    count((ino, n) => {
+      if (refs[ino] < 2) return;
+      const list = map.get(ino);
+      if (list) list.push(n); else map.set(ino, [n]);
+    });
+    return (this.inodeNodes = map);
+  }
+
+  /** Every layer that added, modified or deleted the path, oldest first. Deletions caused by an
+   *  ancestor's deletion or replacement are included and marked implicit. */
+  history(node: number): HistoryItem[] {
+    const { verStart, vLayer, vDiff, parent } = this.tree;
+    const items: HistoryItem[] = [];
+    const own = new Set<number>();
+    for (let v = verStart[node]; v < verStart[node + 1]; v++) {
+      const k = vLayer[v];
+      const diff = vDiff[v] as DiffType;
+      // a recorded deletion of a path that did not exist then (e.g. under a removed dir) is noise
+      if (diff === DiffType.Deleted && !(k > 0 && this.isLive(node, k - 1))) continue;
+      items.push({ layer: k, diff });
+      own.add(k);
+    }
+    const candidates = new Set<number>();
+    for (let a = parent[node]; a >= 0; a = parent[a]) {
+      for (let v = verStart[a]; v < verStart[a + 1]; v++) candidates.add(vLayer[v]);
+    }
+    for (const k of candidates) {
+      if (own.has(k) || k === 0) continue;
+      if (this.isLive(node, k - 1) && !this.isLive(node, k)) items.push({ layer: k, diff: DiffType.Deleted, implicit: true });
+    }
+    return items.sort((a, b) => a.layer - b.layer);
+  }
+
+  // ---- symlinks ----
+
+  /** Where a path leads at layer k, resolved inside the image (absolute targets are rooted at the
+   *  image root; `..` at the root stays there; intermediate symlinks followed; at most 40 hops).
+   *  Returns the node itself for non-symlinks, -1 when the target is missing, dangling or loops. */
+  resolveSymlink(node: number, k: number): number {
+    if (!this.isLive(node, k)) return -1;
+    if (this.typeAt(node, k) !== FileType.Symlink) return node;
+    const live = this.liveAt(k);
+    const pending: string[] = [];
+    let cur = Math.max(0, this.tree.parent[node]);
+    let hops = 0;
+    const pushTarget = (n: number): boolean => {
+      if (++hops > MAX_SYMLINK_HOPS) return false;
+      const target = this.linkText(this.ownInode(n, k));
+      if (target === '') return false;
+      if (target.startsWith('/')) cur = 0;
+      const parts = target.split('/');
+      for (let i = parts.length - 1; i >= 0; i--) pending.push(parts[i]);
+      return true;
+    };
+    if (!pushTarget(node)) return -1;
+    while (pending.length > 0) {
+      const part = pending.pop()!;
+      if (part === '' || part === '.') continue;
+      if (this.typeAt(cur, k) !== FileType.Dir) return -1;
+      if (part === '..') { cur = Math.max(0, this.tree.parent[cur]); continue; }
+      const next = this.child(cur, part);
+      if (next < 0 || !live[next]) return -1;
+      if (this.typeAt(next, k) === FileType.Symlink) {
+        if (!pushTarget(next)) return -1;
+        // a relative target is relative to the symlink's directory, which is `cur` already
+        continue;
+      }
+      cur = next;
+    }
+    return cur;
+  }
+
+  // ---- search ----
+
+  /** Paths existing at k that match `pattern`: a glob when it has * ? or [ (a pattern without "/"
+   *  matches names, with "/" whole paths; ** spans directories), else a substring of the path. */
+  search(pattern: string, k: number, opts: MatchOptions & { limit?: number } = {}): SearchResult {
+    const limit = opts.limit ?? 5000;
+    const match = compileMatcher(pattern, opts);
+    const live = this.liveAt(k);
+    const nodes: number[] = [];
+    if (!match) return { nodes, truncated: false };
+    // paths are built incrementally along the pre-order walk instead of per node
+    const pathOf = new Array<string>(this.nodeCount);
+    pathOf[0] = '';
+    for (let i = 1; i < this.order.length; i++) {
+      const n = this.order[i];
+      if (!live[n]) continue;
+      const p = pathOf[this.tree.parent[n]] + '/' + this.name(n);
+      pathOf[n] = p;
+      if (match(p, this.name(n))) {
+        if (nodes.length >= limit) return { nodes, truncated: true };
+        nodes.push(n);
+      }
+    }
+    return { nodes, truncated: false };
+  }
+
+  // ---- internals ----
+
+  private buildOrder(): Int32Array {
+    const order = new Int32Array(this.nodeCount);
+    if (this.nodeCount === 0) return order;
+    let len = 0;
+    const stack: number[] = [0];
+    while (stack.length > 0) {
+      const n = stack.pop()!;
+      order[len++] = n;
+      for (let i = this.childStart[n + 1] - 1; i >= this.childStart[n]; i--) stack.push(this.childList[i]);
+    }
+    return len === this.nodeCount ? order : order.subarray(0, len);
+  }
+
+  /** Keep a handful of layers per cache; each entry is O(nodes). */
+  private remember<T>(cache: Map<number, T>, k: number, value: T): void {
+    if (cache.size >= 8) cache.delete(cache.keys().next().value!);
+    cache.set(k, value);
+  }
+}
+
+/** Counting sort of nodes by parent, then each sibling group sorted by name bytes. */
+function buildChildren(t: EncodedTree): [Uint32Array, Int32Array] {
+  const n = t.nodeCount;
+  const start = new Uint32Array(n + 1);
+  for (let i = 1; i < n; i++) if (t.parent[i] >= 0) start[t.parent[i] + 1]++;
+  for (let i = 0; i < n; i++) start[i + 1] += start[i];
+  const list = new Int32Array(start[n]);
+  const fill = start.slice(0, n);
+  for (let i = 1; i < n; i++) if (t.parent[i] >= 0) list[fill[t.parent[i]]++] = i;
+  const cmp = (a: number, b: number) => compareNames(t, a, b);
+  for (let p = 0; p < n; p++) {
+    const s = start[p], e = start[p + 1];
+    if (e - s < 2) continue;
+    const group = list.subarray(s, e);
+    if (!isSorted(group, cmp)) group.sort(cmp);
+  }
+  return [start, list];
+}
+
+function isSorted(a: Int32Array, cmp: (a: number, b: number) => number): boolean {
+  for (let i = 1; i < a.length; i++) if (cmp(a[i - 1], a[i]) > 0) return false;
+  return true;
+}
+
+function compareNames(t: EncodedTree, a: number, b: number): number {
+  const { nameBytes: bytes, nameOffsets: off } = t;
+  let i = off[a], j = off[b];
+  const ie = off[a + 1], je = off[b + 1];
+  for (; i < ie && j < je; i++, j++) {
+    const d = bytes[i] - bytes[j];
+    if (d !== 0) return d;
+  }
+  return (ie - i) - (je - j);
+}
+
+function compareNameTo(t: EncodedTree, a: number, want: Uint8Array): number {
+  const { nameBytes: bytes, nameOffsets: off } = t;
+  const s = off[a], len = off[a + 1] - s;
+  const m = Math.min(len, want.length);
+  for (let i = 0; i < m; i++) {
+    const d = bytes[s + i] - want[i];
+    if (d !== 0) return d;
+  }
+  return len - want.length;
+}
