@@ -119,6 +119,28 @@ export class FileTree {
     return v < 0 ? -1 : this.tree.vInode[v];
   }
 
+  /** The layer whose state a row at k shows: k if the path exists, k-1 if it was deleted at k,
+   *  else -1. */
+  rowLayer(node: number, k: number): number {
+    if (this.isLive(node, k)) return k;
+    return k > 0 && this.isLive(node, k - 1) ? k - 1 : -1;
+  }
+
+  /** Type of the path as a row at k shows it (deleted rows: what was deleted), or -1. Cheap. */
+  rowType(node: number, k: number): FileType | -1 {
+    const s = this.rowLayer(node, k);
+    return s < 0 ? -1 : this.typeAt(node, s);
+  }
+
+  /** Size as a row at k shows it: aggregated for directories, content size for files. */
+  rowSize(node: number, k: number): number {
+    const s = this.rowLayer(node, k);
+    if (s < 0) return 0;
+    if (this.typeAt(node, s) === FileType.Dir) return this.dirSize(node, s);
+    const ino = this.ownInode(node, s);
+    return ino < 0 ? 0 : this.tree.iSize[ino];
+  }
+
   private typeAt(node: number, k: number): FileType | -1 {
     const ino = this.ownInode(node, k);
     if (ino < 0) return node === 0 ? FileType.Dir : -1;
@@ -421,11 +443,12 @@ export class FileTree {
   // ---- search ----
 
   /** Paths existing at k that match `pattern`: a glob when it has * ? or [ (a pattern without "/"
-   *  matches names, with "/" whole paths; ** spans directories), else a substring of the path. */
-  search(pattern: string, k: number, opts: MatchOptions & { limit?: number } = {}): SearchResult {
+   *  matches names, with "/" whole paths; ** spans directories), else a substring of the path.
+   *  `includeDeleted` also matches paths deleted at k (for the changes view). */
+  search(pattern: string, k: number, opts: MatchOptions & { limit?: number; includeDeleted?: boolean } = {}): SearchResult {
     const limit = opts.limit ?? 5000;
     const match = compileMatcher(pattern, opts);
-    const live = this.liveAt(k);
+    const live = opts.includeDeleted && k > 0 ? union(this.liveAt(k), this.liveAt(k - 1)) : this.liveAt(k);
     const nodes: number[] = [];
     if (!match) return { nodes, truncated: false };
     // paths are built incrementally along the pre-order walk instead of per node
@@ -483,6 +506,12 @@ function buildChildren(t: EncodedTree): [Uint32Array, Int32Array] {
     if (!isSorted(group, cmp)) group.sort(cmp);
   }
   return [start, list];
+}
+
+function union(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i] | b[i];
+  return out;
 }
 
 function isSorted(a: Int32Array, cmp: (a: number, b: number) => number): boolean {

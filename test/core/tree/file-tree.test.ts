@@ -156,6 +156,13 @@ describe('sizes, hardlinks, history', () => {
     expect(ft.dirSize(n('/data/old'), 1)).toBe(0);
     expect(ft.dirSize(0, 0)).toBe(ft.dirSize(n('/etc'), 0) + ft.dirSize(n('/bin'), 0) + ft.dirSize(n('/data'), 0));
   });
+  test('row type and size (deleted rows show what was deleted)', () => {
+    expect(ft.rowType(n('/data/old'), 1)).toBe(FileType.Dir);
+    expect(ft.rowSize(n('/data/old'), 1)).toBe(5);
+    expect(ft.rowSize(n('/data/to_file'), 1)).toBe(11);
+    expect(ft.rowType(n('/data/old/a.txt'), 2)).toBe(-1);
+    expect(ft.rowLayer(n('/data/del_me'), 1)).toBe(0);
+  });
   test('hardlink groups', () => {
     expect(ft.hardlinkGroup(n('/bin/busybox'), 0).map((x) => ft.path(x))).toEqual(['/bin/ls']);
     // busybox got a new inode in layer 1, so /bin/ls is no longer linked to it
@@ -215,6 +222,10 @@ describe('search', () => {
   test('only paths that exist at k', () => {
     expect(ft.search('old', 1).nodes).toEqual([]);
     expect(ft.search('*.txt', 2).nodes.map((x) => ft.path(x))).toEqual(['/data/old/new.txt']);
+  });
+  test('includeDeleted also finds paths deleted at k', () => {
+    expect(ft.search('*.txt', 1).nodes).toEqual([]);
+    expect(ft.search('*.txt', 1, { includeDeleted: true }).nodes.map((x) => ft.path(x))).toEqual(['/data/old/a.txt', '/data/old/sub/b.txt']);
   });
   test('results are capped', () => {
     const r = ft.search('/**', 0, { limit: 3 });

@@ -1,0 +1,241 @@
+// Application state: the open image, import jobs, image choice, stored images, verification
+// results and errors. Talks only to the Engine; the tree pane's own state lives in TreeView.
+import type { ArchiveInfo, ImageMeta, LayerVerify } from '../../core/model.ts';
+import { toErrorInfo, type ErrorInfo } from '../../core/errors.ts';
+import { FileTree } from '../../core/tree/file-tree.ts';
+import type { Engine, StoredImage } from '../engine-api.ts';
+import { fetchArchive, nameFromUrl } from '../lib/fetch-archive.ts';
+import { formatHash, parseHash, type HashView } from '../lib/hash.ts';
+import { ImportJob } from './import-job.svelte.ts';
+import { TreeView } from './tree-view.svelte.ts';
+
+export type MainView = 'files' | 'config' | 'stored';
+
+export interface OpenImage { id: string; meta: ImageMeta; tree: FileTree }
+
+/** A pending "which image?" question for a multi-image archive or multi-platform index. */
+export interface ImageChoice { name: string; info: ArchiveInfo; resolve: (index: number | null) => void }
+
+export interface Banner extends ErrorInfo { id: number }
+
+export class AppState {
+  readonly engine: Engine;
+  readonly treeView = new TreeView();
+  image = $state.raw<OpenImage | null>(null);
+  view = $state<MainView>('files');
+  job = $state<ImportJob | null>(null);
+  choice = $state.raw<ImageChoice | null>(null);
+  errors = $state<Banner[]>([]);
+  stored = $state.raw<StoredImage[]>([]);
+  storage = $state.raw<{ usage: number; quota: number } | null>(null);
+  /** verification results by layer index, for the open image */
+  verify = $state.raw<Record<number, LayerVerify>>({});
+  /** the next hash write should add a history entry (image/layer change or a jump) */
+  pushNext = false;
+  private nextBannerId = 1;
+
+  constructor(engine: Engine) {
+    this.engine = engine;
+  }
+
+  /** Subscribe to engine events; returns the cleanup. */
+  start(): () => void {
+    const off = this.engine.onVerify((id, layer, v) => {
+      if (this.image?.id === id) this.verify = { ...this.verify, [layer]: v };
+    });
+    void this.refreshStored();
+    return off;
+  }
+
+  // ---- errors ----
+
+  report(err: unknown): void {
+    const info = asErrorInfo(err);
+    if (info.code === 'ABORTED') return; // the user cancelled: nothing to explain
+    if (this.errors.some((e) => e.message === info.message)) return;
+    this.errors.push({ ...info, id: this.nextBannerId++ });
+  }
+
+  dismiss(id: number): void {
+    this.errors = this.errors.filter((e) => e.id !== id);
+  }
+
+  // ---- getting an image in ----
+
+  /** Inspect, ask which image when there are several, import, then open. */
+  async openArchive(file: Blob, name: string): Promise<void> {
+    if (this.job) this.job.cancel();
+    const job = new ImportJob(name);
+    this.job = job;
+    try {
+      job.update({ phase: 'reading', bytesRead: 0, bytesTotal: file.size });
+      const info = await this.engine.inspect(file, name, job.signal);
+      let index = info.images[0]?.index ?? 0;
+      if (info.images.length > 1) {
+        const chosen = await this.askImage(name, info);
+        if (chosen === null) return;
+        index = chosen;
+      }
+      const id = await this.engine.import(file, name, { image: index }, {
+        signal: job.signal,
+        onProgress: (p) => job.update(p),
+      });
+      await this.openStored(id);
+      void this.refreshStored();
+    } catch (err) {
+      this.report(err);
+    } finally {
+      if (this.job === job) this.job = null;
+    }
+  }
+
+  /** Download from a URL (with progress), then open. */
+  async openUrl(url: string, name = nameFromUrl(url)): Promise<void> {
+    if (this.job) this.job.cancel();
+    const job = new ImportJob(name);
+    this.job = job;
+    let blob: Blob;
+    try {
+      job.update({ phase: 'downloading', bytesRead: 0, bytesTotal: 0 });
+      blob = await fetchArchive(url, job.signal, (bytes, total) => job.update({ phase: 'downloading', bytesRead: bytes, bytesTotal: total }));
+    } catch (err) {
+      this.report(err);
+      if (this.job === job) this.job = null;
+      return;
+    }
+    if (this.job !== job) return;
+    this.job = null;
+    await this.openArchive(blob, name);
+  }
+
+  cancelJob(): void {
+    this.job?.cancel();
+    this.choice?.resolve(null);
+  }
+
+  private askImage(name: string, info: ArchiveInfo): Promise<number | null> {
+    return new Promise((resolve) => {
+      this.choice = {
+        name, info,
+        resolve: (i) => { this.choice = null; resolve(i); },
+      };
+    });
+  }
+
+  // ---- the open image ----
+
+  async openStored(id: string, view: HashView = {}): Promise<void> {
+    try {
+      const { meta, tree } = await this.engine.open(id);
+      const ft = new FileTree(tree);
+      const last = Math.max(0, tree.layerCount - 1);
+      const verify: Record<number, LayerVerify> = {};
+      for (const l of meta.layers) if (l.verify) verify[l.index] = l.verify;
+      this.verify = verify;
+      this.image = { id, meta, tree: ft };
+      this.treeView.reset(ft, Math.min(view.layer ?? last, last));
+      if (view.mode) this.treeView.mode = view.mode;
+      if (view.path) this.revealPath(view.path);
+      this.view = 'files';
+      this.pushNext = true;
+    } catch (err) {
+      this.report(err);
+    }
+  }
+
+  close(): void {
+    this.image = null;
+    this.treeView.reset(null);
+    this.verify = {};
+    this.pushNext = true;
+  }
+
+  setLayer(k: number): void {
+    if (!this.image || k === this.treeView.layer) return;
+    this.treeView.setLayer(k);
+    this.pushNext = true;
+  }
+
+  /** Jump to a path (and optionally a layer): expand its ancestors and select it. */
+  goTo(node: number, layer?: number): void {
+    if (layer !== undefined) this.treeView.setLayer(layer);
+    this.treeView.reveal(node);
+    this.view = 'files';
+    this.pushNext = true;
+  }
+
+  revealPath(path: string): boolean {
+    const node = this.image?.tree.lookup(path) ?? -1;
+    if (node < 0) return false;
+    this.treeView.reveal(node);
+    return true;
+  }
+
+  // ---- stored images ----
+
+  async refreshStored(): Promise<void> {
+    try {
+      const [list, est] = await Promise.all([this.engine.list(), this.engine.estimate()]);
+      this.stored = [...list].sort((a, b) => b.importedAt - a.importedAt);
+      this.storage = est;
+    } catch (err) {
+      this.report(err);
+    }
+  }
+
+  async deleteStored(id: string): Promise<void> {
+    try {
+      await this.engine.delete(id);
+      if (this.image?.id === id) this.close();
+    } catch (err) {
+      this.report(err);
+    }
+    await this.refreshStored();
+  }
+
+  // ---- URL hash ----
+
+  get hash(): string {
+    const img = this.image;
+    if (!img) return '';
+    const tv = this.treeView;
+    const path = tv.cursor >= 0 ? img.tree.path(tv.cursor) : undefined;
+    return formatHash({ image: img.id, layer: tv.layer, mode: tv.mode, path });
+  }
+
+  /** Restore the view a hash describes (on load and on back/forward). */
+  async applyHash(hash: string): Promise<void> {
+    const v = parseHash(hash);
+    if (!v.image) {
+      if (this.image) this.close();
+      return;
+    }
+    if (this.image?.id !== v.image) {
+      await this.openStored(v.image, v);
+      return;
+    }
+    const tv = this.treeView;
+    if (v.layer !== undefined) tv.setLayer(v.layer);
+    if (v.mode) tv.mode = v.mode;
+    if (v.path) this.revealPath(v.path);
+    else tv.cursor = -1;
+  }
+}
+
+/** Engine errors arrive as { code, message }; anything else gets a generic but stack-free text. */
+export function asErrorInfo(err: unknown): ErrorInfo {
+  if (err && typeof err === 'object') {
+    const e = err as { code?: unknown; message?: unknown; name?: unknown };
+    if (typeof e.code === 'string' && typeof e.message === 'string' && e.code !== '') {
+      return { code: e.code as ErrorInfo['code'], message: firstLine(e.message) };
+    }
+  }
+  const info = toErrorInfo(err);
+  return { ...info, message: firstLine(info.message) };
+}
+
+function firstLine(message: string): string {
+  // a message is for people: never let a stack trace that leaked into it through
+  const cut = message.search(/\n\s+at /);
+  return (cut >= 0 ? message.slice(0, cut) : message).trim() || 'Something went wrong.';
+}

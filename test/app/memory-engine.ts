@@ -1,0 +1,109 @@
+// Test-only Engine: serves hand-built images from memory. Never shipped (lives under test/).
+import type { ArchiveInfo, EncodedTree, ImageMeta, LayerInfo, LayerVerify } from '../../src/core/model.ts';
+import { StrataError } from '../../src/core/errors.ts';
+import type { Engine, ImportProgress, StoredImage } from '../../src/app/engine-api.ts';
+import { buildImage, type Op } from '../core/tree/tree-builder.ts';
+
+export interface MemoryImage { name: string; layers: Op[][]; createdBy?: string[]; platform?: { os: string; architecture: string } }
+
+export class MemoryEngine implements Engine {
+  readonly archives = new Map<string, MemoryImage[]>();
+  readonly images = new Map<string, { meta: ImageMeta; tree: EncodedTree; streams: Uint8Array[]; importedAt: number }>();
+  readonly calls: string[] = [];
+  private listeners = new Set<(id: string, layer: number, v: LayerVerify) => void>();
+  private nextId = 1;
+  /** make the next call of this method fail with this error */
+  failNext: { method: string; error: unknown } | null = null;
+
+  /** Register what an archive (by name) contains. */
+  addArchive(name: string, images: MemoryImage[]): void { this.archives.set(name, images); }
+
+  private check(method: string, signal?: AbortSignal): void {
+    this.calls.push(method);
+    if (signal?.aborted) throw new StrataError('ABORTED', 'The operation was cancelled.');
+    if (this.failNext?.method === method) { const e = this.failNext.error; this.failNext = null; throw e; }
+  }
+
+  async inspect(_file: Blob, name: string, signal?: AbortSignal): Promise<ArchiveInfo> {
+    this.check('inspect', signal);
+    const imgs = this.archives.get(name);
+    if (!imgs) throw new StrataError('NOT_AN_IMAGE', `${name} is not an image archive: no manifest.json, index.json or repositories file.`);
+    return {
+      format: 'oci-layout', outerCompression: 'none', skipped: [],
+      images: imgs.map((m, index) => ({ index, name: m.name, tags: [m.name], platform: m.platform, layerCount: m.layers.length })),
+    };
+  }
+
+  async import(file: Blob, name: string, sel: { image?: string | number }, opts: { signal?: AbortSignal; onProgress?: (p: ImportProgress) => void }): Promise<string> {
+    this.check('import', opts.signal);
+    const info = this.archives.get(name)!;
+    const m = info[Number(sel.image ?? 0)];
+    for (let i = 0; i < m.layers.length; i++) {
+      opts.onProgress?.({ phase: 'decoding', bytesRead: (i + 1) * 100, bytesTotal: m.layers.length * 100, layer: i + 1, layers: m.layers.length });
+      await Promise.resolve();
+      if (opts.signal?.aborted) throw new StrataError('ABORTED', 'The operation was cancelled.');
+    }
+    const { tree, streams } = buildImage(m.layers);
+    const layers: LayerInfo[] = m.layers.map((ops, index) => ({
+      index, mediaType: 'application/vnd.oci.image.layer.v1.tar', compression: 'none', compressedSize: streams[index].length,
+      size: streams[index].length, member: `blobs/sha256/${index}`, digest: `sha256:${String(index).repeat(64).slice(0, 64)}`,
+      createdBy: m.createdBy?.[index], added: ops.length, modified: 0, deleted: 0, verify: { state: 'pending' },
+    }));
+    const meta: ImageMeta = {
+      source: { name, size: file.size }, format: 'oci-layout',
+      image: { index: Number(sel.image ?? 0), name: m.name, tags: [m.name], layerCount: layers.length },
+      config: { env: ['PATH=/bin'], entrypoint: null, cmd: ['/bin/sh'], exposedPorts: [], volumes: [], labels: {} },
+      history: layers.map((l) => ({ createdBy: l.createdBy, emptyLayer: false, layer: l.index })),
+      layers, rawConfig: '{}',
+    };
+    const id = `img${this.nextId++}`;
+    this.images.set(id, { meta, tree, streams, importedAt: Date.now() });
+    return id;
+  }
+
+  async list(): Promise<StoredImage[]> {
+    this.check('list');
+    return [...this.images].map(([id, v]) => ({ id, meta: v.meta, importedAt: v.importedAt, totalBytes: v.streams.reduce((s, x) => s + x.length, 0) }));
+  }
+
+  async open(id: string) {
+    this.check('open');
+    const img = this.images.get(id);
+    if (!img) throw new StrataError('NOT_FOUND', `No stored image ${id}. It may have been deleted; import it again.`);
+    return { meta: img.meta, tree: img.tree };
+  }
+
+  async readRange(id: string, layer: number, offset: number, length: number): Promise<Uint8Array> {
+    this.check('readRange');
+    return this.images.get(id)!.streams[layer].slice(offset, offset + length);
+  }
+
+  async fileBlob(id: string, layer: number, offset: number, size: number): Promise<Blob> {
+    this.check('fileBlob');
+    return new Blob([this.images.get(id)!.streams[layer].slice(offset, offset + size)]);
+  }
+
+  async exportTar(_id: string, opts: { layer?: number; path?: string; gzip?: boolean }): Promise<Blob> {
+    this.check('exportTar');
+    return new Blob([JSON.stringify(opts)]);
+  }
+
+  async delete(id: string): Promise<void> {
+    this.check('delete');
+    this.images.delete(id);
+  }
+
+  async estimate() {
+    this.check('estimate');
+    return { usage: 1234, quota: 1_000_000 };
+  }
+
+  onVerify(cb: (id: string, layer: number, v: LayerVerify) => void): () => void {
+    this.listeners.add(cb);
+    return () => this.listeners.delete(cb);
+  }
+
+  emitVerify(id: string, layer: number, v: LayerVerify): void {
+    for (const cb of this.listeners) cb(id, layer, v);
+  }
+}
