@@ -1,0 +1,259 @@
+// strata CLI: the same engine as the browser, over files. Exit 0 ok, 1 bad input (one line on
+// stderr, no stack), 2 usage.
+import { closeSync, existsSync, openAsBlob, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { StrataError, toErrorInfo } from '../core/errors.ts';
+import { openArchive, type Archive, type ImageSelector, type ResolvedImage } from '../core/archive/open.ts';
+import { importImage, type ImportResult } from '../core/import.ts';
+import { tarParts, type TarPart } from '../core/export/tar-export.ts';
+import { DIFF_NAMES, FileType, type DiffType } from '../core/model.ts';
+import { TreeIndex } from '../core/tree/tree-index.ts';
+import { assertVerified, judgeLayer } from '../core/verify.ts';
+import { NodeEnv } from './node-env.ts';
+import { DecodePool } from './pool.ts';
+
+const USAGE = `usage: strata <command> IMAGE [options]
+  flatten IMAGE -o OUT.tar [--image REF|N] [--platform os/arch[/variant]] [--layer N] [--no-verify]
+  ls IMAGE [--layer N] [--changes] [--image REF|N] [--platform P]
+  inspect IMAGE [--image REF|N] [--platform P]
+IMAGE: docker save / podman save / skopeo docker-archive or oci-archive output, kaniko tarball,
+       optionally gzip/zstd-wrapped, or a plain root-filesystem tar. Layers are numbered from 1.`;
+
+class UsageError extends Error {}
+
+interface Args { cmd: string; image: string; out?: string; sel: ImageSelector; layer?: number; changes: boolean; verify: boolean; jobs?: number }
+
+function parseArgs(argv: string[]): Args {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '-h' || cmd === '--help') throw new UsageError('');
+  if (!['flatten', 'ls', 'inspect'].includes(cmd)) throw new UsageError(`unknown command "${cmd}"`);
+  const a: Args = { cmd, image: '', sel: {}, changes: false, verify: true };
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i];
+    const val = () => {
+      const v = rest[++i];
+      if (v === undefined) throw new UsageError(`${arg} needs a value`);
+      return v;
+    };
+    switch (arg) {
+      case '-o': case '--output': a.out = val(); break;
+      case '--image': a.sel.image = val(); break;
+      case '--platform': a.sel.platform = val(); break;
+      case '--layer': {
+        const v = val();
+        if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`--layer takes a layer number from 1, not "${v}"`);
+        a.layer = Number(v) - 1; break;
+      }
+      case '--jobs': a.jobs = Number(val()); break;
+      case '--changes': a.changes = true; break;
+      case '--no-verify': a.verify = false; break;
+      default:
+        if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg}`);
+        if (a.image) throw new UsageError(`unexpected argument "${arg}"`);
+        a.image = arg;
+    }
+  }
+  if (!a.image) throw new UsageError('missing IMAGE');
+  if (cmd === 'flatten' && !a.out) throw new UsageError('flatten needs -o OUT.tar');
+  return a;
+}
+
+async function open(path: string, env: NodeEnv): Promise<Archive> {
+  if (!existsSync(path)) throw new StrataError('IO', `${path}: no such file`);
+  return openArchive(await openAsBlob(path), basename(path), env);
+}
+
+/** Decode layers on a worker pool (files are re-opened by path in each worker). */
+async function load(path: string, archive: Archive, img: ResolvedImage, env: NodeEnv, verify: boolean, jobs?: number): Promise<ImportResult> {
+  // a gzip-wrapped archive was spooled to a temp file: workers read that one
+  const archivePath = archive.blob.size === (await openAsBlob(path)).size && archive.info.outerCompression === 'none' ? path : await spoolPath(archive, env);
+  const pool = new DecodePool(Math.max(1, Math.min(jobs ?? 4, img.layers.length)));
+  const digests: (string | undefined)[] = [];
+  try {
+    const res = await importImage(img, env, {
+      parallel: pool.size,
+      hashDiffId: verify,
+      decode: async (info) => {
+        const src = img.layers[info.index];
+        const r = await pool.run({
+          archive: archivePath, start: src.range.start, end: src.range.end, info, tmpDir: env.dir,
+          hashDiffId: verify, hashDigest: verify && !!info.digest && info.compression !== 'none',
+        });
+        digests[info.index] = r.digest;
+        return { index: info.index, entries: r.entries, size: r.size, diffId: r.diffId, content: r.spool ? await openAsBlob(r.spool) : src.blob };
+      },
+    });
+    if (verify) {
+      for (const info of res.meta.layers) {
+        const computedDiff = res.computedDiffIds[info.index];
+        const v = judgeLayer(info, { diffId: computedDiff, digest: info.compression === 'none' ? computedDiff : digests[info.index] });
+        info.verify = v;
+        assertVerified(info, v, res.meta.layers.length);
+      }
+    }
+    return res;
+  } finally {
+    await pool.close();
+  }
+}
+
+async function spoolPath(archive: Archive, env: NodeEnv): Promise<string> {
+  // write the decompressed outer tar to a file the workers can open
+  const s = env.spool();
+  for await (const c of archive.blob.stream() as unknown as AsyncIterable<Uint8Array>) s.write(c);
+  s.close();
+  return s.path;
+}
+
+async function writeParts(parts: Iterable<TarPart>, fd: number): Promise<number> {
+  let total = 0;
+  const put = (b: Uint8Array) => { let o = 0; while (o < b.length) o += writeSync(fd, b, o, b.length - o); total += b.length; };
+  for (const p of parts) {
+    if (p instanceof Uint8Array) { put(p); continue; }
+    if (p.size <= 4 << 20) { put(new Uint8Array(await p.arrayBuffer())); continue; }
+    for await (const c of p.stream() as unknown as AsyncIterable<Uint8Array>) put(c);
+  }
+  return total;
+}
+
+async function flatten(a: Args, env: NodeEnv): Promise<void> {
+  const archive = await open(a.image, env);
+  const img = await archive.resolve(a.sel);
+  const res = await load(a.image, archive, img, env, a.verify, a.jobs);
+  const layer = checkLayer(a.layer, res.meta.layers.length);
+  const out = a.out!;
+  const tmp = join(dirname(out), `.${basename(out)}.strata-${process.pid}.tmp`);
+  const fd = openSync(tmp, 'w');
+  try {
+    await writeParts(tarParts(res.tree, (l) => res.content[l], { layer }), fd);
+    closeSync(fd);
+    renameSync(tmp, out);
+  } catch (e) {
+    try { closeSync(fd); } catch { /* closed */ }
+    try { unlinkSync(tmp); } catch { /* gone */ }
+    throw e;
+  }
+}
+
+function checkLayer(layer: number | undefined, n: number): number {
+  if (layer === undefined) return n - 1;
+  if (layer >= n) throw new UsageError(`--layer ${layer + 1}: the image has ${n} layer${n === 1 ? '' : 's'}`);
+  return layer;
+}
+
+const TYPE_CHAR = ['-', 'd', 'l', 'c', 'b', 'p', 's'];
+
+export function modeString(type: FileType, mode: number): string {
+  const r = (b: number, c: string) => (mode & b ? c : '-');
+  const x = (b: number, special: number, s: string) => (mode & special ? (mode & b ? s : s.toUpperCase()) : mode & b ? 'x' : '-');
+  return TYPE_CHAR[type] + r(0o400, 'r') + r(0o200, 'w') + x(0o100, 0o4000, 's') + r(0o40, 'r') + r(0o20, 'w') + x(0o10, 0o2000, 's') + r(0o4, 'r') + r(0o2, 'w') + x(0o1, 0o1000, 't');
+}
+
+async function ls(a: Args, env: NodeEnv): Promise<void> {
+  const archive = await open(a.image, env);
+  const img = await archive.resolve(a.sel);
+  const res = await load(a.image, archive, img, env, false, a.jobs);
+  const t = res.tree;
+  const ix = new TreeIndex(t);
+  const n = res.meta.layers.length;
+  const lines: string[] = [];
+  if (a.changes) {
+    const layers = a.layer === undefined ? [...Array(n).keys()] : [checkLayer(a.layer, n)];
+    // versions made at each layer, in path order
+    const order = walkOrder(ix);
+    for (const k of layers) {
+      const info = res.meta.layers[k];
+      lines.push(`# layer ${k + 1} ${info.digest ?? info.member}${info.createdBy ? `  ${info.createdBy.replace(/\s+/g, ' ').slice(0, 200)}` : ''}`);
+      for (const node of order) {
+        if (node === 0) continue;
+        for (let v = t.verStart[node]; v < t.verStart[node + 1]; v++) {
+          if (t.vLayer[v] === k) lines.push(`${DIFF_NAMES[t.vDiff[v] as DiffType]}: ${ix.path(node)}`);
+        }
+      }
+    }
+  } else {
+    const k = checkLayer(a.layer, n);
+    for (const node of walkOrder(ix)) {
+      if (node === 0) continue;
+      const ino = ix.inodeAt(node, k);
+      if (ino < 0) continue;
+      const type = t.iType[ino] as FileType;
+      const link = type === FileType.Symlink ? ` -> ${ix.linkTarget(ino)}` : '';
+      const size = type === FileType.Char || type === FileType.Block ? `${t.iDevMajor[ino]},${t.iDevMinor[ino]}` : String(t.iSize[ino]);
+      lines.push(`${modeString(type, t.iMode[ino])} ${t.iUid[ino]}/${t.iGid[ino]} ${size.padStart(10)} ${ix.path(node)}${link}`);
+    }
+  }
+  process.stdout.write(lines.join('\n') + (lines.length ? '\n' : ''));
+}
+
+function walkOrder(ix: TreeIndex): number[] {
+  const out: number[] = [];
+  const stack = [0];
+  while (stack.length) {
+    const n = stack.pop()!;
+    out.push(n);
+    const kids = ix.children(n);
+    for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i]);
+  }
+  return out;
+}
+
+async function inspect(a: Args, env: NodeEnv): Promise<void> {
+  const archive = await open(a.image, env);
+  const img = await archive.resolve(a.sel);
+  const res = await load(a.image, archive, img, env, true, a.jobs).catch((e) => {
+    if (e instanceof StrataError && (e.code === 'DIGEST_MISMATCH' || e.code === 'DIFFID_MISMATCH')) throw e;
+    throw e;
+  });
+  const m = res.meta;
+  const report = {
+    source: m.source,
+    format: archive.info.format,
+    outerCompression: archive.info.outerCompression,
+    images: archive.info.images,
+    skipped: archive.info.skipped,
+    chosen: { index: m.image.index, name: m.image.name, platform: m.image.platform ?? null, digest: m.image.digest ?? null },
+    config: m.config,
+    layers: m.layers.map((l) => ({
+      index: l.index + 1,
+      digest: l.digest ?? null,
+      diffId: l.diffId ?? null,
+      mediaType: l.mediaType,
+      compression: l.compression,
+      compressedSize: l.compressedSize,
+      size: l.size ?? null,
+      createdBy: l.createdBy ?? null,
+      entries: l.entries, added: l.added, modified: l.modified, deleted: l.deleted,
+      verify: l.verify ?? null,
+    })),
+    history: m.history,
+  };
+  process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let a: Args;
+  try {
+    a = parseArgs(argv);
+  } catch (e) {
+    process.stderr.write((e instanceof Error && e.message ? `strata: ${e.message}\n` : '') + USAGE + '\n');
+    return 2;
+  }
+  const env = new NodeEnv();
+  try {
+    if (a.cmd === 'flatten') await flatten(a, env);
+    else if (a.cmd === 'ls') await ls(a, env);
+    else await inspect(a, env);
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError) { process.stderr.write(`strata: ${e.message}\n`); return 2; }
+    const info = toErrorInfo(e);
+    const msg = info.message.replace(/\s*\n\s*/g, ' ');
+    process.stderr.write(`strata: ${msg.startsWith(basename(a.image)) ? '' : basename(a.image) + ': '}${msg}\n`);
+    return 1;
+  } finally {
+    env.dispose();
+  }
+}
+
+main(process.argv.slice(2)).then((code) => { process.exitCode = code; });

@@ -1,0 +1,65 @@
+// The core's platform needs, met with Node: spools are temp files read back as file-backed
+// Blobs (fs.openAsBlob), sha256 is node:crypto (native, far faster than JS).
+import { createHash } from 'node:crypto';
+import { closeSync, mkdtempSync, openAsBlob, openSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CoreEnv, Hasher, Spool } from '../core/env.ts';
+
+export function nodeSha256(): Hasher {
+  const h = createHash('sha256');
+  return { update: (b) => { h.update(b); }, digest: () => 'sha256:' + h.digest('hex') };
+}
+
+const BATCH = 1 << 20;
+
+/** A spool file; `path` is exposed so a worker can hand it to the main thread. */
+export class FileSpool implements Spool {
+  private fd: number;
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+  constructor(readonly path: string) {
+    this.fd = openSync(path, 'w');
+  }
+  write(chunk: Uint8Array): void {
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    if (this.pendingBytes >= BATCH) this.flush();
+  }
+  private flush(): void {
+    if (!this.pendingBytes) return;
+    const buf = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
+    let off = 0;
+    while (off < buf.length) off += writeSync(this.fd, buf, off, buf.length - off);
+    this.pending = []; this.pendingBytes = 0;
+  }
+  /** flush and close; the file stays */
+  close(): void {
+    this.flush();
+    if (this.fd >= 0) { closeSync(this.fd); this.fd = -1; }
+  }
+  async finish(): Promise<Blob> {
+    this.close();
+    return openAsBlob(this.path);
+  }
+  async abort(): Promise<void> {
+    this.pending = [];
+    if (this.fd >= 0) { closeSync(this.fd); this.fd = -1; }
+    try { unlinkSync(this.path); } catch { /* already gone */ }
+  }
+}
+
+export class NodeEnv implements CoreEnv {
+  readonly dir: string;
+  private n = 0;
+  constructor(dir?: string) {
+    this.dir = dir ?? mkdtempSync(join(tmpdir(), 'strata-'));
+  }
+  spool(): FileSpool {
+    return new FileSpool(join(this.dir, `spool-${process.pid}-${this.n++}`));
+  }
+  sha256(): Hasher { return nodeSha256(); }
+  dispose(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,71 @@
+// A small worker_threads pool: decode layers in parallel, results come back as plain data.
+import { Worker } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
+import type { ErrorInfo } from '../core/errors.ts';
+import { StrataError } from '../core/errors.ts';
+import type { TarEntry } from '../core/tar/reader.ts';
+import type { DecodeJob } from './decode-worker.ts';
+
+export interface DecodeResult { entries: TarEntry[]; size: number; diffId?: string; digest?: string; spool: string | null }
+
+interface Pending {
+  job: DecodeJob;
+  resolve: (r: DecodeResult) => void;
+  reject: (e: Error) => void;
+  onProgress?: (a: number, b: number) => void;
+}
+
+export class DecodePool {
+  private workers: Worker[] = [];
+  private idle: Worker[] = [];
+  private queue: Pending[] = [];
+  private running = new Map<number, Pending>();
+  private nextId = 0;
+
+  constructor(size = Math.min(4, availableParallelism())) {
+    for (let i = 0; i < size; i++) {
+      // running from sources (tsx): the worker needs the same TypeScript loader
+      const url = new URL('./decode-worker.ts', import.meta.url);
+      const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`;
+      const w = new Worker(boot, { eval: true });
+      w.on('message', (m: { id: number; progress?: [number, number]; result?: DecodeResult; error?: ErrorInfo }) => {
+        const p = this.running.get(m.id);
+        if (!p) return;
+        if (m.progress) { p.onProgress?.(m.progress[0], m.progress[1]); return; }
+        this.running.delete(m.id);
+        this.idle.push(w);
+        if (m.error) p.reject(new StrataError(m.error.code === 'INTERNAL' ? 'IO' : m.error.code, m.error.message));
+        else p.resolve(m.result!);
+        this.pump();
+      });
+      w.on('error', (e) => {
+        for (const p of this.running.values()) p.reject(e);
+        this.running.clear();
+      });
+      this.workers.push(w);
+      this.idle.push(w);
+    }
+  }
+
+  get size(): number { return this.workers.length; }
+
+  run(job: Omit<DecodeJob, 'id'>, onProgress?: (a: number, b: number) => void): Promise<DecodeResult> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ job: { ...job, id: this.nextId++ }, resolve, reject, onProgress });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.idle.length && this.queue.length) {
+      const w = this.idle.pop()!;
+      const p = this.queue.shift()!;
+      this.running.set(p.job.id, p);
+      w.postMessage(p.job);
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}

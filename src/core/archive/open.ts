@@ -1,0 +1,381 @@
+// Open an image archive from a Blob: sniff the outer format by content, index members as Blob
+// slices, list the images inside, and resolve one into config + layer openers.
+import { StrataError } from '../errors.ts';
+import type { CoreEnv } from '../env.ts';
+import type { ArchiveFormat, ArchiveInfo, Compression, ImageMeta, ImageSummary, LayerInfo, Platform } from '../model.ts';
+import { decompressTo, sniffCompression } from '../compress/decompress.ts';
+import { checksumOk, describeMagic, isZeroBlock } from '../tar/header.ts';
+import { indexTar, type MemberIndex } from './outer-tar.ts';
+import { readBytes, readJson } from './blob-io.ts';
+import { diffIds, mapHistory, summarizeConfig } from './config.ts';
+
+type Json = Record<string, unknown>;
+
+export interface LayerSource {
+  info: LayerInfo;
+  blob: Blob;
+  /** where `blob` sits inside Archive.blob, so another thread can re-open it from the file */
+  range: { start: number; end: number };
+}
+export interface ResolvedImage { meta: ImageMeta; layers: LayerSource[] }
+export interface ImageSelector { image?: string | number; platform?: string }
+
+export interface Archive {
+  info: ArchiveInfo;
+  /** the outer tar (decompressed if the input was gzip/zstd-wrapped) */
+  blob: Blob;
+  resolve(sel?: ImageSelector): Promise<ResolvedImage>;
+}
+
+interface LayerRef { member: string; digest?: string; diffId?: string; mediaType?: string; size?: number; urls?: string[] }
+interface Candidate {
+  summary: Omit<ImageSummary, 'index'>;
+  configMember: string | null;
+  config: Json;
+  layers: LayerRef[];
+  /** created_by for legacy images, which have no history */
+  legacyCreatedBy?: (string | undefined)[];
+}
+
+const IMAGE_CONFIG_TYPES = new Set([
+  'application/vnd.oci.image.config.v1+json',
+  'application/vnd.docker.container.image.v1+json',
+]);
+const INDEX_TYPES = new Set([
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+]);
+const KNOWN_ARTIFACTS: Record<string, string> = {
+  'application/vnd.cncf.helm.config.v1+json': 'a Helm chart',
+  'application/vnd.cncf.notary.signature': 'a Notary signature',
+  'application/vnd.dev.cosign.artifact.sig.v1+json': 'a cosign signature',
+  'application/vnd.in-toto+json': 'an in-toto attestation',
+  'application/vnd.wasm.config.v1+json': 'a WebAssembly module',
+};
+
+export async function openArchive(input: Blob, name: string, env: CoreEnv, signal?: AbortSignal): Promise<Archive> {
+  if (input.size === 0) throw new StrataError('NOT_AN_IMAGE', `${name} is empty (0 bytes): not an image archive.`);
+  const head = await readBytes(input, 0, Math.min(input.size, 512));
+  let outer: Compression = sniffCompression(head);
+  let blob = input;
+  if (outer !== 'none') {
+    const spool = env.spool(`${name} (decompressed)`);
+    try {
+      await decompressTo(() => input.stream(), outer, (c) => spool.write(c), { signal, what: `${name} (${outer} wrapper)` });
+      blob = await spool.finish();
+    } catch (e) {
+      await spool.abort();
+      throw e;
+    }
+    if (blob.size === 0) throw new StrataError('NOT_AN_IMAGE', `${name} decompresses to nothing: not an image archive.`);
+  }
+  const first = await readBytes(blob, 0, Math.min(blob.size, 512));
+  if (first.length < 512 || (!checksumOk(first, 0) && !isZeroBlock(first, 0))) {
+    const magic = describeMagic(first);
+    throw new StrataError('NOT_AN_IMAGE', `${name} is not an image archive: ${magic ? `it is ${magic}` : 'it is not a tar file'}. Expected the output of docker save, podman save or skopeo copy (docker-archive / oci-archive).`);
+  }
+  const index = await indexTar(blob, name, signal);
+  const { format, candidates, skipped } = await detect(index, name);
+  const images: ImageSummary[] = candidates.map((c, i) => ({ ...c.summary, index: i }));
+  const info: ArchiveInfo = { format, outerCompression: outer, images, skipped };
+  return {
+    info,
+    blob,
+    resolve: async (sel = {}) => {
+      const i = select(images, sel, name);
+      return load(index, candidates[i], images[i], format, { name, size: input.size }, name);
+    },
+  };
+}
+
+async function detect(idx: MemberIndex, name: string): Promise<{ format: ArchiveFormat; candidates: Candidate[]; skipped: ArchiveInfo['skipped'] }> {
+  if (idx.has('manifest.json')) {
+    return { format: idx.has('index.json') ? 'docker-save-oci' : 'docker-save', candidates: await dockerSave(idx, name), skipped: [] };
+  }
+  if (idx.has('index.json') || idx.has('oci-layout')) return ociLayout(idx, name);
+  const legacy = await dockerLegacy(idx, name);
+  if (legacy) return { format: 'docker-legacy', candidates: legacy, skipped: [] };
+  return { format: 'rootfs', candidates: [rootfsCandidate(idx)], skipped: [] };
+}
+
+function hexOf(digest: unknown): string | null {
+  const m = typeof digest === 'string' ? /^sha256:([0-9a-f]{64})$/.exec(digest) : null;
+  return m ? m[1] : null;
+}
+
+/** A digest can be read off these member names; `<id>/layer.tar` ids are not digests. */
+function digestFromMember(member: string): string | undefined {
+  const m = /^(?:blobs\/sha256\/|sha256:)?([0-9a-f]{64})(?:\.tar(?:\.gz|\.zst)?)?$/.exec(member);
+  return m ? `sha256:${m[1]}` : undefined;
+}
+
+function platformOf(cfg: Json): Platform | undefined {
+  if (typeof cfg.os !== 'string' || typeof cfg.architecture !== 'string') return undefined;
+  return { os: cfg.os, architecture: cfg.architecture, ...(typeof cfg.variant === 'string' ? { variant: cfg.variant } : {}) };
+}
+
+async function dockerSave(idx: MemberIndex, name: string): Promise<Candidate[]> {
+  const manifest = await readJson<unknown>(idx.open('manifest.json', 'manifest'), `${name}: manifest.json`);
+  if (manifest === null) throw new StrataError('NOT_AN_IMAGE', `${name}: manifest.json is null, so the archive lists no images. It is not a usable image archive.`);
+  if (!Array.isArray(manifest) || manifest.length === 0) {
+    throw new StrataError('NOT_AN_IMAGE', `${name}: manifest.json lists no images (expected a non-empty array of {Config, RepoTags, Layers}).`);
+  }
+  const out: Candidate[] = [];
+  for (const [i, raw] of manifest.entries()) {
+    const e = raw as Json;
+    if (!e || typeof e.Config !== 'string' || !Array.isArray(e.Layers)) {
+      throw new StrataError('BAD_JSON', `${name}: manifest.json entry ${i} has no Config or Layers.`);
+    }
+    const configMember = e.Config;
+    const config = await readJson<Json>(idx.open(configMember, `config of image ${i}`), `${name}: config ${configMember}`);
+    const ids = diffIds(config);
+    const sources = (e.LayerSources ?? {}) as Record<string, Json>;
+    const tags = Array.isArray(e.RepoTags) ? e.RepoTags.map(String) : [];
+    const hex = hexOf('sha256:' + configMember.replace(/^blobs\/sha256\/|^sha256:|\.json$/g, ''));
+    out.push({
+      summary: {
+        name: tags[0] ?? (hex ? `sha256:${hex.slice(0, 12)}` : `image ${i}`),
+        tags,
+        platform: platformOf(config),
+        ...(hex ? { digest: `sha256:${hex}` } : {}),
+        layerCount: e.Layers.length,
+      },
+      configMember,
+      config,
+      layers: (e.Layers as unknown[]).map((l, k) => {
+        const member = String(l);
+        const src = ids[k] ? sources[ids[k]] : undefined;
+        return {
+          member,
+          digest: (typeof src?.digest === 'string' ? src.digest : undefined) ?? digestFromMember(member),
+          diffId: ids[k],
+          mediaType: typeof src?.mediaType === 'string' ? src.mediaType : undefined,
+        };
+      }),
+    });
+  }
+  return out;
+}
+
+async function ociLayout(idx: MemberIndex, name: string): Promise<{ format: ArchiveFormat; candidates: Candidate[]; skipped: ArchiveInfo['skipped'] }> {
+  if (!idx.has('index.json')) throw new StrataError('NOT_AN_IMAGE', `${name} has an oci-layout file but no index.json: the OCI image layout is incomplete.`);
+  const top = await readJson<Json>(idx.open('index.json', 'index'), `${name}: index.json`);
+  const candidates: Candidate[] = [];
+  const skipped: ArchiveInfo['skipped'] = [];
+  const artifacts: string[] = [];
+  const blobOf = (d: Json, what: string): Blob => {
+    const digest = String(d.digest ?? '');
+    const m = /^([a-z0-9]+):([a-zA-Z0-9=_-]+)$/.exec(digest);
+    if (!m) throw new StrataError('BAD_JSON', `${name}: ${what} has an invalid digest "${digest}".`);
+    return idx.open(`blobs/${m[1]}/${m[2]}`, `${what} blob ${digest}`);
+  };
+  const walk = async (list: unknown, refName: string | undefined, depth: number): Promise<void> => {
+    if (depth > 8) throw new StrataError('BAD_JSON', `${name}: image indexes nested too deeply.`);
+    if (!Array.isArray(list)) return;
+    for (const raw of list) {
+      const d = raw as Json;
+      const ann = (d.annotations ?? {}) as Record<string, string>;
+      const ref = ann['org.opencontainers.image.ref.name'] ?? ann['io.containerd.image.name'] ?? refName;
+      const digest = String(d.digest ?? '');
+      if (ann['vnd.docker.reference.type'] === 'attestation-manifest') {
+        skipped.push({ what: digest, why: 'BuildKit attestation manifest (provenance / SBOM), not an image' });
+        continue;
+      }
+      const body = await readJson<Json>(blobOf(d, 'manifest'), `${name}: blob ${digest}`);
+      const mt = String(body.mediaType ?? d.mediaType ?? '');
+      if (INDEX_TYPES.has(mt) || (!body.layers && Array.isArray(body.manifests))) {
+        await walk(body.manifests, ref, depth + 1);
+        continue;
+      }
+      if (!Array.isArray(body.layers) || !body.config) {
+        skipped.push({ what: digest, why: `not an image manifest (media type ${mt || 'unknown'})` });
+        continue;
+      }
+      const cfgDesc = body.config as Json;
+      const cfgType = String(cfgDesc.mediaType ?? '');
+      if (cfgType && !IMAGE_CONFIG_TYPES.has(cfgType)) {
+        const kind = KNOWN_ARTIFACTS[cfgType] ?? 'an OCI artifact';
+        skipped.push({ what: digest, why: `${kind} (config media type ${cfgType}), not a container image` });
+        artifacts.push(`${kind} (config media type ${cfgType})`);
+        continue;
+      }
+      const config = await readJson<Json>(blobOf(cfgDesc, 'config'), `${name}: config ${cfgDesc.digest}`);
+      const platform = (d.platform as Platform | undefined) ?? platformOf(config);
+      const ids = diffIds(config);
+      candidates.push({
+        summary: {
+          name: ref ?? `${digest.slice(0, 19)}`,
+          tags: ref ? [ref] : [],
+          ...(platform ? { platform: { os: platform.os, architecture: platform.architecture, ...(platform.variant ? { variant: platform.variant } : {}) } } : {}),
+          digest,
+          layerCount: body.layers.length,
+        },
+        configMember: `blobs/sha256/${hexOf(cfgDesc.digest) ?? ''}`,
+        config,
+        layers: (body.layers as Json[]).map((l, k) => {
+          const hex = String(l.digest ?? '').replace(/^sha256:/, '');
+          return {
+            member: `blobs/sha256/${hex}`,
+            digest: String(l.digest),
+            diffId: ids[k],
+            mediaType: String(l.mediaType ?? ''),
+            size: typeof l.size === 'number' ? l.size : undefined,
+            urls: Array.isArray(l.urls) ? l.urls.map(String) : undefined,
+          };
+        }),
+      });
+    }
+  };
+  await walk(top.manifests, undefined, 0);
+  if (!candidates.length) {
+    if (artifacts.length) {
+      throw new StrataError('NOT_A_CONTAINER_IMAGE', `${name} holds ${artifacts.join(', ')}, not a container image: there is no filesystem to inspect.`);
+    }
+    throw new StrataError('NO_IMAGES', `${name}: index.json lists no images${top.manifests === null ? ' ("manifests": null)' : ''}${skipped.length ? ` (skipped: ${skipped.map((s) => s.why).join('; ')})` : ''}.`);
+  }
+  return { format: 'oci-layout', candidates, skipped };
+}
+
+async function dockerLegacy(idx: MemberIndex, name: string): Promise<Candidate[] | null> {
+  const jsons = new Map<string, Json>();
+  for (const n of idx.names()) {
+    const m = /^([^/]+)\/json$/.exec(n);
+    if (m && idx.has(`${m[1]}/layer.tar`)) jsons.set(m[1], await readJson<Json>(idx.open(n, 'layer json'), `${name}: ${n}`));
+  }
+  if (!jsons.size) return null;
+  const tops: { id: string; tags: string[] }[] = [];
+  if (idx.has('repositories')) {
+    const repos = await readJson<Record<string, Record<string, string>>>(idx.open('repositories', 'repositories'), `${name}: repositories`);
+    const byId = new Map<string, string[]>();
+    for (const [repo, tags] of Object.entries(repos ?? {})) {
+      for (const [tag, id] of Object.entries(tags ?? {})) {
+        byId.set(id, [...(byId.get(id) ?? []), `${repo}:${tag}`]);
+      }
+    }
+    for (const [id, tags] of byId) tops.push({ id, tags });
+  }
+  if (!tops.length) {
+    const parents = new Set([...jsons.values()].map((j) => String(j.parent ?? '')));
+    for (const id of jsons.keys()) if (!parents.has(id)) tops.push({ id, tags: [] });
+  }
+  return tops.map(({ id, tags }) => {
+    const chain: string[] = [];
+    for (let cur: string | undefined = id; cur; ) {
+      const j = jsons.get(cur);
+      if (!j) throw new StrataError('MISSING_BLOB', `${name}: layer ${cur} (parent chain of ${id.slice(0, 12)}) has no ${cur}/json and ${cur}/layer.tar in the archive.`);
+      if (chain.includes(cur) || chain.length > 1000) throw new StrataError('BAD_JSON', `${name}: the parent chain of layer ${id.slice(0, 12)} loops.`);
+      chain.push(cur);
+      cur = typeof j.parent === 'string' && j.parent ? j.parent : undefined;
+    }
+    chain.reverse(); // root ancestor first
+    const config = jsons.get(id)!;
+    return {
+      summary: { name: tags[0] ?? id.slice(0, 12), tags, platform: platformOf(config), layerCount: chain.length },
+      configMember: `${id}/json`,
+      config,
+      layers: chain.map((l) => ({ member: `${l}/layer.tar` })),
+      legacyCreatedBy: chain.map((l) => {
+        const cmd = ((jsons.get(l)!.container_config ?? {}) as Json).Cmd;
+        return Array.isArray(cmd) ? cmd.join(' ') : undefined;
+      }),
+    };
+  });
+}
+
+function rootfsCandidate(idx: MemberIndex): Candidate {
+  return {
+    summary: { name: 'root filesystem', tags: [], layerCount: 1 },
+    configMember: null,
+    config: {},
+    layers: [{ member: '', mediaType: 'application/x-tar' }],
+  };
+}
+
+function describe(images: ImageSummary[]): string {
+  return images.map((im) => `[${im.index}] ${im.name}${im.platform ? ` (${platformString(im.platform)})` : ''}`).join(', ');
+}
+
+export function platformString(p: Platform): string {
+  return `${p.os}/${p.architecture}${p.variant ? '/' + p.variant : ''}`;
+}
+
+function select(images: ImageSummary[], sel: ImageSelector, name: string): number {
+  let list = images;
+  if (sel.platform) {
+    const [os, arch, variant] = sel.platform.split('/');
+    list = list.filter((im) => im.platform && im.platform.os === os && (!arch || im.platform.architecture === arch) && (!variant || im.platform.variant === variant));
+    if (!list.length) throw new StrataError('IMAGE_NOT_FOUND', `${name} has no image for platform ${sel.platform}; it has: ${describe(images)}.`);
+  }
+  if (sel.image !== undefined && sel.image !== '') {
+    const s = String(sel.image);
+    const byIndex = /^\d+$/.test(s) ? list.filter((im) => im.index === Number(s)) : [];
+    const byName = list.filter((im) => im.name === s || im.tags.includes(s) || im.tags.some((t) => t.endsWith('/' + s) || t.endsWith(':' + s)) || (s.startsWith('sha256:') && im.digest?.startsWith(s)));
+    list = byIndex.length ? byIndex : byName;
+    if (!list.length) throw new StrataError('IMAGE_NOT_FOUND', `${name} has no image "${s}"; it has: ${describe(images)}.`);
+  }
+  if (list.length === 1) return list[0].index;
+  const platforms = new Set(list.map((im) => (im.platform ? platformString(im.platform) : '?')));
+  const sameName = new Set(list.map((im) => im.name)).size === 1 || list.every((im) => !im.tags.length);
+  if (platforms.size === list.length && !platforms.has('?') && sameName) {
+    // a multi-platform index: linux/amd64 by default, else the first
+    const amd = list.find((im) => im.platform!.os === 'linux' && im.platform!.architecture === 'amd64');
+    return (amd ?? list[0]).index;
+  }
+  throw new StrataError('AMBIGUOUS_IMAGE', `${name} holds ${list.length} images: ${describe(list)}. Choose one (CLI: --image N or --image TAG).`);
+}
+
+async function load(idx: MemberIndex, c: Candidate, summary: ImageSummary, format: ArchiveFormat, source: { name: string; size: number }, name: string): Promise<ResolvedImage> {
+  const history = mapHistory(c.config, c.layers.length);
+  const layers: LayerSource[] = [];
+  for (const [i, l] of c.layers.entries()) {
+    let blob: Blob;
+    let range = { start: 0, end: idx.blob.size };
+    if (format === 'rootfs') blob = idx.blob;
+    else if (!idx.has(l.member)) {
+      const foreign = l.mediaType && /nondistributable|foreign/.test(l.mediaType);
+      if (foreign) {
+        throw new StrataError('FOREIGN_LAYER', `${name}: layer ${i + 1} (${l.digest ?? l.member}) is a foreign / non-distributable layer that is not in the archive${l.urls?.length ? ` (it is published at ${l.urls.join(', ')})` : ''}; it cannot be inspected offline.`);
+      }
+      throw new StrataError('MISSING_BLOB', `${name}: layer ${i + 1} "${l.member}"${l.digest ? ` (${l.digest})` : ''} is missing from the archive. The archive is incomplete or was truncated.`);
+    } else {
+      const m = idx.resolve(l.member)!;
+      range = { start: m.offset, end: m.offset + m.size };
+      blob = idx.blob.slice(range.start, range.end);
+    }
+    const head = await readBytes(blob, 0, Math.min(blob.size, 8));
+    const compression = sniffCompression(head);
+    const h = history.find((e) => e.layer === i);
+    layers.push({
+      blob,
+      range,
+      info: {
+        index: i,
+        ...(l.digest ? { digest: l.digest } : {}),
+        ...(l.diffId ? { diffId: l.diffId } : {}),
+        mediaType: l.mediaType || defaultMediaType(compression),
+        compression,
+        compressedSize: blob.size,
+        member: l.member || source.name,
+        createdBy: h?.createdBy ?? c.legacyCreatedBy?.[i],
+        created: h?.created,
+        comment: h?.comment,
+      },
+    });
+  }
+  const meta: ImageMeta = {
+    source,
+    format,
+    image: summary,
+    config: summarizeConfig(c.config),
+    history,
+    layers: layers.map((l) => l.info),
+    rawConfig: JSON.stringify(c.config, null, 2),
+  };
+  return { meta, layers };
+}
+
+function defaultMediaType(c: Compression): string {
+  return c === 'gzip' ? 'application/vnd.docker.image.rootfs.diff.tar.gzip'
+    : c === 'zstd' ? 'application/vnd.oci.image.layer.v1.tar+zstd'
+    : 'application/vnd.docker.image.rootfs.diff.tar';
+}

@@ -1,0 +1,60 @@
+// What the core needs from its platform: somewhere to put decompressed bytes (a spool that
+// becomes a Blob — a temp file in Node, chunked Blobs/IndexedDB in the browser) and sha256.
+import { sha256 } from '@noble/hashes/sha2.js';
+
+export interface Spool {
+  write(chunk: Uint8Array): void | Promise<void>;
+  /** all written bytes, as one Blob (file-backed where the platform can) */
+  finish(): Promise<Blob>;
+  /** drop what was written */
+  abort(): Promise<void>;
+}
+
+export interface Hasher {
+  update(b: Uint8Array): void;
+  /** "sha256:<hex>" */
+  digest(): string;
+}
+
+export interface CoreEnv {
+  spool(label: string): Spool;
+  sha256(): Hasher;
+}
+
+function hex(b: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < b.length; i++) s += b[i].toString(16).padStart(2, '0');
+  return s;
+}
+
+/** Pure-JS streaming sha256 (crypto.subtle is one-shot only). */
+export function nobleSha256(): Hasher {
+  const h = sha256.create();
+  return { update: (b) => { h.update(b); }, digest: () => 'sha256:' + hex(h.digest()) };
+}
+
+/**
+ * Spool into Blob parts of ~4 MiB. Browsers keep large Blobs on disk; in Node this is memory,
+ * so the CLI supplies a temp-file spool instead.
+ */
+export function blobSpool(partSize = 4 << 20): Spool {
+  let parts: Blob[] = [];
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  const flush = () => {
+    if (!pendingBytes) return;
+    parts.push(new Blob(pending as BlobPart[]));
+    pending = []; pendingBytes = 0;
+  };
+  return {
+    write(chunk) {
+      pending.push(chunk.slice());
+      pendingBytes += chunk.length;
+      if (pendingBytes >= partSize) flush();
+    },
+    async finish() { flush(); const b = new Blob(parts); parts = []; return b; },
+    async abort() { parts = []; pending = []; pendingBytes = 0; },
+  };
+}
+
+export const memoryEnv: CoreEnv = { spool: () => blobSpool(), sha256: nobleSha256 };

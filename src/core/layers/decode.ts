@@ -1,0 +1,69 @@
+// Decode one layer: decompress by magic bytes, parse the tar stream, optionally hash the
+// uncompressed stream (diff_id), and spool it so file content can be sliced later.
+// This is the unit of parallel work (a worker decodes one layer at a time).
+import { wrapError } from '../errors.ts';
+import type { CoreEnv } from '../env.ts';
+import type { LayerInfo } from '../model.ts';
+import { decompressTo } from '../compress/decompress.ts';
+import { TarReader, type TarEntry } from '../tar/reader.ts';
+
+export interface DecodedLayer {
+  index: number;
+  entries: TarEntry[];
+  /** uncompressed stream size */
+  size: number;
+  /** the uncompressed stream: the layer blob itself when it is not compressed */
+  content: Blob;
+  /** sha256 of the uncompressed stream, when asked for */
+  diffId?: string;
+}
+
+export interface DecodeOptions {
+  signal?: AbortSignal;
+  /** compute the uncompressed sha256 on the way (the CLI; the browser verifies separately) */
+  hashDiffId?: boolean;
+  /** called with compressed bytes read and uncompressed bytes produced so far */
+  onProgress?: (bytesIn: number, bytesOut: number) => void;
+  /** keep the uncompressed stream (needed for content; not for a listing) */
+  spool?: boolean;
+}
+
+export function layerLabel(info: LayerInfo, total?: number): string {
+  return `layer ${info.index + 1}${total ? ` of ${total}` : ''} (${info.digest ?? info.member})`;
+}
+
+export async function decodeLayer(info: LayerInfo, blob: Blob, env: CoreEnv, opts: DecodeOptions = {}): Promise<DecodedLayer> {
+  const what = layerLabel(info);
+  const entries: TarEntry[] = [];
+  const reader = new TarReader({ entry: (e) => { entries.push(e); } }, what);
+  const hasher = opts.hashDiffId ? env.sha256() : null;
+  const spool = info.compression !== 'none' && opts.spool !== false ? env.spool(what) : null;
+  let bytesIn = 0;
+  let bytesOut = 0;
+  const counted = () => {
+    const counter = new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, ctl) { bytesIn += chunk.length; ctl.enqueue(chunk); },
+    });
+    return blob.stream().pipeThrough(counter);
+  };
+  try {
+    let lastReport = 0;
+    const size = await decompressTo(info.compression === 'none' ? () => blob.stream() : counted, info.compression, async (chunk) => {
+      bytesOut += chunk.length;
+      if (!reader.ended) reader.push(chunk);
+      hasher?.update(chunk);
+      if (spool) await spool.write(chunk);
+      if (opts.onProgress && bytesOut - lastReport >= 1 << 20) {
+        lastReport = bytesOut;
+        opts.onProgress(info.compression === 'none' ? bytesOut : bytesIn, bytesOut);
+      }
+    }, { signal: opts.signal, what });
+    reader.finish();
+    opts.onProgress?.(info.compression === 'none' ? size : bytesIn, size);
+    const content = spool ? await spool.finish() : blob;
+    return { index: info.index, entries, size, content, ...(hasher ? { diffId: hasher.digest() } : {}) };
+  } catch (e) {
+    await spool?.abort();
+    throw e instanceof Error && 'code' in e && String(e.message).startsWith(what) ? e : wrapError(e, what);
+  }
+}

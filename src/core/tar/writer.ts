@@ -1,0 +1,139 @@
+// POSIX tar writer: ustar headers, with a PAX record whenever a value does not fit
+// (long names/links, non-ASCII names, big ids/sizes, sub-second mtimes, xattrs).
+// Only headers are produced here; content is passed through by the caller (as Blob slices).
+import { BLOCK } from './header.ts';
+
+export type WriteKind = 'file' | 'hardlink' | 'symlink' | 'char' | 'block' | 'dir' | 'fifo';
+
+export interface WriteEntry {
+  /** relative name without leading "/" ; directories get a trailing "/" added here */
+  name: string;
+  kind: WriteKind;
+  mode: number;
+  uid: number;
+  gid: number;
+  size?: number;
+  mtime: number;
+  linkname?: string;
+  devmajor?: number;
+  devminor?: number;
+  xattrs?: Record<string, Uint8Array> | null;
+}
+
+const TYPE: Record<WriteKind, number> = { file: 0x30, hardlink: 0x31, symlink: 0x32, char: 0x33, block: 0x34, dir: 0x35, fifo: 0x36 };
+const enc = new TextEncoder();
+const MAX_OCTAL_8 = 0o7777777;        // 8-byte fields: 7 digits
+const MAX_OCTAL_12 = 0o77777777777;   // 12-byte fields: 11 digits
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 127) return false;
+  return true;
+}
+
+function putString(b: Uint8Array, off: number, len: number, s: string): void {
+  const bytes = enc.encode(s);
+  b.set(bytes.subarray(0, len), off);
+}
+
+function putOctal(b: Uint8Array, off: number, len: number, v: number): void {
+  const s = Math.max(0, Math.floor(v)).toString(8).padStart(len - 1, '0');
+  for (let i = 0; i < len - 1; i++) b[off + i] = s.charCodeAt(i);
+  b[off + len - 1] = 0;
+}
+
+function paxRecord(key: string, value: Uint8Array): Uint8Array {
+  const keyBytes = enc.encode(key);
+  const body = keyBytes.length + value.length + 3; // ' ' '=' '\n'
+  let len = body + String(body).length;
+  if (String(len).length !== String(body).length) len = body + String(len).length;
+  const out = new Uint8Array(len);
+  const head = enc.encode(`${len} ${key}=`);
+  out.set(head, 0);
+  out.set(value, head.length);
+  out[len - 1] = 0x0a;
+  return out;
+}
+
+function formatMtime(t: number): string {
+  if (Number.isInteger(t)) return String(t);
+  return t.toFixed(9).replace(/0+$/, '');
+}
+
+export function padding(size: number): number {
+  return (BLOCK - (size % BLOCK)) % BLOCK;
+}
+
+function ustarHeader(e: WriteEntry, name: string, linkname: string, size: number, typeflag: number): Uint8Array {
+  const h = new Uint8Array(BLOCK);
+  putString(h, 0, 100, name);
+  putOctal(h, 100, 8, e.mode & 0o7777);
+  putOctal(h, 108, 8, e.uid <= MAX_OCTAL_8 ? e.uid : 0);
+  putOctal(h, 116, 8, e.gid <= MAX_OCTAL_8 ? e.gid : 0);
+  putOctal(h, 124, 12, size <= MAX_OCTAL_12 ? size : 0);
+  const mt = Math.floor(e.mtime);
+  putOctal(h, 136, 12, mt >= 0 && mt <= MAX_OCTAL_12 ? mt : 0);
+  h[156] = typeflag;
+  putString(h, 157, 100, linkname);
+  putString(h, 257, 6, 'ustar');
+  h[263] = 0x30; h[264] = 0x30;
+  // uname/gname stay empty: ownership is numeric
+  const dmaj = e.devmajor ?? 0, dmin = e.devminor ?? 0;
+  putOctal(h, 329, 8, dmaj <= MAX_OCTAL_8 ? dmaj : 0);
+  putOctal(h, 337, 8, dmin <= MAX_OCTAL_8 ? dmin : 0);
+  for (let i = 148; i < 156; i++) h[i] = 0x20;
+  let sum = 0;
+  for (let i = 0; i < BLOCK; i++) sum += h[i];
+  const cs = sum.toString(8).padStart(6, '0');
+  for (let i = 0; i < 6; i++) h[148 + i] = cs.charCodeAt(i);
+  h[154] = 0; h[155] = 0x20;
+  return h;
+}
+
+/** Header bytes (PAX header + ustar header) for one entry. Content and padding are the caller's. */
+export function encodeHeader(e: WriteEntry): Uint8Array {
+  const name = e.kind === 'dir' && !e.name.endsWith('/') ? e.name + '/' : e.name;
+  const linkname = e.linkname ?? '';
+  const size = e.kind === 'file' ? e.size ?? 0 : 0;
+  const recs: Uint8Array[] = [];
+  const nameBytes = enc.encode(name).length;
+  if (nameBytes > 100 || !isAscii(name)) recs.push(paxRecord('path', enc.encode(name)));
+  if (enc.encode(linkname).length > 100 || !isAscii(linkname)) recs.push(paxRecord('linkpath', enc.encode(linkname)));
+  if (e.uid > MAX_OCTAL_8) recs.push(paxRecord('uid', enc.encode(String(e.uid))));
+  if (e.gid > MAX_OCTAL_8) recs.push(paxRecord('gid', enc.encode(String(e.gid))));
+  if (size > MAX_OCTAL_12) recs.push(paxRecord('size', enc.encode(String(size))));
+  if (!Number.isInteger(e.mtime) || e.mtime < 0 || e.mtime > MAX_OCTAL_12) recs.push(paxRecord('mtime', enc.encode(formatMtime(e.mtime))));
+  if ((e.devmajor ?? 0) > MAX_OCTAL_8) recs.push(paxRecord('SCHILY.devmajor', enc.encode(String(e.devmajor))));
+  if ((e.devminor ?? 0) > MAX_OCTAL_8) recs.push(paxRecord('SCHILY.devminor', enc.encode(String(e.devminor))));
+  if (e.xattrs) {
+    for (const k of Object.keys(e.xattrs).sort()) recs.push(paxRecord('SCHILY.xattr.' + k, e.xattrs[k]));
+  }
+  const main = ustarHeader(e, truncateName(name), truncateName(linkname), size, TYPE[e.kind]);
+  if (!recs.length) return main;
+  let paxLen = 0;
+  for (const r of recs) paxLen += r.length;
+  const paxName = truncateName('PaxHeaders/' + name.replace(/\/$/, '').split('/').pop());
+  const paxHdr = ustarHeader({ name: paxName, kind: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 0 }, paxName, '', paxLen, 0x78);
+  const out = new Uint8Array(BLOCK + paxLen + padding(paxLen) + BLOCK);
+  out.set(paxHdr, 0);
+  let p = BLOCK;
+  for (const r of recs) { out.set(r, p); p += r.length; }
+  out.set(main, BLOCK + paxLen + padding(paxLen));
+  return out;
+}
+
+/** ustar fallback name: the PAX record carries the real one; keep what fits, on a char boundary. */
+function truncateName(s: string): string {
+  if (enc.encode(s).length <= 100 && isAscii(s)) return s;
+  let out = '';
+  for (const ch of s) {
+    const c = ch.charCodeAt(0) > 127 ? '_' : ch;
+    if (out.length + 1 > 100) break;
+    out += c;
+  }
+  return out;
+}
+
+/** Two zero blocks: end of archive. */
+export function endOfArchive(): Uint8Array {
+  return new Uint8Array(BLOCK * 2);
+}

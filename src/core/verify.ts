@@ -1,0 +1,56 @@
+// Digest verification as its own stage: compare what was computed with what the manifest
+// (compressed digest) and the config (rootfs.diff_ids) promise.
+import type { CoreEnv } from './env.ts';
+import { StrataError } from './errors.ts';
+import type { LayerInfo, LayerVerify } from './model.ts';
+import { layerLabel } from './layers/decode.ts';
+
+export function judgeLayer(info: LayerInfo, got: { digest?: string; diffId?: string }): LayerVerify {
+  const problems: string[] = [];
+  let checked = 0;
+  if (info.digest && got.digest) {
+    checked++;
+    if (info.digest !== got.digest) problems.push(`compressed digest is ${got.digest} but the manifest says ${info.digest}`);
+  }
+  if (info.diffId && got.diffId) {
+    checked++;
+    if (info.diffId !== got.diffId) problems.push(`uncompressed sha256 is ${got.diffId} but the config's rootfs.diff_ids says ${info.diffId}`);
+  }
+  if (problems.length) return { state: 'mismatch', detail: problems.join('; ') };
+  if (!checked) return { state: 'unverifiable', detail: 'the archive records no digest for this layer' };
+  return { state: 'verified' };
+}
+
+/** Throw the first mismatch as an error naming the layer and both digests. */
+export function assertVerified(info: LayerInfo, v: LayerVerify, total: number): void {
+  if (v.state !== 'mismatch') return;
+  const code = v.detail?.startsWith('compressed') ? 'DIGEST_MISMATCH' : 'DIFFID_MISMATCH';
+  throw new StrataError(code, `${layerLabel(info, total)}: ${v.detail}. The archive is corrupt or was tampered with.`);
+}
+
+async function hashBlob(blob: Blob, env: CoreEnv, signal?: AbortSignal): Promise<string> {
+  const h = env.sha256();
+  const reader = blob.stream().getReader();
+  try {
+    for (;;) {
+      if (signal?.aborted) throw new StrataError('ABORTED', 'The operation was cancelled.');
+      const { done, value } = await reader.read();
+      if (done) break;
+      h.update(value);
+    }
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+  return h.digest();
+}
+
+/** Verify from stored bytes: the compressed blob and the decompressed stream (no re-decompression). */
+export async function verifyLayer(info: LayerInfo, compressed: Blob | null, uncompressed: Blob, env: CoreEnv, signal?: AbortSignal): Promise<LayerVerify> {
+  const diffId = info.diffId ? await hashBlob(uncompressed, env, signal) : undefined;
+  let digest: string | undefined;
+  if (info.digest) {
+    if (info.compression === 'none' && diffId) digest = diffId;
+    else if (compressed) digest = await hashBlob(compressed, env, signal);
+  }
+  return judgeLayer(info, { digest, diffId });
+}
