@@ -30,7 +30,7 @@ export class ImportJob {
     return this.total > 0 ? Math.min(1, this.bytes / this.total) : null;
   }
 
-  update(p: Partial<ImportProgress> & { phase: JobPhase }): void {
+  update(p: Partial<Omit<ImportProgress, 'phase'>> & { phase: JobPhase }): void {
     if (p.phase !== this.phase) { this.lastBytes = p.bytesRead ?? 0; this.lastTime = this.now(); this.speed = 0; }
     this.phase = p.phase;
     if (p.bytesTotal !== undefined) this.total = p.bytesTotal;
