@@ -41,11 +41,13 @@ export interface ImageOpts {
   dropLayer?: number;
   manifestText?: string;
   tags?: string[];
+  /** change a stored layer blob after compression (digests are computed after it) */
+  tamper?: (i: number, blob: Uint8Array) => Uint8Array;
 }
 
 /** docker save (v1.2) archive: manifest.json + config + <hex>.tar layers. */
 export function dockerArchive(o: ImageOpts): Uint8Array {
-  const blobs = o.layers.map((l) => (o.compress === 'gzip' ? gzip(l) : l));
+  const blobs = o.layers.map((l, i) => { const b = o.compress === 'gzip' ? gzip(l) : l; return o.tamper ? o.tamper(i, b) : b; });
   const diffIds = o.layers.map((l, i) => (i === o.badDiffId ? sha(enc.encode('tampered')) : sha(l)));
   const config = enc.encode(JSON.stringify(o.config ?? {
     architecture: 'amd64', os: 'linux', config: { Env: ['PATH=/bin'], Cmd: ['/bin/sh'] },
@@ -63,7 +65,7 @@ export function dockerArchive(o: ImageOpts): Uint8Array {
 
 /** OCI image layout archive with gzip layers. */
 export function ociArchive(o: ImageOpts & { configMediaType?: string; index?: unknown }): Uint8Array {
-  const blobs = o.layers.map((l) => (o.compress === 'none' ? l : gzip(l)));
+  const blobs = o.layers.map((l, i) => { const b = o.compress === 'none' ? l : gzip(l); return o.tamper ? o.tamper(i, b) : b; });
   const config = enc.encode(JSON.stringify(o.config ?? {
     architecture: 'amd64', os: 'linux', config: {},
     rootfs: { type: 'layers', diff_ids: o.layers.map((l, i) => (i === o.badDiffId ? sha(enc.encode('x')) : sha(l))) },
@@ -73,7 +75,7 @@ export function ociArchive(o: ImageOpts & { configMediaType?: string; index?: un
     config: { mediaType: o.configMediaType ?? 'application/vnd.oci.image.config.v1+json', digest: sha(config), size: config.length },
     layers: blobs.map((b, i) => ({
       mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
-      digest: i === o.badDigest ? sha(enc.encode('other')) : sha(b), size: b.length,
+      digest: sha(b), size: b.length,
     })),
   }));
   const index = o.index ?? { schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: sha(manifest), size: manifest.length }] };
@@ -83,6 +85,11 @@ export function ociArchive(o: ImageOpts & { configMediaType?: string; index?: un
     { name: 'blobs/sha256/' + sha(manifest).slice(7), data: manifest },
     { name: 'blobs/sha256/' + sha(config).slice(7), data: config },
   ];
-  blobs.forEach((b, i) => { if (i !== o.dropLayer) specs.push({ name: 'blobs/sha256/' + sha(b).slice(7), data: b }); });
+  blobs.forEach((b, i) => {
+    if (i === o.dropLayer) return;
+    // badDigest: the same layer compressed differently, stored under the original's digest
+    const data = i === o.badDigest ? new Uint8Array(gzipSync(o.layers[i], { level: 1 })) : b;
+    specs.push({ name: 'blobs/sha256/' + sha(b).slice(7), data });
+  });
   return tar(specs);
 }
