@@ -27,7 +27,12 @@ export interface Archive {
   resolve(sel?: ImageSelector): Promise<ResolvedImage>;
 }
 
-interface LayerRef { member: string; digest?: string; diffId?: string; mediaType?: string; size?: number; urls?: string[] }
+interface LayerRef {
+  member: string;
+  digest?: string;
+  /** the digest came from LayerSources: it describes the registry blob, which may not be what is stored */
+  registryDigest?: boolean;
+  diffId?: string; mediaType?: string; size?: number; urls?: string[] }
 interface Candidate {
   summary: Omit<ImageSummary, 'index'>;
   configMember: string | null;
@@ -145,9 +150,11 @@ async function dockerSave(idx: MemberIndex, name: string): Promise<Candidate[]> 
       layers: (e.Layers as unknown[]).map((l, k) => {
         const member = String(l);
         const src = ids[k] ? sources[ids[k]] : undefined;
+        const registry = typeof src?.digest === 'string' ? src.digest : undefined;
         return {
           member,
-          digest: (typeof src?.digest === 'string' ? src.digest : undefined) ?? digestFromMember(member),
+          registryDigest: !!registry,
+          digest: registry ?? digestFromMember(member),
           diffId: ids[k],
           mediaType: typeof src?.mediaType === 'string' ? src.mediaType : undefined,
         };
@@ -344,13 +351,15 @@ async function load(idx: MemberIndex, c: Candidate, summary: ImageSummary, forma
     }
     const head = await readBytes(blob, 0, Math.min(blob.size, 8));
     const compression = sniffCompression(head);
+    // docker save stores layers uncompressed; LayerSources' digest then names a blob that is not here
+    const digest = l.registryDigest && compressionOf(l.mediaType) !== compression ? undefined : l.digest;
     const h = history.find((e) => e.layer === i);
     layers.push({
       blob,
       range,
       info: {
         index: i,
-        ...(l.digest ? { digest: l.digest } : {}),
+        ...(digest ? { digest } : {}),
         ...(l.diffId ? { diffId: l.diffId } : {}),
         mediaType: l.mediaType || defaultMediaType(compression),
         compression,
@@ -372,6 +381,13 @@ async function load(idx: MemberIndex, c: Candidate, summary: ImageSummary, forma
     rawConfig: JSON.stringify(c.config, null, 2),
   };
   return { meta, layers };
+}
+
+function compressionOf(mediaType?: string): Compression {
+  if (!mediaType) return 'none';
+  if (/gzip/.test(mediaType)) return 'gzip';
+  if (/zstd/.test(mediaType)) return 'zstd';
+  return 'none';
 }
 
 function defaultMediaType(c: Compression): string {

@@ -83,6 +83,8 @@ export class LayerMerger {
         whiteouts.push(dir ? `${dir}/${target}` : target);
         continue;
       }
+      // entries inside aufs metadata dirs (.wh..wh.plnk/…) are not content either
+      if (path.includes('.wh..wh.') && path.split('/').some((c) => c.startsWith(WH + WH))) continue;
       regular.push({ path, e });
     }
     // 1. opaque dirs and whiteouts hide lower-layer content only: apply them before any entry
