@@ -151,7 +151,7 @@ export class FileTree {
   liveAt(k: number): Uint8Array {
     let live = this.liveCache.get(k);
     if (live) return live;
-    const { parent, vLayer, vInode, vDiff, verStart, iType } = this.tree;
+    const { parent, vLayer, vInode, iType } = this.tree;
     live = new Uint8Array(this.nodeCount);
     const birth = new Int32Array(this.nodeCount).fill(-1);
     if (k >= 0 && this.nodeCount > 0) {
@@ -163,23 +163,48 @@ export class FileTree {
         const v = this.versionAt(n, k);
         if (v < 0 || vInode[v] < 0 || vLayer[v] < birth[p]) continue;
         live[n] = 1;
-        if (iType[vInode[v]] !== FileType.Dir) { birth[n] = -2; continue; }
-        // start of this directory's current life: walk back while older versions were live dirs
-        let b = v;
-        while (b > verStart[n] && vDiff[b] !== DiffType.Added) {
-          const ino = vInode[b - 1];
-          if (ino < 0 || iType[ino] !== FileType.Dir) break;
-          b--;
-        }
-        birth[n] = vLayer[b];
+        birth[n] = iType[vInode[v]] === FileType.Dir ? this.dirBirth(n, v) : -2;
       }
     }
     this.remember(this.liveCache, k, live);
     return live;
   }
 
+  /** Layer where the directory life that version v belongs to began: walk back while the older
+   *  versions were live directories too (an Added version starts a new life). */
+  private dirBirth(n: number, v: number): number {
+    const { verStart, vDiff, vInode, vLayer, iType } = this.tree;
+    let b = v;
+    while (b > verStart[n] && vDiff[b] !== DiffType.Added) {
+      const ino = vInode[b - 1];
+      if (ino < 0 || iType[ino] !== FileType.Dir) break;
+      b--;
+    }
+    return vLayer[b];
+  }
+
   isLive(node: number, k: number): boolean {
-    return node >= 0 && node < this.nodeCount && k >= 0 && this.liveAt(k)[node] === 1;
+    if (node < 0 || node >= this.nodeCount || k < 0) return false;
+    const cached = this.liveCache.get(k);
+    // one-off questions about other layers (history, rows) walk the ancestors instead of
+    // building (and caching) a whole-tree bitset
+    return cached ? cached[node] === 1 : this.liveByWalk(node, k);
+  }
+
+  private liveByWalk(node: number, k: number): boolean {
+    const { parent, vInode, vLayer, iType } = this.tree;
+    const chain: number[] = [];
+    for (let a = node; a > 0; a = parent[a]) chain.push(a);
+    let birth = 0;
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const n = chain[i];
+      const v = this.versionAt(n, k);
+      if (v < 0 || vInode[v] < 0 || vLayer[v] < birth) return false;
+      if (i === 0) return true;
+      if (iType[vInode[v]] !== FileType.Dir) return false;
+      birth = this.dirBirth(n, v);
+    }
+    return true; // the root
   }
 
   // ---- stat ----
@@ -390,9 +415,14 @@ export class FileTree {
       items.push({ layer: k, diff });
       own.add(k);
     }
+    // only an ancestor's deletion, re-creation or change of type can take a path away
+    const { vInode, iType } = this.tree;
     const candidates = new Set<number>();
     for (let a = parent[node]; a >= 0; a = parent[a]) {
-      for (let v = verStart[a]; v < verStart[a + 1]; v++) candidates.add(vLayer[v]);
+      for (let v = verStart[a]; v < verStart[a + 1]; v++) {
+        const ino = vInode[v];
+        if (ino < 0 || iType[ino] !== FileType.Dir || vDiff[v] === DiffType.Added) candidates.add(vLayer[v]);
+      }
     }
     for (const k of candidates) {
       if (own.has(k) || k === 0) continue;

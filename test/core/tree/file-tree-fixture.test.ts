@@ -94,6 +94,14 @@ describe('edge.oci.tar through FileTree', () => {
     expect(r('/data/long/long_symlink')).toMatch(/file_with_a_path_longer_than_one_hundred_bytes\.txt$/);
   });
 
+  test('one-off liveness (ancestor walk) agrees with the per-layer bitsets on every node and layer', () => {
+    const fresh = new FileTree(ft.tree);
+    for (let k = 0; k <= last; k++) {
+      const live = ft.liveAt(k);
+      for (let x = 0; x < ft.nodeCount; x++) expect(fresh.isLive(x, k), `${ft.path(x)} @${k}`).toBe(live[x] === 1);
+    }
+  });
+
   test('search, sizes, devices, xattrs, UTF-8 names', () => {
     expect(paths(ft.search('*.txt', last).nodes)).toContain('/data/ünïcödé dir/file with spaces ✓.txt');
     expect(paths(ft.search('日本', last).nodes)).toEqual(['/data/日本語.txt']);

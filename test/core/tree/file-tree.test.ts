@@ -234,6 +234,16 @@ describe('search', () => {
   });
 });
 
+describe('liveness', () => {
+  test('the ancestor walk (one-off questions) agrees with the per-layer bitset', () => {
+    for (let k = 0; k < 3; k++) {
+      const walk = base(); // nothing cached: isLive walks
+      const live = ft.liveAt(k);
+      for (let x = 0; x < ft.nodeCount; x++) expect(walk.isLive(x, k), `${ft.path(x)} @${k}`).toBe(live[x] === 1);
+    }
+  });
+});
+
 describe('edge shapes', () => {
   test('an empty tree (root only)', () => {
     const t = new FileTree(buildTree([[]]));
