@@ -1,0 +1,111 @@
+// Writes public/sample.tar: a small OCI image archive made only from our own content, whose layers
+// show every kind of change Strata displays (added, modified, deleted file and directory, opaque
+// directory, symlink, hardlink within and across layers, chmod-only and chown-only changes, an
+// empty-layer history entry). Run: npm run sample
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { deflateSync } from 'node:zlib';
+import { ociArchive, sha, tar, type Spec } from './image-writer.ts';
+
+const T1 = 1767225600; // 2026-01-01
+const T2 = T1 + 86400, T3 = T2 + 86400;
+
+/** a tiny PNG (generated, ours): a 32×32 gradient with the Strata colours */
+function png(): Uint8Array {
+  const w = 32, h = 32;
+  const raw = new Uint8Array((w * 3 + 1) * h);
+  for (let y = 0; y < h; y++) {
+    raw[y * (w * 3 + 1)] = 0;
+    for (let x = 0; x < w; x++) {
+      const o = y * (w * 3 + 1) + 1 + x * 3;
+      const band = Math.floor(y / 8);
+      raw[o] = [46, 160, 67, 218][band] + x; raw[o + 1] = [160, 120, 67, 54][band]; raw[o + 2] = [67, 210, 230, 51][band];
+    }
+  }
+  const crcTable = Array.from({ length: 256 }, (_, n) => { let c = n; for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1; return c >>> 0; });
+  const crc = (b: Uint8Array) => { let c = 0xffffffff; for (const x of b) c = crcTable[(c ^ x) & 0xff] ^ (c >>> 8); return (c ^ 0xffffffff) >>> 0; };
+  const chunk = (type: string, data: Uint8Array) => {
+    const out = new Uint8Array(12 + data.length);
+    const dv = new DataView(out.buffer);
+    dv.setUint32(0, data.length);
+    out.set(new TextEncoder().encode(type), 4);
+    out.set(data, 8);
+    dv.setUint32(8 + data.length, crc(out.subarray(4, 8 + data.length)));
+    return out;
+  };
+  const ihdr = new Uint8Array(13);
+  const dv = new DataView(ihdr.buffer);
+  dv.setUint32(0, w); dv.setUint32(4, h); ihdr[8] = 8; ihdr[9] = 2;
+  const parts = [new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', new Uint8Array(deflateSync(raw))), chunk('IEND', new Uint8Array(0))];
+  return new Uint8Array(parts.flatMap((p) => [...p]));
+}
+
+/** deterministic pseudo-random bytes: a "binary" for the hex view */
+function binary(n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  let x = 0x2545f491;
+  out.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]); // looks like an ELF header to the eye
+  for (let i = 7; i < n; i++) { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; out[i] = x & 0xff; }
+  return out;
+}
+
+const dir = (name: string, extra: Partial<Spec> = {}): Spec => ({ name, kind: 'dir', mtime: T1, ...extra });
+const file = (name: string, data: string | Uint8Array, extra: Partial<Spec> = {}): Spec => ({ name, data, mtime: T1, ...extra });
+
+const README = `# Strata sample image\n\nEvery layer of this image shows one kind of change. Open the layers on the left\nand switch between "this layer's changes" and "all layers up to here".\n`;
+
+const base = tar([
+  dir('bin'), file('bin/hello', '#!/bin/sh\necho "hello from the Strata sample"\n', { mode: 0o755 }),
+  dir('etc'), file('etc/passwd', 'root:x:0:0:root:/root:/bin/sh\napp:x:101:101:app:/home/app:/bin/sh\n'),
+  file('etc/group', 'root:x:0:\napp:x:101:\n'), file('etc/os-release', 'NAME="Strata sample"\nID=strata\nVERSION_ID=1\n'),
+  file('etc/motd', 'Welcome! This file is deleted in layer 3.\n'),
+  dir('etc/app'), file('etc/app/config.yaml', 'listen: 8080\nlog_level: info\n'),
+  dir('home'), dir('home/app'), dir('root', { mode: 0o700 }), dir('tmp', { mode: 0o1777 }),
+  dir('usr'), dir('usr/bin'), dir('usr/share'), dir('usr/share/doc'), dir('usr/share/doc/strata'), file('usr/share/doc/strata/README.md', README),
+  dir('opt'), dir('opt/tool'), dir('opt/tool/bin'), file('opt/tool/bin/tool', binary(3000), { mode: 0o755 }),
+  dir('srv'), dir('srv/www'), file('srv/www/index.html', '<!doctype html>\n<h1>Hello</h1>\n<script>alert("never run by Strata")</script>\n'),
+  file('srv/www/logo.png', png()),
+  dir('var'), dir('var/cache'), dir('var/cache/app'), file('var/cache/app/a.cache', 'a'), file('var/cache/app/b.cache', 'b'),
+  dir('var/lib'), dir('var/lib/app'), dir('var/lib/app/old'), file('var/lib/app/old/state.db', 'old state'), file('var/lib/app/old/journal', 'old journal'),
+]);
+
+const app = tar([
+  dir('app', { mtime: T2 }),
+  file('app/server.js', 'import http from "node:http";\nhttp.createServer((q, r) => r.end("ok")).listen(8080);\n', { mtime: T2 }),
+  { name: 'app/server-copy.js', kind: 'hardlink', linkname: 'app/server.js', mtime: T2 },
+  { name: 'usr/share/doc/strata/LICENSE-link.md', kind: 'hardlink', linkname: 'usr/share/doc/strata/README.md', mtime: T2 },
+  { name: 'usr/bin/server', kind: 'symlink', linkname: '/app/server.js', mtime: T2 },
+  { name: 'usr/bin/hello', kind: 'symlink', linkname: '../../bin/hello', mtime: T2 },
+  file('etc/app/config.yaml', 'listen: 8080\nlog_level: debug\nworkers: 4\n', { mtime: T2 }),
+]);
+
+const cleanup = tar([
+  file('etc/.wh.motd', '', { mtime: 0, mode: 0 }),
+  file('var/lib/app/.wh.old', '', { mtime: 0, mode: 0 }),
+  dir('var/cache/app', { mtime: T3 }), file('var/cache/app/.wh..wh..opq', '', { mtime: T3 }), file('var/cache/app/fresh.cache', 'rebuilt', { mtime: T3 }),
+  file('etc/app/config.yaml', 'listen: 8080\nlog_level: debug\nworkers: 4\n', { mtime: T2, mode: 0o600 }), // chmod only
+  dir('home/app', { mtime: T1, uid: 101, gid: 101, mode: 0o750 }), // chown + chmod of a directory
+  file('srv/www/index.html', '<!doctype html>\n<h1>Hello</h1>\n<script>alert("never run by Strata")</script>\n', { uid: 101, gid: 101 }), // chown only
+]);
+
+const layers = [base, app, cleanup];
+const config = {
+  created: new Date(T3 * 1000).toISOString(), architecture: 'amd64', os: 'linux',
+  config: {
+    User: '101:101', WorkingDir: '/app', Env: ['PATH=/usr/bin:/bin', 'APP_ENV=production'],
+    Entrypoint: ['/usr/bin/server'], Cmd: ['--port', '8080'], ExposedPorts: { '8080/tcp': {} },
+    Labels: { 'org.opencontainers.image.title': 'strata-sample', 'org.opencontainers.image.description': 'Every kind of layer change, in three layers' },
+  },
+  rootfs: { type: 'layers', diff_ids: layers.map(sha) },
+  history: [
+    { created: new Date(T1 * 1000).toISOString(), created_by: 'ADD rootfs.tar / # base: files, dirs, a PNG, a binary', comment: 'base' },
+    { created: new Date(T2 * 1000).toISOString(), created_by: 'COPY app/ /app/ && ln -s /app/server.js /usr/bin/server && ln … # symlinks, hardlinks, a modified config' },
+    { created: new Date(T2 * 1000).toISOString(), created_by: 'ENV APP_ENV=production', empty_layer: true },
+    { created: new Date(T3 * 1000).toISOString(), created_by: 'RUN rm /etc/motd && rm -r /var/lib/app/old && rebuild-cache && chmod 600 config.yaml && chown 101:101 … # deletes, opaque dir, chmod/chown' },
+    { created: new Date(T3 * 1000).toISOString(), created_by: 'EXPOSE 8080/tcp', empty_layer: true },
+  ],
+};
+
+const out = join(import.meta.dirname, '../public/sample.tar');
+writeFileSync(out, ociArchive({ layers, config, refName: 'strata-sample:1.0' }));
+console.log(`wrote ${out}`);

@@ -1,0 +1,64 @@
+// The Engine the UI talks to: a bridge to the coordinator worker, which owns imports and storage,
+// and a pool of decode workers wired to it by MessageChannels. The main thread only passes Blob
+// references and small messages; it never reads image bytes.
+import { StrataError } from '../core/errors.ts';
+import type { ArchiveInfo, LayerVerify } from '../core/model.ts';
+import type { Engine, ImageSelector, ImportProgress, StoredImage } from './engine-api.ts';
+import type { Reply, Request, ResultMap } from '../worker/protocol.ts';
+
+interface Call { resolve: (v: unknown) => void; reject: (e: Error) => void; onProgress?: (p: ImportProgress) => void }
+
+export function createEngine(opts: { poolSize?: number } = {}): Engine {
+  const coordinator = new Worker(new URL('../worker/coordinator.worker.ts', import.meta.url), { type: 'module', name: 'strata-coordinator' });
+  const size = opts.poolSize ?? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 2));
+  for (let i = 0; i < size; i++) {
+    const w = new Worker(new URL('../worker/decode.worker.ts', import.meta.url), { type: 'module', name: `strata-decode-${i}` });
+    const ch = new MessageChannel();
+    w.postMessage({ port: ch.port1 }, [ch.port1]);
+    coordinator.postMessage({ type: 'port', port: ch.port2 }, [ch.port2]);
+  }
+  const calls = new Map<number, Call>();
+  const verifyListeners = new Set<(id: string, layer: number, v: LayerVerify) => void>();
+  let nextId = 1;
+
+  coordinator.onmessage = (ev: MessageEvent<Reply>) => {
+    const m = ev.data;
+    if (m.type === 'verify') { for (const l of verifyListeners) l(m.imageId, m.layer, m.verify); return; }
+    const c = calls.get(m.id);
+    if (!c) return;
+    if (m.type === 'progress') { c.onProgress?.(m.progress); return; }
+    calls.delete(m.id);
+    if (m.type === 'error') c.reject(new StrataError(m.error.code === 'INTERNAL' ? 'IO' : m.error.code, m.error.message));
+    else c.resolve(m.value);
+  };
+  coordinator.onerror = (ev) => {
+    const err = new StrataError('IO', `The background worker failed: ${ev.message || 'unknown error'}. Reload the page.`);
+    for (const c of calls.values()) c.reject(err);
+    calls.clear();
+  };
+
+  function call<K extends keyof ResultMap>(req: Request & { type: K }, signal?: AbortSignal, onProgress?: (p: ImportProgress) => void): Promise<ResultMap[K]> {
+    const id = nextId++;
+    return new Promise<ResultMap[K]>((resolve, reject) => {
+      if (signal?.aborted) { reject(new StrataError('ABORTED', 'The operation was cancelled.')); return; }
+      calls.set(id, { resolve: resolve as (v: unknown) => void, reject, onProgress });
+      signal?.addEventListener('abort', () => coordinator.postMessage({ id: nextId++, type: 'cancel', target: id }), { once: true });
+      coordinator.postMessage({ id, ...req });
+    });
+  }
+
+  if (typeof navigator !== 'undefined' && navigator.storage?.persist) void navigator.storage.persist().catch(() => false);
+
+  return {
+    inspect: (file: Blob, name: string, signal?: AbortSignal): Promise<ArchiveInfo> => call({ type: 'inspect', file, name }, signal),
+    import: (file: Blob, name: string, sel: ImageSelector, o) => call({ type: 'import', file, name, sel }, o.signal, o.onProgress),
+    list: (): Promise<StoredImage[]> => call({ type: 'list' }),
+    open: (imageId) => call({ type: 'open', imageId }),
+    readRange: (imageId, layer, offset, length) => call({ type: 'readRange', imageId, layer, offset, length }),
+    fileBlob: (imageId, layer, offset, size) => call({ type: 'fileBlob', imageId, layer, offset, size }),
+    exportTar: (imageId, o) => call({ type: 'exportTar', imageId, ...o }),
+    delete: (imageId) => call({ type: 'delete', imageId }),
+    estimate: () => call({ type: 'estimate' }),
+    onVerify(cb) { verifyListeners.add(cb); return () => verifyListeners.delete(cb); },
+  };
+}

@@ -1,0 +1,105 @@
+// Image records: begin (status 'writing'), commit ('ready', written last), list, open, and the
+// verify status updated after the import. Only 'ready' images are visible.
+import { StrataError } from '../core/errors.ts';
+import type { EncodedTree, ImageMeta, LayerVerify } from '../core/model.ts';
+import { inStore, request, storageError, stores } from './db.ts';
+import { holdImportLock } from './locks.ts';
+import { finishSession, session, startSession, track } from './session.ts';
+import { readTree } from './tree-store.ts';
+
+export interface StoredImage extends ImageMeta {
+  id: string;
+  /** ms since the epoch, when the import began */
+  importedAt: number;
+  status: 'writing' | 'ready';
+  /** bytes the image occupies in storage: layer content plus the encoded tree */
+  totalBytes: number;
+}
+
+// getRandomValues, not randomUUID: the latter needs a secure context (a LAN IP over http is not).
+function newImageId(): string {
+  const rand = Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, '0')).join('');
+  return `${Date.now().toString(36)}-${rand}`;
+}
+
+/** Starts storing an image: writes its record as 'writing' (so cleanup can find it) and returns its id. */
+export async function beginImage(meta: ImageMeta): Promise<string> {
+  const id = newImageId();
+  const release = await holdImportLock(id).catch((err) => {
+    throw storageError(err, `Taking the import lock of image ${id}`);
+  });
+  const s = startSession(id, meta.image.name || meta.source.name, release);
+  const record: StoredImage = { ...meta, id, importedAt: Date.now(), status: 'writing', totalBytes: 0 };
+  await track(s, 'the image record', 0, () =>
+    inStore(stores.images, 'readwrite', `Storing the record of image ${id}`, (os) => void os.put(record, id)));
+  return id;
+}
+
+/** Marks the image 'ready' once its tree is stored and every content writer is closed. */
+export async function commitImage(id: string): Promise<StoredImage> {
+  const s = session(id);
+  if (s.open.size) {
+    throw new StrataError('STORAGE',
+      `Cannot finish storing "${s.name}": the content of layer ${[...s.open].join(', ')} is still being written; close its ContentWriter first.`);
+  }
+  if (!s.hasTree) {
+    throw new StrataError('STORAGE', `Cannot finish storing "${s.name}": its tree was not stored; call putTree first.`);
+  }
+  const ready = await track(s, 'the ready mark', 0, () =>
+    inStore(stores.images, 'readwrite', `Finishing image ${id}`, async (os) => {
+      const rec = await request<StoredImage | undefined>(os.get(id));
+      // Deleted by another tab (or its start-up cleanup) while we were writing.
+      if (rec?.status !== 'writing') {
+        throw new StrataError('ABORTED', `"${s.name}" was deleted while it was being stored.`);
+      }
+      const done: StoredImage = { ...rec, status: 'ready', totalBytes: s.contentBytes + s.treeBytes };
+      os.put(done, id);
+      return done;
+    }));
+  finishSession(s, new StrataError('STORAGE', `"${s.name}" is already stored; an import takes no writes after commitImage.`));
+  return ready;
+}
+
+/** Ready images, newest first. */
+export async function listImages(): Promise<StoredImage[]> {
+  const all = await inStore(stores.images, 'readonly', 'Listing stored images', (os) => request<StoredImage[]>(os.getAll()));
+  return all.filter((r) => r.status === 'ready').sort((a, b) => b.importedAt - a.importedAt);
+}
+
+export async function openImage(id: string): Promise<{ meta: StoredImage; tree: EncodedTree }> {
+  const [meta, tree] = await Promise.all([
+    inStore(stores.images, 'readonly', `Reading image ${id}`, (os) => request<StoredImage | undefined>(os.get(id))),
+    readTree(id),
+  ]);
+  if (meta?.status !== 'ready') {
+    throw new StrataError('NOT_FOUND', `No stored image ${id}: it was deleted, or its import did not finish.`);
+  }
+  if (!tree) {
+    throw new StrataError('STORAGE', `The tree of "${meta.image.name}" is missing from storage. Delete the image and import it again.`);
+  }
+  return { meta, tree };
+}
+
+/** Records the verify result of one layer, e.g. when hashing finishes after the import. */
+export async function setVerify(id: string, layerIndex: number, verify: LayerVerify): Promise<void> {
+  await inStore(stores.images, 'readwrite', `Saving the verify status of layer ${layerIndex} of image ${id}`, async (os) => {
+    const rec = await request<StoredImage | undefined>(os.get(id));
+    if (!rec) throw new StrataError('NOT_FOUND', `No stored image ${id}; it may have been deleted.`);
+    const layer = rec.layers.find((l) => l.index === layerIndex);
+    if (!layer) throw new StrataError('NOT_FOUND', `Image "${rec.image.name}" has no layer ${layerIndex}.`);
+    layer.verify = { ...verify };
+    os.put(rec, id);
+  });
+}
+
+/**
+ * Rewrites the metadata of an image still being written (layer counts and sizes are known only
+ * after the merge, while content was stored from the start). Status and id are kept.
+ */
+export async function updateImageMeta(id: string, meta: ImageMeta): Promise<void> {
+  await inStore(stores.images, 'readwrite', `Updating the record of image ${id}`, async (os) => {
+    const rec = await request<StoredImage | undefined>(os.get(id));
+    if (rec?.status !== 'writing') throw new StrataError('ABORTED', `Image ${id} was deleted while it was being stored.`);
+    os.put({ ...rec, ...meta, id: rec.id, importedAt: rec.importedAt, status: rec.status, totalBytes: rec.totalBytes }, id);
+  });
+}

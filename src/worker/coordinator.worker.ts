@@ -1,0 +1,220 @@
+// The coordinator: owns an import from File to committed IndexedDB records. It opens the archive,
+// fans layer decoding out to the pool (over MessagePorts), merges strictly in layer order, stores
+// content while other layers still decode, commits, then verifies digests off the critical path.
+/// <reference lib="webworker" />
+import { blobSpool, nobleSha256, type CoreEnv } from '../core/env.ts';
+import { StrataError, toErrorInfo } from '../core/errors.ts';
+import { openArchive } from '../core/archive/open.ts';
+import { LayerMerger } from '../core/layers/merge.ts';
+import { layerLabel } from '../core/layers/decode.ts';
+import { tarParts } from '../core/export/tar-export.ts';
+import type { EncodedTree, LayerInfo, LayerVerify } from '../core/model.ts';
+import type { TarEntry } from '../core/tar/reader.ts';
+import * as storage from '../storage/index.ts';
+import type { ImportProgress, ImageSelector, StoredImage } from '../app/engine-api.ts';
+import type { Job, JobReply, Reply, RequestMessage } from './protocol.ts';
+
+const env: CoreEnv = { spool: () => blobSpool(4 << 20), sha256: nobleSha256 };
+const post = (m: Reply, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(m, transfer);
+
+// ---- the decode pool -------------------------------------------------------------------------
+interface PoolWorker { port: MessagePort; busy: boolean }
+const pool: PoolWorker[] = [];
+const waiting: (() => void)[] = [];
+const handlers = new Map<number, (m: JobReply) => void>();
+let nextJob = 1;
+
+function addPort(port: MessagePort): void {
+  const w: PoolWorker = { port, busy: false };
+  port.onmessage = (ev: MessageEvent<JobReply>) => handlers.get(ev.data.job)?.(ev.data);
+  pool.push(w);
+  waiting.shift()?.();
+}
+
+async function acquire(signal?: AbortSignal): Promise<PoolWorker> {
+  for (;;) {
+    if (signal?.aborted) throw new StrataError('ABORTED', 'The import was cancelled.');
+    const free = pool.find((w) => !w.busy);
+    if (free) { free.busy = true; return free; }
+    await new Promise<void>((r) => waiting.push(r));
+  }
+}
+
+function release(w: PoolWorker): void {
+  w.busy = false;
+  waiting.shift()?.();
+}
+
+/** run one job on a pool worker; resolves with its final reply */
+async function runJob(job: Job & { type: 'decode' | 'verify' }, signal: AbortSignal | undefined, onProgress?: (a: number, b: number) => void): Promise<JobReply> {
+  const w = await acquire(signal);
+  const id = job.job;
+  try {
+    return await new Promise<JobReply>((resolve, reject) => {
+      const onAbort = () => { w.port.postMessage({ type: 'cancel', job: id } satisfies Job); reject(new StrataError('ABORTED', 'The import was cancelled.')); };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      handlers.set(id, (m) => {
+        if (m.type === 'progress') { onProgress?.(m.bytesIn, m.bytesOut); return; }
+        signal?.removeEventListener('abort', onAbort);
+        handlers.delete(id);
+        if (m.type === 'error') reject(new StrataError(m.error.code === 'INTERNAL' ? 'IO' : m.error.code, m.error.message));
+        else resolve(m);
+      });
+      w.port.postMessage(job);
+    });
+  } finally {
+    release(w);
+  }
+}
+
+// ---- import ------------------------------------------------------------------------------------
+async function importImage(file: Blob, name: string, sel: ImageSelector, signal: AbortSignal, progress: (p: ImportProgress) => void): Promise<string> {
+  const p: ImportProgress = { phase: 'reading', bytesRead: 0, bytesTotal: file.size, layer: 0, layers: 0 };
+  let lastSent = 0;
+  const report = (force = false) => {
+    const now = performance.now();
+    if (force || now - lastSent >= 200) { lastSent = now; progress({ ...p }); }
+  };
+  report(true);
+  const archive = await openArchive(file, name, env, signal);
+  const img = await archive.resolve(sel);
+  const n = img.layers.length;
+  p.layers = n;
+  p.phase = 'decoding';
+  p.bytesTotal = img.layers.reduce((a, l) => a + l.blob.size, 0);
+  for (const l of img.meta.layers) l.verify = { state: 'pending' };
+  const imageId = await storage.beginImage(img.meta);
+  try {
+    const read = new Array<number>(n).fill(0);
+    const decoded = img.layers.map((l) =>
+      runJob({ type: 'decode', job: nextJob++, info: l.info, blob: l.blob }, signal, (bytesIn) => {
+        read[l.info.index] = bytesIn;
+        p.bytesRead = read.reduce((a, b) => a + b, 0);
+        report();
+      }) as Promise<JobReply & { type: 'decoded' }>);
+    decoded.forEach((d) => d.catch(() => {})); // each is awaited in order below
+    const merger = new LayerMerger(n);
+    const stores: Promise<number>[] = [];
+    const contents: Blob[] = [];
+    for (let i = 0; i < n; i++) {
+      const d = await decoded[i];
+      if (signal.aborted) throw new StrataError('ABORTED', 'The import was cancelled.');
+      read[i] = img.layers[i].blob.size;
+      p.layer = i + 1;
+      report();
+      const info = img.meta.layers[i];
+      Object.assign(info, merger.apply(i, d.entries as TarEntry[], layerLabel(info, n)), { size: d.size });
+      contents.push(d.content);
+      // store while later layers are still decoding
+      const s = storage.storeLayerBlob(imageId, i, d.content);
+      s.catch(() => {});
+      stores.push(s);
+    }
+    p.phase = 'storing';
+    report(true);
+    const tree = merger.encode();
+    await Promise.all([...stores, storage.putTree(imageId, tree)]);
+    await storage.updateImageMeta(imageId, img.meta);
+    if (signal.aborted) throw new StrataError('ABORTED', 'The import was cancelled.');
+    await storage.commitImage(imageId);
+    p.phase = 'done';
+    report(true);
+    verifyLater(imageId, img.meta.layers, img.layers.map((l) => (l.info.compression === 'none' ? null : l.blob)), contents);
+    return imageId;
+  } catch (e) {
+    await storage.abortImage(imageId).catch(() => {});
+    throw e;
+  }
+}
+
+/** digest checks after the commit: the tree is browsable meanwhile */
+function verifyLater(imageId: string, layers: LayerInfo[], compressed: (Blob | null)[], contents: Blob[]): void {
+  for (const info of layers) {
+    void runJob({ type: 'verify', job: nextJob++, info, compressed: compressed[info.index], content: contents[info.index] }, undefined)
+      .then((m) => (m as JobReply & { type: 'verified' }).verify)
+      .catch((e): LayerVerify => ({ state: 'unverifiable', detail: toErrorInfo(e).message }))
+      .then(async (verify) => {
+        await storage.setVerify(imageId, info.index, verify).catch(() => {});
+        post({ type: 'verify', imageId, layer: info.index, verify });
+      });
+  }
+}
+
+// ---- reads and exports ---------------------------------------------------------------------------
+let cached: { id: string; tree: EncodedTree } | null = null;
+
+async function treeOf(imageId: string): Promise<EncodedTree> {
+  if (cached?.id !== imageId) cached = { id: imageId, tree: (await storage.openImage(imageId)).tree };
+  return cached.tree;
+}
+
+async function exportTar(imageId: string, layer: number | undefined, path: string | undefined, gzip: boolean | undefined): Promise<Blob> {
+  const tree = await treeOf(imageId);
+  const contents = new Map<number, Blob>();
+  for (let l = 0; l < tree.layerCount; l++) contents.set(l, await storage.layerContentBlob(imageId, l).catch(() => new Blob([])));
+  const tar = new Blob([...tarParts(tree, (l) => contents.get(l)!, { layer, path })] as BlobPart[], { type: 'application/x-tar' });
+  if (!gzip) return tar;
+  return new Response(tar.stream().pipeThrough(new CompressionStream('gzip'))).blob();
+}
+
+function toStored(r: storage.StoredImage): StoredImage {
+  const { id, importedAt, totalBytes, status: _s, ...meta } = r;
+  return { id, importedAt, totalBytes, meta };
+}
+
+// ---- message loop --------------------------------------------------------------------------------
+const aborts = new Map<number, AbortController>();
+const ready = storage.cleanupOrphans().catch(() => null);
+
+self.onmessage = async (ev: MessageEvent<RequestMessage | { type: 'port'; port: MessagePort }>) => {
+  const m = ev.data;
+  if (m.type === 'port') { addPort(m.port); return; }
+  if (m.type === 'cancel') { aborts.get(m.target)?.abort(); return; }
+  const ctl = new AbortController();
+  aborts.set(m.id, ctl);
+  try {
+    await ready;
+    switch (m.type) {
+      case 'inspect': {
+        const a = await openArchive(m.file, m.name, env, ctl.signal);
+        post({ type: 'result', id: m.id, value: a.info });
+        break;
+      }
+      case 'import': {
+        const id = await importImage(m.file, m.name, m.sel, ctl.signal, (progress) => post({ type: 'progress', id: m.id, progress }));
+        post({ type: 'result', id: m.id, value: id });
+        break;
+      }
+      case 'list': post({ type: 'result', id: m.id, value: (await storage.listImages()).map(toStored) }); break;
+      case 'open': {
+        const { meta, tree } = await storage.openImage(m.imageId);
+        cached = { id: m.imageId, tree };
+        // structured clone copies the typed arrays (a memcpy); we keep ours for exports
+        post({ type: 'result', id: m.id, value: { meta: toStored(meta).meta, tree } });
+        break;
+      }
+      case 'readRange': {
+        const bytes = await storage.readRange(m.imageId, m.layer, m.offset, m.length);
+        post({ type: 'result', id: m.id, value: bytes }, [bytes.buffer]);
+        break;
+      }
+      case 'fileBlob': {
+        const blob = (await storage.layerContentBlob(m.imageId, m.layer)).slice(m.offset, m.offset + m.size);
+        post({ type: 'result', id: m.id, value: blob });
+        break;
+      }
+      case 'exportTar': post({ type: 'result', id: m.id, value: await exportTar(m.imageId, m.layer, m.path, m.gzip) }); break;
+      case 'delete': {
+        await storage.deleteImage(m.imageId);
+        if (cached?.id === m.imageId) cached = null;
+        post({ type: 'result', id: m.id, value: undefined });
+        break;
+      }
+      case 'estimate': post({ type: 'result', id: m.id, value: await storage.storageEstimate() }); break;
+    }
+  } catch (e) {
+    post({ type: 'error', id: m.id, error: toErrorInfo(e) });
+  } finally {
+    aborts.delete(m.id);
+  }
+};

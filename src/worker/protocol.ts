@@ -1,0 +1,51 @@
+// Every message that crosses a worker boundary, as discriminated unions (one file, one truth).
+import type { ErrorInfo } from '../core/errors.ts';
+import type { ArchiveInfo, EncodedTree, ImageMeta, LayerInfo, LayerVerify } from '../core/model.ts';
+import type { TarEntry } from '../core/tar/reader.ts';
+import type { ImageSelector, ImportProgress, StoredImage } from '../app/engine-api.ts';
+
+/** main thread → coordinator */
+export type Request =
+  | { type: 'inspect'; file: Blob; name: string }
+  | { type: 'import'; file: Blob; name: string; sel: ImageSelector }
+  | { type: 'list' }
+  | { type: 'open'; imageId: string }
+  | { type: 'readRange'; imageId: string; layer: number; offset: number; length: number }
+  | { type: 'fileBlob'; imageId: string; layer: number; offset: number; size: number }
+  | { type: 'exportTar'; imageId: string; layer?: number; path?: string; gzip?: boolean }
+  | { type: 'delete'; imageId: string }
+  | { type: 'estimate' };
+
+export type RequestMessage = { id: number } & (Request | { type: 'cancel'; target: number });
+
+export interface ResultMap {
+  inspect: ArchiveInfo;
+  import: string;
+  list: StoredImage[];
+  open: { meta: ImageMeta; tree: EncodedTree };
+  readRange: Uint8Array;
+  fileBlob: Blob;
+  exportTar: Blob;
+  delete: void;
+  estimate: { usage: number; quota: number } | null;
+}
+
+/** coordinator → main thread */
+export type Reply =
+  | { type: 'result'; id: number; value: unknown }
+  | { type: 'error'; id: number; error: ErrorInfo }
+  | { type: 'progress'; id: number; progress: ImportProgress }
+  | { type: 'verify'; imageId: string; layer: number; verify: LayerVerify };
+
+/** coordinator → decode worker */
+export type Job =
+  | { type: 'decode'; job: number; info: LayerInfo; blob: Blob }
+  | { type: 'verify'; job: number; info: LayerInfo; compressed: Blob | null; content: Blob }
+  | { type: 'cancel'; job: number };
+
+/** decode worker → coordinator */
+export type JobReply =
+  | { type: 'progress'; job: number; bytesIn: number; bytesOut: number }
+  | { type: 'decoded'; job: number; entries: TarEntry[]; size: number; content: Blob }
+  | { type: 'verified'; job: number; verify: LayerVerify }
+  | { type: 'error'; job: number; error: ErrorInfo };
