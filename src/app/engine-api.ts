@@ -1,0 +1,44 @@
+// The contract between the UI and the browser data layer (worker pool + IndexedDB).
+// The UI only ever talks to an `Engine`; the implementation lives in src/app/engine.ts
+// (worker bridge) and is written separately.
+import type { ArchiveInfo, EncodedTree, ImageMeta, LayerVerify } from '../core/model.ts';
+import type { ErrorInfo } from '../core/errors.ts';
+
+export interface ImportProgress {
+  phase: 'reading' | 'decoding' | 'merging' | 'storing' | 'done';
+  bytesRead: number;
+  bytesTotal: number;
+  /** 1-based layer being worked on, and the layer count */
+  layer: number;
+  layers: number;
+}
+
+export interface StoredImage {
+  id: string;
+  meta: ImageMeta;
+  importedAt: number;
+  totalBytes: number;
+}
+
+export interface ImageSelector { image?: string | number; platform?: string }
+
+export interface Engine {
+  /** list the images/platforms inside an archive (to ask the user when there are several) */
+  inspect(file: Blob, name: string, signal?: AbortSignal): Promise<ArchiveInfo>;
+  /** import one image; resolves with the stored image id once the tree is browsable */
+  import(file: Blob, name: string, sel: ImageSelector, opts: { signal?: AbortSignal; onProgress?: (p: ImportProgress) => void }): Promise<string>;
+  list(): Promise<StoredImage[]>;
+  open(id: string): Promise<{ meta: ImageMeta; tree: EncodedTree }>;
+  /** bytes [offset, offset+length) of the decompressed stream of a layer (file content) */
+  readRange(id: string, layer: number, offset: number, length: number): Promise<Uint8Array>;
+  /** a file's content as a Blob (no copy), for download / image preview */
+  fileBlob(id: string, layer: number, offset: number, size: number): Promise<Blob>;
+  /** a tar of the merged tree (whole rootfs or the subtree at `path`) as of `layer` */
+  exportTar(id: string, opts: { layer?: number; path?: string; gzip?: boolean }): Promise<Blob>;
+  delete(id: string): Promise<void>;
+  estimate(): Promise<{ usage: number; quota: number } | null>;
+  /** verification results arrive after the import; called once per layer */
+  onVerify(cb: (id: string, layer: number, v: LayerVerify) => void): () => void;
+}
+
+export type EngineError = ErrorInfo;
