@@ -1,10 +1,11 @@
 import { defineConfig } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { serviceWorker } from './scripts/sw-plugin.ts';
 
 // base './': the built site works from any sub-path or a local folder.
 export default defineConfig({
   base: './',
-  plugins: [svelte()],
+  plugins: [svelte(), serviceWorker()],
   worker: { format: 'es' },
   build: { target: 'es2022', sourcemap: true },
   test: {

@@ -1,7 +1,16 @@
 import { mount } from 'svelte';
 import App from './App.svelte';
+import OfflineNotice from './components/OfflineNotice.svelte';
 import { createEngine } from './engine.ts';
+import { lockConnections } from './csp.ts';
+import { OfflineState } from './state/offline.svelte.ts';
+
+lockConnections(location.search, document);
 
 const target = document.getElementById('app');
 if (!target) throw new Error('missing #app');
 mount(App, { target, props: { engine: createEngine() } });
+
+const offline = new OfflineState();
+mount(OfflineNotice, { target: document.body, props: { offline } });
+if (import.meta.env.PROD) void offline.register();
