@@ -1,0 +1,379 @@
+// `npm run bench`: wall time and peak RSS of `strata flatten` against native extraction of the
+// same layers (tar -xzf, umoci unpack), on a ≥ 1 GB image built once from this machine's files.
+// Usage: npm run bench [-- --rebuild] [-- --keep] [-- --repeat=3] [-- --strata-args="--jobs 1"]
+
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { buildImage, imagePaths, IMAGE_VERSION, loadCached, REF_NAME, type ImageMeta } from './lib/build-image.ts';
+import { checkOutput, mergeListings, type OutputCheck } from './lib/listing.ts';
+import {
+  BenchError, combine, hasGnuTime, measure, removeTree, run, syncDisks, versionOf, which, type Measurement,
+} from './lib/proc.ts';
+
+const REPO = resolve(import.meta.dirname, '..');
+const CLI = join(REPO, 'src', 'cli', 'main.ts');
+const RSS_TARGET_MB = 300;
+const MB = 1e6;
+const MiB = 1 << 20;
+
+const log = (s = ''): void => console.log(s);
+const fmt = (n: number | undefined, d = 2): string => (n === undefined ? 'n/a' : n.toFixed(d));
+
+interface Options { rebuild: boolean; keep: boolean; repeat: number; strataArgs: string[] }
+
+function parseOptions(argv: string[]): Options {
+  const o: Options = { rebuild: false, keep: false, repeat: 1, strataArgs: [] };
+  for (const a of argv) {
+    if (a === '--help' || a === '-h') usage();
+    else if (a === '--rebuild') o.rebuild = true;
+    else if (a === '--keep') o.keep = true;
+    else if (a.startsWith('--repeat=')) o.repeat = Number(a.slice('--repeat='.length));
+    else if (a.startsWith('--strata-args=')) o.strataArgs = a.slice('--strata-args='.length).split(' ').filter(Boolean);
+    else throw new BenchError(`unknown option ${a} (try --help)`);
+  }
+  if (!Number.isInteger(o.repeat) || o.repeat < 1) throw new BenchError('--repeat needs a whole number ≥ 1');
+  return o;
+}
+
+function usage(): never {
+  log('usage: npm run bench [-- --rebuild] [-- --keep] [-- --repeat=N] [-- --strata-args="--jobs 1"]');
+  log('  --rebuild        build the bench image again even if .bench/ has one');
+  log('  --keep           keep the temp dir (layer listings, logs; extracted trees and outputs are always deleted)');
+  log('  --repeat=N       run the contenders N times round-robin and keep each one\'s fastest run (default 1)');
+  log('  --strata-args=…  extra arguments for `strata flatten`, split on spaces');
+  process.exit(0);
+}
+
+// ---- setup ------------------------------------------------------------------------------------
+
+function checkTools(): { useTime: boolean; umoci: boolean } {
+  for (const tool of ['tar', 'gzip', 'sha256sum']) {
+    if (!which(tool)) throw new BenchError(`${tool} is required (apt-get install -y tar gzip coreutils)`);
+  }
+  if (!(versionOf('tar') ?? '').includes('GNU')) throw new BenchError('GNU tar is required to build the image');
+  const useTime = hasGnuTime();
+  if (!useTime) log('! GNU time (/usr/bin/time) is missing, so peak RSS is not measured: apt-get install -y time');
+  const umoci = which('umoci') !== undefined;
+  const missing = ['umoci', 'skopeo'].filter((t) => !which(t));
+  if (missing.length) {
+    log(`! ${missing.join(' and ')} not installed: ${umoci ? '' : 'no umoci baseline, '}` +
+      `the image is not cross-validated by ${missing.join('/')}. To add: apt-get install -y ${missing.join(' ')}`);
+  }
+  return { useTime, umoci };
+}
+
+function describeMachine(): void {
+  const cpu = cpus();
+  log(`machine: ${cpu[0]?.model ?? '?'} × ${cpu.length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Linux ${release()}`);
+  log(`tools:   node ${process.version}; ${versionOf('tar')}; ${versionOf('gzip')}; ${versionOf('umoci') ?? 'no umoci'}`);
+}
+
+async function getImage(rebuild: boolean): Promise<ImageMeta> {
+  const paths = imagePaths(join(REPO, '.bench'));
+  const cached = rebuild ? undefined : loadCached(paths);
+  if (cached) {
+    log(`image:   reusing ${paths.archive} (built ${cached.builtAt} in ${cached.buildSeconds.toFixed(0)} s; --rebuild to redo)`);
+    return cached;
+  }
+  log(`image:   building ${paths.archive} (${IMAGE_VERSION}); takes about a minute, once`);
+  const meta = await buildImage(REPO, paths, (s) => log(s));
+  log(`  built in ${meta.buildSeconds.toFixed(0)} s`);
+  return meta;
+}
+
+function describeImage(meta: ImageMeta): void {
+  log(`         ${meta.layers.length} gzip layers, ${(meta.totalUncompressed / MiB).toFixed(0)} MiB uncompressed, ` +
+    `${(meta.totalCompressed / MiB).toFixed(0)} MiB compressed; archive ${(meta.archiveSize / MiB).toFixed(0)} MiB ` +
+    `(OCI layout + Docker 25+ manifest.json)`);
+  meta.layers.forEach((l, i) => {
+    log(`         L${i + 1} ${(l.uncompressedSize / MiB).toFixed(0).padStart(5)} MiB  ${l.createdBy.slice(0, 100)}`);
+  });
+  for (const [what, value] of Object.entries(meta.edits)) {
+    const v = Array.isArray(value) ? `${value.length}: ${value.slice(0, 4).join(', ')}${value.length > 4 ? ', …' : ''}` : value;
+    log(`         ${what}: ${v}`);
+  }
+  if (meta.totalUncompressed < 1e9) log('! the image is under 1 GB uncompressed; raise TARGET_BYTES in bench/lib/build-image.ts');
+}
+
+/** The bench shares the machine: a busy machine makes walls noisy, so say so next to the numbers. */
+function loadNote(when: string): void {
+  const [one] = loadavg();
+  const cores = cpus().length;
+  const busy = one !== undefined && one > 0.5 * cores;
+  log(`load:    ${when}: 1-min load average ${fmt(one)} on ${cores} cores${busy ? ' — other work is running, walls are noisy; CPU s is steadier' : ''}`);
+}
+
+// ---- contenders -------------------------------------------------------------------------------
+
+interface Contender {
+  name: string;
+  note: string;
+  /** One timed run, including its untimed cleanup (see settle). */
+  run: (rep: number) => Promise<Measurement>;
+}
+
+interface Row { name: string; note: string; m?: Measurement; error?: string }
+
+/**
+ * Delete a contender's output and flush before the next one starts: ext4 here is mounted with
+ * `discard`, and writeback or discards left by one contender must not land on the next one's clock.
+ */
+function settle(...paths: string[]): void {
+  for (const p of paths) removeTree(p);
+  syncDisks();
+}
+
+/** One after another: these are timed, so they must not overlap. */
+async function sequential<T>(jobs: (() => Promise<T>)[]): Promise<T[]> {
+  const out: T[] = [];
+  for (const job of jobs) out.push(await job());
+  return out;
+}
+
+/** Keep the fastest run's wall and CPU; peak RSS is the worst seen over all runs. */
+function best(ms: Measurement[]): Measurement {
+  const fastest = ms.reduce((a, b) => (b.wallS < a.wallS ? b : a));
+  const rss = ms.map((m) => m.peakRssMb).filter((r): r is number => r !== undefined);
+  return { ...fastest, peakRssMb: rss.length ? Math.max(...rss) : undefined };
+}
+
+/** Run every contender `repeat` times, round-robin so drifting machine load hits all alike. */
+async function runAll(contenders: Contender[], repeat: number): Promise<Row[]> {
+  const runs = contenders.map(() => [] as Measurement[]);
+  const errors: (string | undefined)[] = contenders.map(() => undefined);
+  for (let rep = 0; rep < repeat; rep++) {
+    for (const [i, c] of contenders.entries()) {
+      if (errors[i]) continue;
+      log(`running: ${c.name}${repeat > 1 ? ` (${rep + 1}/${repeat})` : ''}…`);
+      try {
+        const m = await c.run(rep);
+        log(`         ${fmt(m.wallS)} s wall, ${fmt(m.cpuS, 1)} s CPU, peak RSS ${fmt(m.peakRssMb, 1)} MB`);
+        runs[i]!.push(m);
+      } catch (err) {
+        errors[i] = err instanceof Error ? err.message : String(err);
+        log(`  FAILED: ${errors[i]}`);
+      }
+    }
+  }
+  return contenders.map((c, i) => ({
+    name: c.name,
+    note: c.note,
+    ...(errors[i] ? { error: errors[i] } : { m: best(runs[i]!) }),
+  }));
+}
+
+interface Ctx { meta: ImageMeta; tmp: string; blobs: string[]; useTime: boolean; logFile: string; timeFile: string }
+
+function listing(ctx: Ctx, lists: string[], done: () => void): Contender {
+  const { blobs, logFile, timeFile, useTime } = ctx;
+  return {
+    name: `gzip -dc | tar t (${blobs.length} layers)`,
+    note: 'reference: decompress + parse only',
+    run: async () => {
+      const ms = await sequential(blobs.map((b, i) => () =>
+        measure('sh', ['-c', 'gzip -dc "$1" | tar -t > "$2"', 'sh', b, lists[i]!], { logFile, timeFile, useTime })));
+      settle();
+      done();
+      return combine(ms);
+    },
+  };
+}
+
+/** Each layer into its own fresh dir: plain tar knows no whiteouts, and L4 replaces a directory with a file. */
+function tarExtract(ctx: Ctx): Contender {
+  const { blobs, tmp, logFile, timeFile, useTime } = ctx;
+  return {
+    name: `tar -xzf (${blobs.length} layers, sequential)`,
+    note: 'each layer into a fresh dir, walls summed',
+    run: async () => {
+      const dirs = blobs.map((_, i) => join(tmp, `tar-layer-${i + 1}`));
+      for (const d of dirs) mkdirSync(d);
+      try {
+        const ms = await sequential(blobs.map((b, i) => () => measure('tar', ['-xzf', b, '-C', dirs[i]!], { logFile, timeFile, useTime })));
+        log(`         per layer: ${ms.map((m) => fmt(m.wallS)).join(' + ')} s`);
+        return combine(ms);
+      } finally {
+        settle(...dirs);
+      }
+    },
+  };
+}
+
+function umociUnpack(ctx: Ctx): Contender {
+  const { meta, tmp, logFile, timeFile, useTime } = ctx;
+  const bundle = join(tmp, 'umoci-bundle');
+  return {
+    name: 'umoci unpack',
+    note: 'applies whiteouts, writes config.json + mtree',
+    run: async () => {
+      try {
+        return await measure('umoci', ['unpack', '--image', `${meta.layoutDir}:${REF_NAME}`, bundle], { logFile, timeFile, useTime });
+      } finally {
+        settle(bundle);
+      }
+    },
+  };
+}
+
+/** What node + the tsx loader cost before strata does anything: read the CLI's RSS against it. */
+function runtimeFloor(ctx: Ctx): Contender {
+  const { tmp, logFile, timeFile, useTime } = ctx;
+  const empty = join(tmp, 'empty.ts');
+  writeFileSync(empty, 'export {};\n');
+  return {
+    name: 'node --import tsx (empty script)',
+    note: 'reference: runtime floor of the CLI',
+    run: () => measure(process.execPath, ['--import', 'tsx', empty], { cwd: REPO, logFile, timeFile, useTime }),
+  };
+}
+
+interface StrataCheck { check?: OutputCheck; outBytes?: number }
+
+/**
+ * `node --import tsx src/cli/main.ts` — not npm, not the tsx CLI (which forks a second node) — so
+ * the measured process is the one doing the work. The first run's output is checked, then deleted.
+ */
+function strataFlatten(ctx: Ctx, extra: string[], expected: () => Set<string> | undefined, result: StrataCheck): Contender {
+  const { meta, tmp, useTime } = ctx;
+  const out = join(tmp, 'flat.tar');
+  const args = ['--import', 'tsx', CLI, 'flatten', meta.archive, '-o', out, ...extra];
+  return {
+    name: 'strata flatten',
+    note: `node --import tsx src/cli/main.ts flatten ${extra.join(' ')}`.trim(),
+    run: async (rep) => {
+      try {
+        const m = await measure(process.execPath, args, { cwd: REPO, logFile: join(tmp, 'strata.log'), timeFile: join(tmp, 'strata.time'), useTime });
+        if (rep === 0) {
+          result.outBytes = statSync(out).size;
+          let lines: string[];
+          try {
+            lines = run('tar', ['-tf', out]).split('\n');
+          } catch (err) {
+            throw new BenchError(`the output is not a readable tar: ${err instanceof Error ? err.message : String(err)}`);
+          }
+          const exp = expected();
+          result.check = exp ? checkOutput(lines, exp) : undefined;
+          log(`         output: valid tar, ${(result.outBytes / MiB).toFixed(0)} MiB, ${lines.filter(Boolean).length} entries`);
+        }
+        return m;
+      } finally {
+        settle(out);
+      }
+    },
+  };
+}
+
+// ---- report -----------------------------------------------------------------------------------
+
+const verdict = (ok: boolean): string => (ok ? 'PASS' : 'FAIL');
+
+function table(meta: ImageMeta, rows: Row[], repeat: number): void {
+  const mb = meta.totalUncompressed / MB;
+  log(`\n== results (${repeat > 1 ? `fastest of ${repeat} runs` : 'each contender run once'}, inputs warm in the page cache) ==`);
+  log(`${'contender'.padEnd(34)}${'wall s'.padStart(9)}${'CPU s'.padStart(8)}${'peak RSS MB'.padStart(13)}${'MB/s'.padStart(8)}  note`);
+  for (const r of rows) {
+    const w = r.m?.wallS;
+    const cells = r.error ? `${'FAILED'.padStart(9)}${''.padStart(29)}` :
+      `${fmt(w).padStart(9)}${fmt(r.m?.cpuS, 1).padStart(8)}${fmt(r.m?.peakRssMb, 1).padStart(13)}${(w ? fmt(mb / w, 0) : '').padStart(8)}`;
+    log(`${r.name.padEnd(34)}${cells}  ${r.note}`);
+  }
+  log('(MB/s = uncompressed image MB / wall. CPU s = user + sys of the process tree: CPU s > wall s means');
+  log(' cores ran in parallel. Peak RSS = the largest single process of the tree, GNU time %M.)');
+}
+
+function targets(rows: Row[], strataRan: boolean, check: StrataCheck): void {
+  const by = (prefix: string): Measurement | undefined => rows.find((r) => r.name.startsWith(prefix) && !r.error)?.m;
+  const tarX = by('tar -xzf');
+  const umoci = by('umoci unpack');
+  const s = by('strata flatten');
+  log('\n== targets ==');
+  if (!s) {
+    log(`strata flatten: ${strataRan ? 'failed' : 'not measured (no src/cli/main.ts yet)'} — no ratios`);
+  } else {
+    const ratio = (base: Measurement | undefined, target: number, label: string): void => {
+      if (!base) return log(`${label.padEnd(28)} n/a (baseline not measured)`);
+      const r = s.wallS / base.wallS;
+      log(`${label.padEnd(28)}${`${r.toFixed(2)}×`.padStart(9)}   target ≤ ${target.toFixed(1)}×     ${verdict(r <= target)}`);
+    };
+    ratio(tarX, 1.0, 'wall strata / tar -xzf');
+    ratio(umoci, 0.5, 'wall strata / umoci unpack');
+    if (s.peakRssMb === undefined) log(`${'peak RSS strata'.padEnd(28)} n/a (no GNU time)`);
+    else log(`${'peak RSS strata'.padEnd(28)}${`${s.peakRssMb.toFixed(0)} MB`.padStart(9)}   target ≤ ${RSS_TARGET_MB} MB  ${verdict(s.peakRssMb <= RSS_TARGET_MB)}`);
+    const c = check.check;
+    if (c) {
+      log(`${'output paths vs expected'.padEnd(28)}${String(c.actual).padStart(9)}   expected ${c.expected}  ${verdict(c.ok)}`);
+      if (c.duplicates) log(`  ${c.duplicates} paths appear more than once in the output`);
+      if (c.whiteoutsLeft) log(`  ${c.whiteoutsLeft} .wh. entries left in the output`);
+      if (c.missing.length) log(`  missing (${c.missing.length}): ${c.missing.slice(0, 8).join(', ')}`);
+      if (c.extra.length) log(`  unexpected (${c.extra.length}): ${c.extra.slice(0, 8).join(', ')}`);
+    }
+    const cpu = (base?: Measurement): string => (base?.cpuS && s.cpuS !== undefined ? `${(s.cpuS / base.cpuS).toFixed(2)}×` : 'n/a');
+    log(`(info) CPU s strata / tar -xzf ${cpu(tarX)}, strata / umoci ${cpu(umoci)}`);
+  }
+  if (tarX && umoci) {
+    log(`(info) this machine: tar -xzf / umoci = ${(tarX.wallS / umoci.wallS).toFixed(2)}× ` +
+      '(the issue’s 290 MB image: 2.6 s / 6.3 s = 0.41×)');
+  }
+}
+
+// ---- main -------------------------------------------------------------------------------------
+
+async function main(): Promise<number> {
+  const opts = parseOptions(process.argv.slice(2));
+  describeMachine();
+  const { useTime, umoci } = checkTools();
+  const meta = await getImage(opts.rebuild);
+  describeImage(meta);
+
+  const tmp = mkdtempSync(join(tmpdir(), 'strata-bench-'));
+  const cleanup = (): void => {
+    if (opts.keep) log(`kept ${tmp}`);
+    else removeTree(tmp);
+  };
+  process.once('SIGINT', () => {
+    cleanup();
+    process.exit(130);
+  });
+  try {
+    const blobs = meta.layers.map((l) => join(meta.layoutDir, 'blobs', 'sha256', l.digest.slice('sha256:'.length)));
+    const ctx: Ctx = { meta, tmp, blobs, useTime, logFile: join(tmp, 'cmd.log'), timeFile: join(tmp, 'time.out') };
+    // No cache dropping (root-only and machine-wide); every input is read once so all contenders start warm.
+    const t = Date.now();
+    run('sh', ['-c', 'cat "$@" > /dev/null', 'sh', meta.archive, ...blobs]);
+    log(`warm:    cat of the archive and layer blobs into the page cache: ${((Date.now() - t) / 1000).toFixed(1)} s; ` +
+      `outputs go to ${tmp}, removed + sync after each contender`);
+    loadNote('before');
+
+    const lists = blobs.map((_, i) => join(tmp, `layer-${i + 1}.list`));
+    let listed = false;
+    let expected: Set<string> | undefined;
+    const expectedOnce = (): Set<string> | undefined =>
+      (expected ??= listed ? mergeListings(lists.map((f) => readFileSync(f, 'utf8').split('\n'))) : undefined);
+    const strataRan = existsSync(CLI);
+    if (!strataRan) log(`skipped: strata flatten — ${CLI} does not exist yet`);
+    const check: StrataCheck = {};
+    const contenders = [
+      listing(ctx, lists, () => (listed = true)),
+      tarExtract(ctx),
+      ...(umoci ? [umociUnpack(ctx)] : []),
+      ...(strataRan ? [runtimeFloor(ctx), strataFlatten(ctx, opts.strataArgs, expectedOnce, check)] : []),
+    ];
+    const rows = await runAll(contenders, opts.repeat);
+
+    loadNote('after');
+    table(meta, rows, opts.repeat);
+    targets(rows, strataRan, check);
+    return rows.some((r) => r.error) ? 1 : 0;
+  } finally {
+    cleanup();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`bench failed: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  },
+);
