@@ -1,7 +1,8 @@
 // Writes public/sample.tar: a small OCI image archive made only from our own content, whose layers
 // show every kind of change Strata displays (added, modified, deleted file and directory, opaque
 // directory, symlink, hardlink within and across layers, chmod-only and chown-only changes, an
-// empty-layer history entry). Run: npm run sample
+// empty-layer history entry, setuid, a device, xattrs, a PNG, a binary and a long text file).
+// Run: npm run sample
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
@@ -69,6 +70,13 @@ const base = tar([
   dir('var/lib'), dir('var/lib/app'), dir('var/lib/app/old'), file('var/lib/app/old/state.db', 'old state'), file('var/lib/app/old/journal', 'old journal'),
 ]);
 
+/** a text file larger than the preview window (~300 KB), so the UI shows it in part */
+function changelog(): string {
+  const lines: string[] = [];
+  for (let v = 400; v > 0; v--) lines.push(`## 1.${v}.0\n\n- Faster layer decoding (${v} ms saved)\n- Fixed whiteout handling in case ${v}\n- ${'Notes. '.repeat(80)}\n`);
+  return lines.join('\n');
+}
+
 const app = tar([
   dir('app', { mtime: T2 }),
   file('app/server.js', 'import http from "node:http";\nhttp.createServer((q, r) => r.end("ok")).listen(8080);\n', { mtime: T2 }),
@@ -77,6 +85,10 @@ const app = tar([
   { name: 'usr/bin/server', kind: 'symlink', linkname: '/app/server.js', mtime: T2 },
   { name: 'usr/bin/hello', kind: 'symlink', linkname: '../../bin/hello', mtime: T2 },
   file('etc/app/config.yaml', 'listen: 8080\nlog_level: debug\nworkers: 4\n', { mtime: T2 }),
+  file('usr/share/doc/strata/CHANGELOG.md', changelog(), { mtime: T2 }),
+  file('app/healthcheck', '#!/bin/sh\nexit 0\n', { mtime: T2, mode: 0o4755 }), // setuid
+  file('app/data.bin', binary(600), { mtime: T2, xattrs: { 'user.origin': new TextEncoder().encode('strata-sample'), 'security.selinux': new TextEncoder().encode('system_u:object_r:container_file_t:s0\0') } }),
+  dir('dev', { mtime: T2 }), { name: 'dev/null', kind: 'char', devmajor: 1, devminor: 3, mode: 0o666, mtime: T2 },
 ]);
 
 const cleanup = tar([
