@@ -1,0 +1,89 @@
+// Every fixture format through the real site: file picker → workers → IndexedDB → tree, then the
+// "Download flattened filesystem" button, checked by the independent Python listing.
+import { existsSync, readdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import {
+  FIXTURES, checkFlatten, chooseFile, download, launchBrowser, newContext, startSite, tempDir, unexpected, waitForImage,
+  watchPage, type Site,
+} from './site.ts';
+
+const gen = join(FIXTURES, 'generated');
+const peers = join(FIXTURES, 'peers');
+const edge = (f: string): [string, string, string] => [join(gen, f), join(gen, 'edge.expected.tsv'), join(gen, 'edge.expected-extra.tsv')];
+
+const cases: [string, string, string?][] = [
+  ...['edge.docker.tar', 'edge.docker.tar.gz', 'edge.oci.tar', 'edge.oci-zstd.tar'].map(edge),
+  ...readdirSync(join(peers, 'expected')).filter((f) => f.endsWith('.expected.tsv')).sort().map((f): [string, string, string?] => {
+    const base = f.replace(/\.expected\.tsv$/, '');
+    const extra = join(peers, 'expected', `${base}.expected-extra.tsv`);
+    return [join(peers, `${base}.tar`), join(peers, 'expected', f), existsSync(extra) ? extra : undefined];
+  }),
+];
+const name = (p: string) => p.split('/').pop()!;
+
+let site: Site;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let problems: string[];
+const out = tempDir('formats');
+
+/** Open `image` through the file picker on a fresh landing page and download the flattened tar. */
+async function importAndFlatten(image: string, gzip = false): Promise<{ path: string; name: string; ms: number }> {
+  await page.goto(site.url);
+  const t0 = Date.now();
+  await chooseFile(page, image);
+  await waitForImage(page);
+  const ms = Date.now() - t0;
+  expect(await page.locator('header').innerText()).toContain('layer ');
+  await page.getByRole('button', { name: 'Image', exact: true }).click();
+  const button = page.getByRole('button', { name: gzip ? /flattened.*\.tar\.gz/ : /flattened.*\(\.tar\)/ });
+  const saved = await download(page, () => button.click(), join(out.dir, name(image) + (gzip ? '.flat.tar.gz' : '.flat.tar')));
+  return { ...saved, ms };
+}
+
+describe('import every fixture format in Chromium, flattened download = expected listing', () => {
+  beforeAll(async () => {
+    site = await startSite();
+    browser = await launchBrowser();
+    context = await newContext(browser);
+    page = await context.newPage();
+    problems = watchPage(page);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await site?.close();
+    out.remove();
+  });
+
+  test('there are fixtures', () => {
+    expect(cases.length).toBeGreaterThanOrEqual(20);
+    for (const [image] of cases) expect(existsSync(image), image).toBe(true);
+  });
+
+  test.each(cases.map(([image, ...rest]) => [image.slice(FIXTURES.length + 1), image, ...rest] as const))('%s', async (_, image, expected, extra) => {
+    const got = await importAndFlatten(image);
+    console.log(`browser import ${name(image)}: ${got.ms} ms`);
+    expect(got.name).toMatch(/-rootfs\.tar$/);
+    const check = await checkFlatten(got.path, expected, extra);
+    expect(check.stdout + check.stderr).toMatch(/^identical: \d+ paths/);
+    expect(check.code).toBe(0);
+    expect(unexpected(problems)).toEqual([]);
+  });
+
+  test('the .tar.gz flattened download decompresses to the same listing', async () => {
+    const [image, expected, extra] = edge('edge.oci.tar');
+    const got = await importAndFlatten(image, true);
+    expect(got.name).toMatch(/-rootfs\.tar\.gz$/);
+    const gz = readFileSync(got.path);
+    expect([gz[0], gz[1]]).toEqual([0x1f, 0x8b]);
+    const tar = join(out.dir, 'gunzipped.tar');
+    writeFileSync(tar, gunzipSync(gz));
+    const check = await checkFlatten(tar, expected, extra);
+    expect(check.stdout + check.stderr).toMatch(/^identical: \d+ paths/);
+    expect(unexpected(problems)).toEqual([]);
+  });
+});

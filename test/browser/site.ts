@@ -1,0 +1,226 @@
+// End-to-end helpers: build the real site once per test file, serve it from a sub-path with a tiny
+// static server (plus the shared fixtures, with or without CORS), and drive Debian's Chromium.
+import { execFile } from 'node:child_process';
+import { createReadStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { extname, join, normalize, resolve, sep } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Download, type Page } from 'playwright-core';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const SHARED = resolve(ROOT, '../shared');
+export const FIXTURES = join(SHARED, 'fixtures');
+export const TOOLS = join(SHARED, 'tools');
+
+export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+  '--disable-sync', '--no-first-run'];
+
+/** The browser tests fail (never skip) when Chromium is missing: `.ci/run` installs it. */
+export function requireChromium(): string {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Chromium not found at ${CHROMIUM}. Install it with \`apt-get install -y chromium\` (.ci/run does) ` +
+      'or set CHROMIUM_PATH; the end-to-end tests never download a browser.');
+  }
+  return CHROMIUM;
+}
+
+export function tempDir(prefix: string): { dir: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), `strata-${prefix}-`));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export interface RunResult { code: number; stdout: string; stderr: string }
+
+export function run(cmd: string, args: string[], opts: { cwd?: string; timeout?: number } = {}): Promise<RunResult> {
+  return new Promise((done) => {
+    execFile(cmd, args, { cwd: opts.cwd ?? ROOT, timeout: opts.timeout ?? 120_000, maxBuffer: 256 << 20 }, (err, stdout, stderr) => {
+      done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+}
+
+/** `vite build` of the real site (workers, service worker, sample) into `outDir`. */
+export async function buildSite(outDir: string): Promise<void> {
+  const vite = join(ROOT, 'node_modules/vite/bin/vite.js');
+  const r = await run(process.execPath, [vite, 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'error']);
+  if (r.code !== 0 || !existsSync(join(outDir, 'sw.js'))) throw new Error(`vite build failed (${r.code}):\n${r.stderr}${r.stdout}`);
+}
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8', '.json': 'application/json', '.map': 'application/json', '.svg': 'image/svg+xml',
+  '.png': 'image/png', '.tar': 'application/x-tar', '.gz': 'application/gzip', '.tsv': 'text/plain',
+};
+
+export interface Mount { prefix: string; dir: string; cors?: boolean }
+
+export interface StaticServer {
+  origin: string;
+  /** requests seen, as "METHOD /path" (to prove what the page fetched) */
+  log: string[];
+  close(): Promise<void>;
+}
+
+/** A static file server: each URL prefix maps to a folder; `prefix` without its trailing slash redirects. */
+export async function serve(mounts: Mount[]): Promise<StaticServer> {
+  const log: string[] = [];
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    log.push(`${req.method} ${path}`);
+    const m = mounts.find((x) => path.startsWith(x.prefix) || path === x.prefix.replace(/\/$/, ''));
+    if (!m) { res.writeHead(404).end('not found'); return; }
+    if (m.cors) {
+      res.setHeader('Access-Control-Allow-Origin', '*');
+      res.setHeader('Access-Control-Expose-Headers', 'Content-Length');
+    }
+    if (!path.startsWith(m.prefix)) { res.writeHead(301, { Location: m.prefix }).end(); return; }
+    let file = normalize(join(m.dir, path.slice(m.prefix.length)));
+    if (file !== m.dir && !file.startsWith(m.dir.endsWith(sep) ? m.dir : m.dir + sep)) { res.writeHead(403).end(); return; }
+    if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
+    if (!existsSync(file)) { res.writeHead(404).end('not found'); return; }
+    const size = statSync(file).size;
+    res.writeHead(200, {
+      'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream', 'Content-Length': size, 'Cache-Control': 'no-cache',
+    });
+    if (req.method === 'HEAD') { res.end(); return; }
+    createReadStream(file).pipe(res);
+  };
+  const server: Server = createServer(handle);
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const { port } = server.address() as AddressInfo;
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    log,
+    close: () => new Promise<void>((ok) => { server.closeAllConnections(); server.close(() => ok()); }),
+  };
+}
+
+/** The built site under a sub-path, the shared fixtures (CORS) and any extra folders. */
+export interface Site {
+  /** the app's URL, ending in "/" */
+  url: string;
+  /** URL of a fixture, e.g. fixtureUrl('generated/edge.oci.tar') */
+  fixtureUrl(rel: string): string;
+  /** URL of a file in the per-run scratch folder (served with CORS) */
+  scratchUrl(rel: string): string;
+  scratch: string;
+  server: StaticServer;
+  close(): Promise<void>;
+}
+
+export const SUB_PATH = '/deep/sub/path/strata/';
+
+export async function startSite(): Promise<Site> {
+  requireChromium();
+  const tmp = tempDir('site');
+  const dist = join(tmp.dir, 'dist');
+  const scratch = join(tmp.dir, 'scratch');
+  await buildSite(dist);
+  await run('mkdir', ['-p', scratch]);
+  const server = await serve([
+    { prefix: SUB_PATH, dir: dist },
+    { prefix: '/fixtures/', dir: FIXTURES, cors: true },
+    { prefix: '/scratch/', dir: scratch, cors: true },
+  ]);
+  return {
+    url: server.origin + SUB_PATH,
+    fixtureUrl: (rel) => `${server.origin}/fixtures/${rel}`,
+    scratchUrl: (rel) => `${server.origin}/scratch/${rel}`,
+    scratch,
+    server,
+    async close() { await server.close(); tmp.remove(); },
+  };
+}
+
+export interface LaunchOpts { viewport?: { width: number; height: number }; colorScheme?: 'light' | 'dark' }
+
+const contextOpts = (o: LaunchOpts) => ({
+  viewport: o.viewport ?? { width: 1400, height: 900 }, colorScheme: o.colorScheme ?? ('light' as const), acceptDownloads: true,
+});
+
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({ executablePath: requireChromium(), headless: true, args: ARGS });
+}
+
+/** A persistent (on-disk) profile: IndexedDB and the service worker survive reloads as for users. */
+export async function launchPersistent(userDataDir: string, o: LaunchOpts = {}): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(userDataDir, { executablePath: requireChromium(), headless: true, args: ARGS, ...contextOpts(o) });
+}
+
+export async function newContext(browser: Browser, o: LaunchOpts = {}): Promise<BrowserContext> {
+  return browser.newContext(contextOpts(o));
+}
+
+/** Page problems that fail a test: uncaught exceptions and console errors. */
+export function watchPage(page: Page): string[] {
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+  return problems;
+}
+
+/** Console errors a test provoked on purpose (a failed fetch, a refused connection) are fine. */
+export const unexpected = (problems: string[]) =>
+  problems.filter((p) => !/Failed to load resource|net::ERR_|blocked by CORS policy|Failed to fetch/.test(p));
+
+/** Click something that starts a download and save the file; returns the path. */
+export async function download(page: Page, click: () => Promise<unknown>, saveTo: string): Promise<{ path: string; name: string }> {
+  const [d] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), click()]) as [Download, unknown];
+  await d.saveAs(saveTo);
+  const failure = await d.failure();
+  if (failure) throw new Error(`download failed: ${failure}`);
+  return { path: saveTo, name: d.suggestedFilename() };
+}
+
+/** Choose a file in the (hidden) file input, as the "Open archive…" button would. */
+export async function chooseFile(page: Page, file: string | { name: string; mimeType: string; buffer: Buffer }): Promise<void> {
+  await page.locator('input[type=file]').first().setInputFiles(file);
+}
+
+/** Count the keys of every object store of every IndexedDB database of the page's origin. */
+export function idbCounts(page: Page): Promise<Record<string, number>> {
+  return page.evaluate(async () => {
+    const out: Record<string, number> = {};
+    const req = <T>(r: IDBRequest<T>) => new Promise<T>((ok, fail) => { r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
+    for (const info of await indexedDB.databases()) {
+      if (!info.name) continue;
+      const db = await new Promise<IDBDatabase>((ok, fail) => {
+        const r = indexedDB.open(info.name!);
+        r.onsuccess = () => ok(r.result);
+        r.onerror = () => fail(r.error);
+      });
+      for (const store of Array.from(db.objectStoreNames)) {
+        out[`${info.name}/${store}`] = await req(db.transaction(store, 'readonly').objectStore(store).count());
+      }
+      db.close();
+    }
+    return out;
+  });
+}
+
+/** The row names of the tree in screen order (the first part of each accessible name). */
+export const rowNames = (page: Page) => page.getByRole('treeitem').evaluateAll((els) => els
+  .sort((a, b) => a.getBoundingClientRect().top - b.getBoundingClientRect().top)
+  .map((e) => e.getAttribute('aria-label')!.split(',')[0]));
+
+/** Listing of a tar by the independent Python tool: [main tsv, extra tsv]. */
+export async function tarListing(tarPath: string, outDir: string, tag: string): Promise<[string, string]> {
+  const main = join(outDir, `${tag}.tsv`), extra = join(outDir, `${tag}-extra.tsv`);
+  const r = await run('python3', [join(TOOLS, 'tar-listing.py'), tarPath, main, extra]);
+  if (r.code !== 0) throw new Error(`tar-listing.py ${tarPath} failed: ${r.stderr}`);
+  return [main, extra];
+}
+
+export function checkFlatten(flat: string, expected: string, extra?: string): Promise<RunResult> {
+  return run(join(TOOLS, 'check-flatten.sh'), [flat, expected, ...(extra ? [extra] : [])]);
+}
+
+/** Wait until an image is open (the tree shows); an error banner instead fails with its text. */
+export async function waitForImage(page: Page, timeout = 60_000): Promise<void> {
+  const tree = page.getByRole('tree');
+  const alert = page.getByRole('alert');
+  await tree.or(alert).first().waitFor({ timeout });
+  if (await alert.count()) throw new Error(`expected the image to open, got the banner: ${await alert.innerText()}`);
+}
