@@ -6,6 +6,8 @@ import { decodeLayer } from '../core/layers/decode.ts';
 import { toErrorInfo } from '../core/errors.ts';
 import type { LayerInfo } from '../core/model.ts';
 import { FileSpool, nodeSha256 } from './node-env.ts';
+import { fileSource, hashFile } from './file-source.ts';
+import { layerLabel } from '../core/layers/decode.ts';
 import type { CoreEnv } from '../core/env.ts';
 
 export interface DecodeJob {
@@ -21,12 +23,6 @@ export interface DecodeJob {
 
 let seq = 0;
 
-async function hashBlob(blob: Blob): Promise<string> {
-  const h = nodeSha256();
-  for await (const chunk of blob.stream() as unknown as AsyncIterable<Uint8Array>) h.update(chunk);
-  return h.digest();
-}
-
 parentPort!.on('message', async (job: DecodeJob) => {
   const spools: FileSpool[] = [];
   const env: CoreEnv = {
@@ -36,15 +32,17 @@ parentPort!.on('message', async (job: DecodeJob) => {
   try {
     const blob = (await openAsBlob(job.archive)).slice(job.start, job.end);
     let last = 0;
+    const source = fileSource(job.archive, job.start, job.end, job.info.compression, layerLabel(job.info)) ?? undefined;
     const [d, digest] = await Promise.all([
       decodeLayer(job.info, blob, env, {
+        source,
         hashDiffId: job.hashDiffId,
         onProgress: (a, b) => {
           const now = Date.now();
           if (now - last > 200) { last = now; parentPort!.postMessage({ id: job.id, progress: [a, b] }); }
         },
       }),
-      job.hashDigest ? hashBlob(blob) : Promise.resolve(undefined),
+      job.hashDigest ? hashFile(job.archive, job.start, job.end, nodeSha256()) : Promise.resolve(undefined),
     ]);
     parentPort!.postMessage({
       id: job.id,

@@ -5,12 +5,13 @@ import { basename, dirname, join } from 'node:path';
 import { StrataError, toErrorInfo } from '../core/errors.ts';
 import { openArchive, type Archive, type ImageSelector, type ResolvedImage } from '../core/archive/open.ts';
 import { importImage, type ImportResult } from '../core/import.ts';
-import { tarParts, type TarPart } from '../core/export/tar-export.ts';
+import { tarRecords, type TarRecord } from '../core/export/tar-export.ts';
 import { DIFF_NAMES, FileType, type DiffType } from '../core/model.ts';
 import { TreeIndex } from '../core/tree/tree-index.ts';
 import { assertVerified, judgeLayer } from '../core/verify.ts';
 import { NodeEnv } from './node-env.ts';
 import { DecodePool } from './pool.ts';
+import { copyRange } from './file-source.ts';
 
 const USAGE = `usage: strata <command> IMAGE [options]
   flatten IMAGE -o OUT.tar [--image REF|N] [--platform os/arch[/variant]] [--layer N] [--no-verify]
@@ -64,11 +65,17 @@ async function open(path: string, env: NodeEnv): Promise<Archive> {
 }
 
 /** Decode layers on a worker pool (files are re-opened by path in each worker). */
-async function load(path: string, archive: Archive, img: ResolvedImage, env: NodeEnv, verify: boolean, jobs?: number): Promise<ImportResult> {
+interface Loaded extends ImportResult {
+  /** where each layer's uncompressed stream lives on disk: a spool file, or a range of the archive */
+  files: { path: string; base: number }[];
+}
+
+async function load(path: string, archive: Archive, img: ResolvedImage, env: NodeEnv, verify: boolean, jobs?: number): Promise<Loaded> {
   // a gzip-wrapped archive was spooled to a temp file: workers read that one
   const archivePath = archive.blob.size === (await openAsBlob(path)).size && archive.info.outerCompression === 'none' ? path : await spoolPath(archive, env);
   const pool = new DecodePool(Math.max(1, Math.min(jobs ?? 4, img.layers.length)));
   const digests: (string | undefined)[] = [];
+  const files: { path: string; base: number }[] = [];
   try {
     const res = await importImage(img, env, {
       parallel: pool.size,
@@ -80,6 +87,7 @@ async function load(path: string, archive: Archive, img: ResolvedImage, env: Nod
           hashDiffId: verify, hashDigest: verify && !!info.digest && info.compression !== 'none',
         });
         digests[info.index] = r.digest;
+        files[info.index] = r.spool ? { path: r.spool, base: 0 } : { path: archivePath, base: src.range.start };
         return { index: info.index, entries: r.entries, size: r.size, diffId: r.diffId, content: r.spool ? await openAsBlob(r.spool) : src.blob };
       },
     });
@@ -91,7 +99,7 @@ async function load(path: string, archive: Archive, img: ResolvedImage, env: Nod
         assertVerified(info, v, res.meta.layers.length);
       }
     }
-    return res;
+    return { ...res, files };
   } finally {
     await pool.close();
   }
@@ -105,15 +113,29 @@ async function spoolPath(archive: Archive, env: NodeEnv): Promise<string> {
   return s.path;
 }
 
-async function writeParts(parts: Iterable<TarPart>, fd: number): Promise<number> {
-  let total = 0;
-  const put = (b: Uint8Array) => { let o = 0; while (o < b.length) o += writeSync(fd, b, o, b.length - o); total += b.length; };
-  for (const p of parts) {
-    if (p instanceof Uint8Array) { put(p); continue; }
-    if (p.size <= 4 << 20) { put(new Uint8Array(await p.arrayBuffer())); continue; }
-    for await (const c of p.stream() as unknown as AsyncIterable<Uint8Array>) put(c);
+/** Write tar records to fd through a 4 MiB buffer; content is copied from the layer files. */
+function writeRecords(records: Iterable<TarRecord>, fd: number, files: { path: string; base: number }[]): void {
+  const out = new Uint8Array(4 << 20);
+  let fill = 0;
+  const flush = () => { let o = 0; while (o < fill) o += writeSync(fd, out, o, fill - o); fill = 0; };
+  const put = (b: Uint8Array) => {
+    if (b.length > out.length - fill) flush();
+    if (b.length >= out.length) { let o = 0; while (o < b.length) o += writeSync(fd, b, o, b.length - o); return; }
+    out.set(b, fill); fill += b.length;
+  };
+  const fds = new Map<number, number>();
+  const buf = new Uint8Array(4 << 20);
+  try {
+    for (const r of records) {
+      if (r instanceof Uint8Array) { put(r); continue; }
+      let src = fds.get(r.layer);
+      if (src === undefined) { src = openSync(files[r.layer].path, 'r'); fds.set(r.layer, src); }
+      copyRange(src, files[r.layer].base + r.offset, r.size, put, buf);
+    }
+    flush();
+  } finally {
+    for (const f of fds.values()) closeSync(f);
   }
-  return total;
 }
 
 async function flatten(a: Args, env: NodeEnv): Promise<void> {
@@ -125,7 +147,7 @@ async function flatten(a: Args, env: NodeEnv): Promise<void> {
   const tmp = join(dirname(out), `.${basename(out)}.strata-${process.pid}.tmp`);
   const fd = openSync(tmp, 'w');
   try {
-    await writeParts(tarParts(res.tree, (l) => res.content[l], { layer }), fd);
+    writeRecords(tarRecords(res.tree, { layer }), fd, res.files);
     closeSync(fd);
     renameSync(tmp, out);
   } catch (e) {

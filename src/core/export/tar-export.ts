@@ -8,6 +8,9 @@ import { StrataError } from '../errors.ts';
 
 export type ContentSource = (layer: number) => Blob;
 export type TarPart = Uint8Array | Blob;
+/** file content by reference: bytes [offset, offset+size) of layer's uncompressed stream */
+export interface ContentRef { layer: number; offset: number; size: number }
+export type TarRecord = Uint8Array | ContentRef;
 
 export interface TarExportOptions {
   /** as of this layer (default: the last) */
@@ -23,8 +26,15 @@ const KIND: Partial<Record<FileType, WriteKind>> = {
 const ZEROS = new Uint8Array(512);
 const COALESCE = 64 << 10;
 
-/** Parts of the tar, in order. Small header runs are coalesced into one buffer. */
+/** Parts of the tar, in order: header bytes and Blob slices of the layers' content. */
 export function* tarParts(tree: EncodedTree, content: ContentSource, opts: TarExportOptions = {}, index?: TreeIndex): Generator<TarPart> {
+  for (const r of tarRecords(tree, opts, index)) {
+    yield r instanceof Uint8Array ? r : content(r.layer).slice(r.offset, r.offset + r.size);
+  }
+}
+
+/** Records of the tar, in order. Small header runs are coalesced into one buffer. */
+export function* tarRecords(tree: EncodedTree, opts: TarExportOptions = {}, index?: TreeIndex): Generator<TarRecord> {
   const ix = index ?? new TreeIndex(tree);
   const k = opts.layer ?? tree.layerCount - 1;
   let start = 0;
@@ -37,7 +47,7 @@ export function* tarParts(tree: EncodedTree, content: ContentSource, opts: TarEx
   const firstPath = new Map<number, string>(); // inode -> name of its first member written
   let buf: Uint8Array[] = [];
   let bufLen = 0;
-  const out: TarPart[] = [];
+  const out: TarRecord[] = [];
   const flush = () => {
     if (!bufLen) return;
     out.push(buf.length === 1 ? buf[0] : concat(buf, bufLen));
@@ -69,7 +79,7 @@ export function* tarParts(tree: EncodedTree, content: ContentSource, opts: TarEx
           if (size > 0) {
             flush();
             const off = tree.iOffset[inode];
-            out.push(content(tree.iLayer[inode]).slice(off, off + size));
+            out.push({ layer: tree.iLayer[inode], offset: off, size });
             const pad = padding(size);
             if (pad) push(ZEROS.subarray(0, pad));
           }

@@ -1,7 +1,7 @@
 // Decode one layer: decompress by magic bytes, parse the tar stream, optionally hash the
 // uncompressed stream (diff_id), and spool it so file content can be sliced later.
 // This is the unit of parallel work (a worker decodes one layer at a time).
-import { wrapError } from '../errors.ts';
+import { StrataError, wrapError } from '../errors.ts';
 import type { CoreEnv } from '../env.ts';
 import type { LayerInfo } from '../model.ts';
 import { decompressTo } from '../compress/decompress.ts';
@@ -26,6 +26,11 @@ export interface DecodeOptions {
   onProgress?: (bytesIn: number, bytesOut: number) => void;
   /** keep the uncompressed stream (needed for content; not for a listing) */
   spool?: boolean;
+  /**
+   * The uncompressed stream from a faster platform decoder (Node's zlib over a file); errors it
+   * throws should already be StrataErrors. Without it the layer is decompressed here.
+   */
+  source?: AsyncIterable<Uint8Array>;
 }
 
 export function layerLabel(info: LayerInfo, total?: number): string {
@@ -48,7 +53,7 @@ export async function decodeLayer(info: LayerInfo, blob: Blob, env: CoreEnv, opt
   };
   try {
     let lastReport = 0;
-    const size = await decompressTo(info.compression === 'none' ? () => blob.stream() : counted, info.compression, async (chunk) => {
+    const sink = async (chunk: Uint8Array) => {
       bytesOut += chunk.length;
       if (!reader.ended) reader.push(chunk);
       hasher?.update(chunk);
@@ -57,7 +62,17 @@ export async function decodeLayer(info: LayerInfo, blob: Blob, env: CoreEnv, opt
         lastReport = bytesOut;
         opts.onProgress(info.compression === 'none' ? bytesOut : bytesIn, bytesOut);
       }
-    }, { signal: opts.signal, what });
+    };
+    let size = 0;
+    if (opts.source) {
+      for await (const chunk of opts.source) {
+        if (opts.signal?.aborted) throw new StrataError('ABORTED', 'The operation was cancelled.');
+        await sink(chunk);
+      }
+      size = bytesOut;
+    } else {
+      size = await decompressTo(info.compression === 'none' ? () => blob.stream() : counted, info.compression, sink, { signal: opts.signal, what });
+    }
     reader.finish();
     opts.onProgress?.(info.compression === 'none' ? size : bytesIn, size);
     const content = spool ? await spool.finish() : blob;
