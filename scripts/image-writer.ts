@@ -64,7 +64,7 @@ export function dockerArchive(o: ImageOpts): Uint8Array {
 }
 
 /** OCI image layout archive with gzip layers. */
-export function ociArchive(o: ImageOpts & { configMediaType?: string; index?: unknown; refName?: string }): Uint8Array {
+export function ociArchive(o: ImageOpts & { configMediaType?: string; index?: unknown; refName?: string; layerMediaType?: string; urls?: string[]; extraManifests?: unknown[] }): Uint8Array {
   const blobs = o.layers.map((l, i) => { const b = o.compress === 'none' ? l : gzip(l); return o.tamper ? o.tamper(i, b) : b; });
   const config = enc.encode(JSON.stringify(o.config ?? {
     architecture: 'amd64', os: 'linux', config: {},
@@ -74,14 +74,15 @@ export function ociArchive(o: ImageOpts & { configMediaType?: string; index?: un
     schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
     config: { mediaType: o.configMediaType ?? 'application/vnd.oci.image.config.v1+json', digest: sha(config), size: config.length },
     layers: blobs.map((b, i) => ({
-      mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+      mediaType: o.layerMediaType ?? 'application/vnd.oci.image.layer.v1.tar+gzip',
       digest: sha(b), size: b.length,
+      ...(o.urls ? { urls: o.urls } : {}),
     })),
   }));
   const index = o.index ?? { schemaVersion: 2, manifests: [{
     mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: sha(manifest), size: manifest.length,
     ...(o.refName ? { annotations: { 'org.opencontainers.image.ref.name': o.refName } } : {}),
-  }] };
+  }, ...(o.extraManifests ?? [])] };
   const specs: Spec[] = [
     { name: 'oci-layout', data: '{"imageLayoutVersion":"1.0.0"}' },
     { name: 'index.json', data: JSON.stringify(index) },

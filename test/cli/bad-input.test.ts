@@ -37,6 +37,10 @@ const cases: [string, string, string, RegExp][] = [
   ['.. escaping the root', put('dotdot.tar', dockerArchive({ layers: [layer('ok', '../../etc/passwd')] })), 'UNSAFE_PATH', /layer 1 .*"\.\.\/\.\.\/etc\/passwd" escapes the root/],
   ['bare .wh.', put('bare-wh.tar', dockerArchive({ layers: [layer('a'), layer('dir/.wh.')] })), 'BAD_WHITEOUT', /layer 2 .*"dir\/\.wh\."/],
   ['hardlink to a missing path', put('hardlink.tar', dockerArchive({ layers: [tar([{ name: 'b', kind: 'hardlink', linkname: 'nowhere' }])] })), 'HARDLINK', /layer 1 .*"b" points to "nowhere"/],
+  ['absent foreign layer', put('foreign.tar', ociArchive({ layers: [layer('a')], dropLayer: 0, layerMediaType: 'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip', urls: ['https://example.invalid/layer'] })),
+    'FOREIGN_LAYER', /layer 1 \(sha256:[0-9a-f]{64}\) is a foreign \/ non-distributable layer .*https:\/\/example\.invalid\/layer/],
+  ['corrupt zstd layer', put('bad-zstd.tar', ociArchive({ layers: [layer('a')], tamper: () => new Uint8Array([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x58, 0x99, 0x01, 0x02, 0x03]) })), 'ZSTD', /layer 1 .*zstd data is corrupt/],
+  ['empty file', put('empty.tar', new Uint8Array(0)), 'NOT_AN_IMAGE', /empty\.tar is empty/],
   ['ambiguous multi-image archive', peer('go-containerregistry__test_bundle.tar'), 'AMBIGUOUS', /holds 2 images: \[0\] .*\[1\] .*--image/],
 ];
 
@@ -94,6 +98,24 @@ describe('tolerated input', () => {
     expect(r.stdout.split('\n').filter(Boolean)).toHaveLength(100_100);
     expect(Date.now() - t0).toBeLessThan(60_000);
   }, 120_000);
+
+  test('BuildKit attestation manifests are skipped and said so', async () => {
+    const att = { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: 'sha256:' + 'a'.repeat(64), size: 1,
+      annotations: { 'vnd.docker.reference.type': 'attestation-manifest', 'vnd.docker.reference.digest': 'sha256:' + 'b'.repeat(64) }, platform: { os: 'unknown', architecture: 'unknown' } };
+    const img = put('attested.tar', ociArchive({ layers: [layer('x')], extraManifests: [att] }));
+    const j = JSON.parse((await strata(['inspect', img])).stdout);
+    expect(j.images).toHaveLength(1);
+    expect(j.skipped).toEqual([{ what: att.digest, why: expect.stringContaining('attestation') }]);
+  });
+
+  test('a plain root-filesystem tar (docker export) is a one-layer image', async () => {
+    const img = put('rootfs.tar', tar([{ name: 'etc/', kind: 'dir' }, { name: 'etc/hostname', data: 'box' }, { name: 'bin/sh', kind: 'symlink', linkname: 'busybox' }]));
+    const j = JSON.parse((await strata(['inspect', img])).stdout);
+    expect(j.format).toBe('rootfs');
+    const r = await strata(['ls', img]);
+    expect(r.stdout).toMatch(/\/etc\/hostname\n/);
+    expect(r.stdout).toContain('/bin/sh -> busybox');
+  });
 
   test('legacy docker v1 without manifest.json (repositories + parent chain)', async () => {
     const r = await strata(['ls', peer('go-containerregistry__no_manifest.tar')]);
