@@ -1,7 +1,10 @@
 // Save a Blob as a file through a temporary object URL.
 
 export function saveBlob(blob: Blob, filename: string): void {
-  const url = URL.createObjectURL(blob);
+  // Chromium saves an untyped blob as text/plain and appends ".txt" to a name without an
+  // extension ("tool" → "tool.txt"); octet-stream keeps the name. Re-wrapping copies no bytes.
+  const typed = blob.type ? blob : new Blob([blob], { type: 'application/octet-stream' });
+  const url = URL.createObjectURL(typed);
   const a = document.createElement('a');
   a.href = url;
   a.download = filename;
