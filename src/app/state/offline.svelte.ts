@@ -22,6 +22,9 @@ export class OfflineState {
       if (reg.waiting && hadController) { this.waiting = reg.waiting; this.status = 'update'; }
       else if (reg.active && !reg.installing) this.status = 'ready';
       track(reg.installing);
+      // A first install can get past 'installing' before register() resolves on a busy page
+      // (installing and active both null, the worker waiting to activate): `ready` still settles.
+      if (!hadController) void navigator.serviceWorker.ready.then(() => { if (this.status === 'installing') this.status = 'ready'; });
       reg.addEventListener('updatefound', () => track(reg.installing));
       navigator.serviceWorker.addEventListener('controllerchange', () => { if (this.status === 'update') location.reload(); });
     } catch {
