@@ -33,9 +33,10 @@ export function tempDir(prefix: string): { dir: string; remove(): void } {
 
 export interface RunResult { code: number; stdout: string; stderr: string }
 
-export function run(cmd: string, args: string[], opts: { cwd?: string; timeout?: number } = {}): Promise<RunResult> {
+export function run(cmd: string, args: string[], opts: { cwd?: string; timeout?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
   return new Promise((done) => {
-    execFile(cmd, args, { cwd: opts.cwd ?? ROOT, timeout: opts.timeout ?? 120_000, maxBuffer: 256 << 20 }, (err, stdout, stderr) => {
+    const o = { cwd: opts.cwd ?? ROOT, timeout: opts.timeout ?? 120_000, maxBuffer: 256 << 20, env: opts.env ?? process.env };
+    execFile(cmd, args, o, (err, stdout, stderr) => {
       done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout: String(stdout), stderr: String(stderr) });
     });
   });
@@ -44,7 +45,10 @@ export function run(cmd: string, args: string[], opts: { cwd?: string; timeout?:
 /** `vite build` of the real site (workers, service worker, sample) into `outDir`. */
 export async function buildSite(outDir: string): Promise<void> {
   const vite = join(ROOT, 'node_modules/vite/bin/vite.js');
-  const r = await run(process.execPath, [vite, 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'error']);
+  // Vitest sets NODE_ENV=test, which a child `vite build` would inherit: import.meta.env.PROD would
+  // be false (no service worker) and Svelte would compile in dev mode. Build what users get.
+  const env = { ...process.env, NODE_ENV: 'production' };
+  const r = await run(process.execPath, [vite, 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'error'], { env });
   if (r.code !== 0 || !existsSync(join(outDir, 'sw.js'))) throw new Error(`vite build failed (${r.code}):\n${r.stderr}${r.stdout}`);
 }
 
