@@ -13,6 +13,8 @@ import {
 
 const REPO = resolve(import.meta.dirname, '..');
 const CLI = join(REPO, 'src', 'cli', 'main.ts');
+/** what `npm run strata` runs: the esbuild bundle of the CLI (built on first use) */
+const LAUNCHER = join(REPO, 'scripts', 'strata.mjs');
 const RSS_TARGET_MB = 300;
 const MB = 1e6;
 const MiB = 1 << 20;
@@ -216,31 +218,31 @@ function umociUnpack(ctx: Ctx): Contender {
   };
 }
 
-/** What node + the tsx loader cost before strata does anything: read the CLI's RSS against it. */
+/** What node costs before strata does anything: read the CLI's RSS against it. */
 function runtimeFloor(ctx: Ctx): Contender {
   const { tmp, logFile, timeFile, useTime } = ctx;
-  const empty = join(tmp, 'empty.ts');
+  const empty = join(tmp, 'empty.mjs');
   writeFileSync(empty, 'export {};\n');
   return {
-    name: 'node --import tsx (empty script)',
+    name: 'node (empty script)',
     note: 'reference: runtime floor of the CLI',
-    run: () => measure(process.execPath, ['--import', 'tsx', empty], { cwd: REPO, logFile, timeFile, useTime }),
+    run: () => measure(process.execPath, [empty], { cwd: REPO, logFile, timeFile, useTime }),
   };
 }
 
 interface StrataCheck { check?: OutputCheck; outBytes?: number }
 
 /**
- * `node --import tsx src/cli/main.ts` — not npm, not the tsx CLI (which forks a second node) — so
- * the measured process is the one doing the work. The first run's output is checked, then deleted.
+ * `node scripts/strata.mjs` (what `npm run strata` runs) — not npm itself, so the measured process
+ * is the one doing the work. The first run's output is checked, then deleted.
  */
 function strataFlatten(ctx: Ctx, extra: string[], expected: () => Set<string> | undefined, result: StrataCheck): Contender {
   const { meta, tmp, useTime } = ctx;
   const out = join(tmp, 'flat.tar');
-  const args = ['--import', 'tsx', CLI, 'flatten', meta.archive, '-o', out, ...extra];
+  const args = [LAUNCHER, 'flatten', meta.archive, '-o', out, ...extra];
   return {
     name: 'strata flatten',
-    note: `node --import tsx src/cli/main.ts flatten ${extra.join(' ')}`.trim(),
+    note: `node scripts/strata.mjs flatten ${extra.join(' ')}`.trim(),
     run: async (rep) => {
       try {
         const m = await measure(process.execPath, args, { cwd: REPO, logFile: join(tmp, 'strata.log'), timeFile: join(tmp, 'strata.time'), useTime });

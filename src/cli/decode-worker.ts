@@ -19,6 +19,8 @@ export interface DecodeJob {
   tmpDir: string;
   hashDiffId: boolean;
   hashDigest: boolean;
+  /** keep the uncompressed stream (flatten needs content; ls/inspect do not) */
+  spool: boolean;
 }
 
 let seq = 0;
@@ -36,6 +38,7 @@ parentPort!.on('message', async (job: DecodeJob) => {
     const [d, digest] = await Promise.all([
       decodeLayer(job.info, blob, env, {
         source,
+        spool: job.spool,
         hashDiffId: job.hashDiffId,
         onProgress: (a, b) => {
           const now = Date.now();

@@ -70,7 +70,7 @@ interface Loaded extends ImportResult {
   files: { path: string; base: number }[];
 }
 
-async function load(path: string, archive: Archive, img: ResolvedImage, env: NodeEnv, verify: boolean, jobs?: number): Promise<Loaded> {
+async function load(path: string, archive: Archive, img: ResolvedImage, env: NodeEnv, verify: boolean, jobs?: number, content = true): Promise<Loaded> {
   // a gzip-wrapped archive was spooled to a temp file: workers read that one
   const archivePath = archive.blob.size === (await openAsBlob(path)).size && archive.info.outerCompression === 'none' ? path : await spoolPath(archive, env);
   const pool = new DecodePool(Math.max(1, Math.min(jobs ?? 4, img.layers.length)));
@@ -84,7 +84,7 @@ async function load(path: string, archive: Archive, img: ResolvedImage, env: Nod
         const src = img.layers[info.index];
         const r = await pool.run({
           archive: archivePath, start: src.range.start, end: src.range.end, info, tmpDir: env.dir,
-          hashDiffId: verify, hashDigest: verify && !!info.digest && info.compression !== 'none',
+          hashDiffId: verify, hashDigest: verify && !!info.digest && info.compression !== 'none', spool: content,
         });
         digests[info.index] = r.digest;
         files[info.index] = r.spool ? { path: r.spool, base: 0 } : { path: archivePath, base: src.range.start };
@@ -174,7 +174,7 @@ export function modeString(type: FileType, mode: number): string {
 async function ls(a: Args, env: NodeEnv): Promise<void> {
   const archive = await open(a.image, env);
   const img = await archive.resolve(a.sel);
-  const res = await load(a.image, archive, img, env, false, a.jobs);
+  const res = await load(a.image, archive, img, env, false, a.jobs, false);
   const t = res.tree;
   const ix = new TreeIndex(t);
   const n = res.meta.layers.length;
@@ -223,10 +223,7 @@ function walkOrder(ix: TreeIndex): number[] {
 async function inspect(a: Args, env: NodeEnv): Promise<void> {
   const archive = await open(a.image, env);
   const img = await archive.resolve(a.sel);
-  const res = await load(a.image, archive, img, env, true, a.jobs).catch((e) => {
-    if (e instanceof StrataError && (e.code === 'DIGEST_MISMATCH' || e.code === 'DIFFID_MISMATCH')) throw e;
-    throw e;
-  });
+  const res = await load(a.image, archive, img, env, true, a.jobs, false);
   const m = res.meta;
   const report = {
     source: m.source,

@@ -22,15 +22,19 @@ export class FileSpool implements Spool {
     this.fd = openSync(path, 'w');
   }
   write(chunk: Uint8Array): void {
-    this.pending.push(chunk);
+    // big chunks (zlib hands out 1 MiB) go straight to the file; small ones are batched
+    if (chunk.length >= BATCH / 4 && !this.pendingBytes) { this.put(chunk); return; }
+    this.pending.push(chunk.slice());
     this.pendingBytes += chunk.length;
     if (this.pendingBytes >= BATCH) this.flush();
   }
-  private flush(): void {
-    if (!this.pendingBytes) return;
-    const buf = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
+  private put(buf: Uint8Array): void {
     let off = 0;
     while (off < buf.length) off += writeSync(this.fd, buf, off, buf.length - off);
+  }
+  private flush(): void {
+    if (!this.pendingBytes) return;
+    this.put(this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes));
     this.pending = []; this.pendingBytes = 0;
   }
   /** flush and close; the file stays */

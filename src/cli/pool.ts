@@ -15,6 +15,17 @@ interface Pending {
   onProgress?: (a: number, b: number) => void;
 }
 
+/** The bundled CLI ships decode-worker.mjs beside it; from sources (tsx) the worker needs the loader. */
+function spawnWorker(): Worker {
+  if (import.meta.url.endsWith('.ts')) {
+    const url = new URL('./decode-worker.ts', import.meta.url);
+    const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`;
+    return new Worker(boot, { eval: true });
+  }
+  // small young generation: decode garbage is short-lived 1 MiB buffers; keeps peak RSS down
+  return new Worker(new URL('./decode-worker.mjs', import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: 8 } });
+}
+
 export class DecodePool {
   private workers: Worker[] = [];
   private idle: Worker[] = [];
@@ -24,10 +35,7 @@ export class DecodePool {
 
   constructor(size = Math.min(4, availableParallelism())) {
     for (let i = 0; i < size; i++) {
-      // running from sources (tsx): the worker needs the same TypeScript loader
-      const url = new URL('./decode-worker.ts', import.meta.url);
-      const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`;
-      const w = new Worker(boot, { eval: true });
+      const w = spawnWorker();
       w.on('message', (m: { id: number; progress?: [number, number]; result?: DecodeResult; error?: ErrorInfo }) => {
         const p = this.running.get(m.id);
         if (!p) return;
