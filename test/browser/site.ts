@@ -58,7 +58,13 @@ const TYPES: Record<string, string> = {
   '.png': 'image/png', '.tar': 'application/x-tar', '.gz': 'application/gzip', '.tsv': 'text/plain',
 };
 
-export interface Mount { prefix: string; dir: string; cors?: boolean }
+export interface Mount {
+  prefix: string;
+  dir: string;
+  cors?: boolean;
+  /** bytes per second: send files slowly, so a download's progress can be seen */
+  rate?: number;
+}
 
 export interface StaticServer {
   origin: string;
@@ -89,6 +95,7 @@ export async function serve(mounts: Mount[]): Promise<StaticServer> {
       'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream', 'Content-Length': size, 'Cache-Control': 'no-cache',
     });
     if (req.method === 'HEAD') { res.end(); return; }
+    if (m.rate) { void trickle(file, m.rate, res); return; }
     createReadStream(file).pipe(res);
   };
   const server: Server = createServer(handle);
@@ -99,6 +106,16 @@ export async function serve(mounts: Mount[]): Promise<StaticServer> {
     log,
     close: () => new Promise<void>((ok) => { server.closeAllConnections(); server.close(() => ok()); }),
   };
+}
+
+async function trickle(file: string, rate: number, res: ServerResponse): Promise<void> {
+  const CHUNK = 32 << 10;
+  for await (const chunk of createReadStream(file, { highWaterMark: CHUNK })) {
+    if (res.destroyed) return;
+    res.write(chunk);
+    await new Promise((ok) => setTimeout(ok, (1000 * (chunk as Buffer).length) / rate));
+  }
+  res.end();
 }
 
 /** The built site under a sub-path, the shared fixtures (CORS) and any extra folders. */
@@ -185,18 +202,16 @@ export async function chooseFile(page: Page, file: string | { name: string; mime
 
 /** Count the keys of every object store of every IndexedDB database of the page's origin. */
 export function idbCounts(page: Page): Promise<Record<string, number>> {
+  // no named inner functions: tsx's keepNames would wrap them in a __name() the page lacks
   return page.evaluate(async () => {
     const out: Record<string, number> = {};
-    const req = <T>(r: IDBRequest<T>) => new Promise<T>((ok, fail) => { r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
     for (const info of await indexedDB.databases()) {
       if (!info.name) continue;
-      const db = await new Promise<IDBDatabase>((ok, fail) => {
-        const r = indexedDB.open(info.name!);
-        r.onsuccess = () => ok(r.result);
-        r.onerror = () => fail(r.error);
-      });
+      const open = indexedDB.open(info.name);
+      const db = await new Promise<IDBDatabase>((ok, fail) => { open.onsuccess = () => ok(open.result); open.onerror = () => fail(open.error); });
       for (const store of Array.from(db.objectStoreNames)) {
-        out[`${info.name}/${store}`] = await req(db.transaction(store, 'readonly').objectStore(store).count());
+        const count = db.transaction(store, 'readonly').objectStore(store).count();
+        out[`${info.name}/${store}`] = await new Promise<number>((ok, fail) => { count.onsuccess = () => ok(count.result); count.onerror = () => fail(count.error); });
       }
       db.close();
     }

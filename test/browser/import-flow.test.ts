@@ -1,0 +1,184 @@
+// Getting an image in, when it does not simply work: cancelling a large import (nothing stored,
+// IndexedDB as before), broken input (a clear banner, no stack), ?src= with progress and a CORS
+// refusal, and an archive that holds several images.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { writeBigImage } from './big-image.ts';
+import {
+  FIXTURES, chooseFile, idbCounts, launchBrowser, newContext, rowNames, serve, startSite, unexpected, waitForImage,
+  watchPage, type Site, type StaticServer,
+} from './site.ts';
+
+let site: Site;
+let browser: Browser;
+let slowCors: StaticServer;
+let noCors: StaticServer;
+const opened: { context: BrowserContext; problems: string[] }[] = [];
+let bigBytes = 0;
+
+async function fresh(search = ''): Promise<Page> {
+  const context = await newContext(browser);
+  const page = await context.newPage();
+  const problems = watchPage(page);
+  opened.push({ context, problems });
+  await page.goto(site.url + search);
+  return page;
+}
+
+const banner = (page: Page) => page.getByRole('alert');
+const progress = (page: Page) => page.getByRole('region', { name: 'Import progress' });
+
+async function openSample(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Try the sample image' }).click();
+  await waitForImage(page);
+}
+
+async function storedNames(page: Page): Promise<string[]> {
+  await page.getByRole('button', { name: 'Stored images', exact: true }).click();
+  const region = page.getByRole('region', { name: 'Stored images' });
+  await region.waitFor();
+  await page.waitForTimeout(200); // the list is refreshed on opening the view
+  return region.getByRole('button', { name: /^Open / }).evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')!.slice(5)));
+}
+
+describe('import flow in the built site: cancel, broken input, ?src=, several images', () => {
+  beforeAll(async () => {
+    [site, browser] = await Promise.all([startSite(), launchBrowser()]);
+    // ~200 MB of layer data in 4 gzip layers: an import that takes seconds
+    bigBytes = writeBigImage(join(site.scratch, 'big.tar'), { layers: 4, filesPerLayer: 25, fileBytes: 2 << 20 });
+    slowCors = await serve([{ prefix: '/', dir: join(FIXTURES, 'generated'), cors: true, rate: 1 << 20 }]);
+    noCors = await serve([{ prefix: '/', dir: join(FIXTURES, 'generated') }]);
+  });
+  afterAll(async () => {
+    for (const o of opened) expect(unexpected(o.problems)).toEqual([]);
+    await browser?.close();
+    await Promise.all([site?.close(), slowCors?.close(), noCors?.close()]);
+  });
+
+  test('cancel a large import mid-way: the UI stays usable, nothing is stored, IndexedDB is as before', async () => {
+    const page = await fresh();
+    await openSample(page);
+    await page.getByRole('button', { name: 'Close image' }).click();
+    const before = await idbCounts(page);
+    expect(before['strata-images/images']).toBe(1);
+    expect(await storedNames(page)).toEqual(['strata-sample:1.0']);
+
+    const t0 = Date.now();
+    await chooseFile(page, join(site.scratch, 'big.tar'));
+    const bar = progress(page).getByRole('progressbar');
+    // wait until the layers are being decoded: "layer i of 4 · 12.3 MB of 105 MB"
+    await expect.poll(() => bar.getAttribute('aria-valuetext'), { intervals: [20] })
+      .toMatch(/^layer [1-4] of 4 · [\d.]+ MB of [\d.]+ MB/);
+    const shown = await bar.getAttribute('aria-valuetext');
+    expect(await progress(page).innerText()).toMatch(/^Decoding\s+big\.tar/);
+    expect(Number(await bar.getAttribute('aria-valuenow'))).toBeLessThan(100);
+    await progress(page).getByRole('button', { name: 'Cancel' }).click();
+    const tCancel = Date.now();
+    await progress(page).waitFor({ state: 'detached' });
+    console.log(`cancel: clicked ${tCancel - t0} ms into the import (${shown}); progress gone ${Date.now() - tCancel} ms later`);
+    expect(bigBytes).toBeGreaterThan(100e6);
+
+    // no error for a cancel, and no image opened
+    expect(await banner(page).count()).toBe(0);
+    expect(page.url()).not.toContain('#image=');
+    await expect.poll(() => idbCounts(page)).toEqual(before);
+    expect(await storedNames(page)).toEqual(['strata-sample:1.0']);
+
+    // usable: the stored sample opens and reads its content
+    await page.getByRole('button', { name: 'Open strata-sample:1.0' }).click();
+    await waitForImage(page);
+    expect(await rowNames(page)).toContain('etc');
+    expect(await idbCounts(page)).toEqual(before);
+  });
+
+  test.each([
+    ['a PNG named .tar', 'logo.tar', () => pngBytes(), /^logo\.tar is not an image archive: it is a PNG image\. Expected the output of docker save/],
+    ['a truncated OCI archive', 'edge.oci.tar', () => readFileSync(join(FIXTURES, 'generated/edge.oci.tar')).subarray(0, 700_000),
+      /^edge\.oci\.tar is truncated: .*700000 bytes.*cut short/],
+  ])('%s: a banner with the specific message, no stack trace, the app still usable', async (_, name, bytes, message) => {
+    const page = await fresh();
+    await chooseFile(page, { name, mimeType: 'application/x-tar', buffer: Buffer.from(bytes()) });
+    await banner(page).waitFor();
+    const text = await banner(page).locator('.message').innerText();
+    expect(text).toMatch(message);
+    const all = await banner(page).innerText();
+    expect(all).not.toMatch(/\bat .*:\d+|Error:|\.ts\b|\.js\b|worker/i);
+    expect(await progress(page).count()).toBe(0);
+    expect(await page.getByRole('tree').count()).toBe(0);
+    // still usable: the banner goes away, and the sample imports
+    await banner(page).getByRole('button', { name: /^Dismiss/ }).click();
+    expect(await banner(page).count()).toBe(0);
+    await openSample(page);
+  });
+
+  test('?src=URL downloads with progress (CORS allowed) and opens the image', async () => {
+    const url = `${slowCors.origin}/edge.oci.tar`;
+    const page = await fresh(`?src=${encodeURIComponent(url)}`);
+    const bar = progress(page).getByRole('progressbar');
+    await expect.poll(() => progress(page).innerText()).toMatch(/^Downloading\s+edge\.oci\.tar/);
+    await expect.poll(() => bar.getAttribute('aria-valuetext')).toMatch(/^[\d.]+ KB of 1\.1 MB|^[\d.]+ MB of 1\.1 MB/);
+    const percent = Number(await bar.getAttribute('aria-valuenow'));
+    expect(percent).toBeGreaterThanOrEqual(0);
+    expect(percent).toBeLessThan(100);
+    await waitForImage(page);
+    expect(await page.locator('header').innerText()).toContain('layer 5/5');
+    expect(page.url()).toContain('?src=');
+    expect(page.url()).toContain('#image=');
+    expect(slowCors.log.filter((l) => l === 'GET /edge.oci.tar').length).toBe(1);
+    // the address now names the stored image: a reload reopens it, it does not download it again
+    const shown = await page.getByRole('region', { name: 'Layers' }).innerText();
+    await page.reload();
+    await waitForImage(page);
+    expect(await page.getByRole('region', { name: 'Layers' }).innerText()).toBe(shown);
+    expect(slowCors.log.filter((l) => l === 'GET /edge.oci.tar').length).toBe(1);
+    expect(await storedNames(page)).toHaveLength(1);
+  });
+
+  test('?src=URL on a server without CORS headers: the banner explains CORS', async () => {
+    const url = `${noCors.origin}/edge.oci.tar`;
+    const page = await fresh(`?src=${encodeURIComponent(url)}`);
+    await banner(page).waitFor();
+    const text = await banner(page).locator('.message').innerText();
+    expect(text).toContain(`Could not download ${url}`);
+    expect(text).toMatch(/CORS/);
+    expect(text).toMatch(/drop it here/);
+    expect(noCors.log).toContain('GET /edge.oci.tar'); // it was asked, and refused by the browser
+    await banner(page).getByRole('button', { name: /^Dismiss/ }).click();
+    await openSample(page);
+  });
+
+  test('an archive with several images asks which one; Cancel opens nothing; a choice opens that image', async () => {
+    const page = await fresh();
+    const bundle = join(FIXTURES, 'peers/go-containerregistry__test_bundle.tar');
+    await chooseFile(page, bundle);
+    const dialog = page.getByRole('dialog', { name: 'Choose an image' });
+    await dialog.waitFor();
+    expect(await dialog.innerText()).toContain('holds 2 images');
+    const choices = await dialog.getByRole('listitem').allInnerTexts();
+    expect(choices.length).toBe(2);
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    expect(await progress(page).count()).toBe(0);
+    expect(await page.getByRole('tree').count()).toBe(0);
+    expect(await banner(page).count()).toBe(0);
+
+    await chooseFile(page, bundle);
+    await dialog.waitFor();
+    await dialog.getByRole('button', { name: /test_image_1/ }).click();
+    await waitForImage(page);
+    expect(await page.locator('header .image').innerText()).toMatch(/test_image_1/);
+    expect(await rowNames(page)).toEqual(['bar', 'foo']);
+
+    await chooseFile(page, bundle);
+    await dialog.getByRole('button', { name: /test_image_2/ }).click();
+    await expect.poll(() => page.locator('header .image').innerText()).toMatch(/test_image_2/);
+    await expect.poll(() => rowNames(page)).toEqual(['bat', 'baz']);
+  });
+});
+
+/** a valid 1×1 PNG */
+function pngBytes(): Uint8Array {
+  return Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+}
