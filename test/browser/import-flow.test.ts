@@ -69,7 +69,7 @@ describe('import flow in the built site: cancel, broken input, ?src=, several im
     await chooseFile(page, join(site.scratch, 'big.tar'));
     const bar = progress(page).getByRole('progressbar');
     // wait until the layers are being decoded: "layer i of 4 · 12.3 MB of 105 MB"
-    await expect.poll(() => bar.getAttribute('aria-valuetext'), { intervals: [20] })
+    await expect.poll(() => bar.getAttribute('aria-valuetext'), { interval: 20 })
       .toMatch(/^layer [1-4] of 4 · [\d.]+ MB of [\d.]+ MB/);
     const shown = await bar.getAttribute('aria-valuetext');
     expect(await progress(page).innerText()).toMatch(/^Decoding\s+big\.tar/);
