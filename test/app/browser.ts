@@ -1,15 +1,13 @@
 // Real-Chromium harness for UI tests: a Vite dev server over test/app/harness and a headless page.
 import { createServer, type ViteDevServer } from 'vite';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { existsSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
 import { fileURLToPath } from 'node:url';
-
-const CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
-export const chromiumPath = CANDIDATES.find((p): p is string => !!p && existsSync(p));
+import { launchBrowser, requireChromium } from '../browser/site.ts';
 
 export interface Harness { server: ViteDevServer; browser: Browser; url: string; close(): Promise<void> }
 
 export async function startHarness(): Promise<Harness> {
+  requireChromium(); // a missing browser fails the tests with a clear message; they are never skipped
   const root = fileURLToPath(new URL('./harness/', import.meta.url));
   const server = await createServer({
     configFile: fileURLToPath(new URL('../../vite.config.ts', import.meta.url)),
@@ -18,7 +16,7 @@ export async function startHarness(): Promise<Harness> {
   await server.listen();
   const addr = server.httpServer!.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;
-  const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
+  const browser = await launchBrowser();
   return {
     server, browser, url: `http://127.0.0.1:${port}/`,
     async close() { await browser.close(); await server.close(); },

@@ -1,7 +1,7 @@
 // The real App in headless Chromium over the in-memory test engine (test/app/harness).
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
-import { chromiumPath, openPage, startHarness, type Harness } from './browser.ts';
+import { openPage, startHarness, type Harness } from './browser.ts';
 
 let h: Harness;
 const pages: { page: Page; errors: string[] }[] = [];
@@ -29,7 +29,7 @@ const rowNames = (page: Page) => page.getByRole('treeitem').evaluateAll((els) =>
   .sort((a, b) => a.getBoundingClientRect().top - b.getBoundingClientRect().top)
   .map((e) => e.getAttribute('aria-label')!.split(',')[0]));
 
-describe.skipIf(!chromiumPath)('App in Chromium', () => {
+describe('App in Chromium', () => {
   beforeAll(async () => { h = await startHarness(); });
   afterAll(async () => {
     // no page may log an error, except failed loads a test provoked on purpose
