@@ -122,6 +122,10 @@ describe('the sample image in the built site', () => {
     expect(await home.locator('.owner').textContent()).toBe('101:101');
     expect(await details(page).innerText()).toMatch(/Owner\s+101:101/);
 
+    // the column header lines up with the rows (its columns are in ch of the same font size)
+    const right = (sel: string) => page.locator(sel).first().evaluate((e) => e.getBoundingClientRect().right);
+    expect(Math.abs(await right('.header .r') - await right('[role=treeitem] .size'))).toBeLessThan(1);
+
     const counts = await page.getByRole('button', { name: /^#3 / }).locator('.counts').innerText();
     expect(counts.replace(/\s+/g, '')).toBe('A1M4D6');
   });
