@@ -4,7 +4,7 @@ import { StrataError } from '../core/errors.ts';
 import type { EncodedTree, ImageMeta, LayerVerify } from '../core/model.ts';
 import { inStore, request, storageError, stores } from './db.ts';
 import { holdImportLock } from './locks.ts';
-import { finishSession, session, startSession, track } from './session.ts';
+import { finishSession, type Session, session, startSession, track } from './session.ts';
 import { readTree } from './tree-store.ts';
 
 export interface StoredImage extends ImageMeta {
@@ -45,19 +45,31 @@ export async function commitImage(id: string): Promise<StoredImage> {
   if (!s.hasTree) {
     throw new StrataError('STORAGE', `Cannot finish storing "${s.name}": its tree was not stored; call putTree first.`);
   }
-  const ready = await track(s, 'the ready mark', 0, () =>
-    inStore(stores.images, 'readwrite', `Finishing image ${id}`, async (os) => {
-      const rec = await request<StoredImage | undefined>(os.get(id));
-      // Deleted by another tab (or its start-up cleanup) while we were writing.
-      if (rec?.status !== 'writing') {
-        throw new StrataError('ABORTED', `"${s.name}" was deleted while it was being stored.`);
-      }
-      const done: StoredImage = { ...rec, status: 'ready', totalBytes: s.contentBytes + s.treeBytes };
-      os.put(done, id);
-      return done;
-    }));
+  const ready = await rewriteRecord(s, 'the ready mark', (rec) => ({ ...rec, status: 'ready', totalBytes: s.contentBytes + s.treeBytes }));
   finishSession(s, new StrataError('STORAGE', `"${s.name}" is already stored; an import takes no writes after commitImage.`));
   return ready;
+}
+
+/**
+ * Replaces the metadata of an image still being imported: layer sizes and change counts are
+ * known only after decoding, which runs after beginImage.
+ */
+export async function updateImageMeta(id: string, meta: ImageMeta): Promise<void> {
+  const s = session(id);
+  await rewriteRecord(s, 'the image record', (rec) => ({ ...meta, id, importedAt: rec.importedAt, status: 'writing', totalBytes: 0 }));
+}
+
+/** Rewrites the 'writing' record of an import in one transaction; ABORTED if it is gone. */
+function rewriteRecord(s: Session, what: string, change: (rec: StoredImage) => StoredImage): Promise<StoredImage> {
+  return track(s, what, 0, () =>
+    inStore(stores.images, 'readwrite', `Storing ${what} of image ${s.id}`, async (os) => {
+      const rec = await request<StoredImage | undefined>(os.get(s.id));
+      // Deleted by another tab (or its start-up cleanup) while we were writing.
+      if (rec?.status !== 'writing') throw new StrataError('ABORTED', `"${s.name}" was deleted while it was being stored.`);
+      const next = change(rec);
+      os.put(next, s.id);
+      return next;
+    }));
 }
 
 /** Ready images, newest first. */
@@ -89,17 +101,5 @@ export async function setVerify(id: string, layerIndex: number, verify: LayerVer
     if (!layer) throw new StrataError('NOT_FOUND', `Image "${rec.image.name}" has no layer ${layerIndex}.`);
     layer.verify = { ...verify };
     os.put(rec, id);
-  });
-}
-
-/**
- * Rewrites the metadata of an image still being written (layer counts and sizes are known only
- * after the merge, while content was stored from the start). Status and id are kept.
- */
-export async function updateImageMeta(id: string, meta: ImageMeta): Promise<void> {
-  await inStore(stores.images, 'readwrite', `Updating the record of image ${id}`, async (os) => {
-    const rec = await request<StoredImage | undefined>(os.get(id));
-    if (rec?.status !== 'writing') throw new StrataError('ABORTED', `Image ${id} was deleted while it was being stored.`);
-    os.put({ ...rec, ...meta, id: rec.id, importedAt: rec.importedAt, status: rec.status, totalBytes: rec.totalBytes }, id);
   });
 }

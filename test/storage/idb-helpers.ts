@@ -3,6 +3,7 @@
 import { clear, keys } from 'idb-keyval';
 import { vi } from 'vitest';
 import { stores } from '../../src/storage/db.ts';
+import { cleanupOrphans } from '../../src/storage/index.ts';
 
 export async function keyCounts(): Promise<{ images: number; trees: number; content: number }> {
   const [images, trees, content] = await Promise.all([keys(stores.images), keys(stores.trees), keys(stores.content)]);
@@ -43,4 +44,10 @@ export function failDeletes(storeName: string) {
     if (this.name === storeName) throw new DOMException('The backing store failed.', 'UnknownError');
     return del.call(this, key);
   });
+}
+
+/** Runs the start-up cleanup and expects it to succeed. */
+export async function cleanupAfter(): Promise<void> {
+  const report = await cleanupOrphans();
+  if (report.failed.length) throw new Error(`cleanup failed: ${JSON.stringify(report.failed)}`);
 }

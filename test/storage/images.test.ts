@@ -1,10 +1,11 @@
 import 'fake-indexeddb/auto';
-import { del, set } from 'idb-keyval';
+import { del, get, set } from 'idb-keyval';
 import { afterEach, beforeEach, expect, test, vi } from 'vitest';
 import type { EncodedTree } from '../../src/core/model.ts';
 import { stores } from '../../src/storage/db.ts';
 import {
-  beginImage, commitImage, createContentWriter, deleteImage, listImages, openImage, putTree, setVerify,
+  beginImage, commitImage, createContentWriter, deleteImage, listImages, openImage, putTree, setVerify, type StoredImage,
+  updateImageMeta,
 } from '../../src/storage/index.ts';
 import { clearAll, keyCounts } from './idb-helpers.ts';
 import { makeMeta, makeTree } from './make-image.ts';
@@ -157,4 +158,32 @@ test('error: the record deleted by another tab during the import → ABORTED at 
   await expect(commitImage(id)).rejects.toMatchObject({ code: 'ABORTED', message: expect.stringMatching(/"gone" was deleted while/) });
   expect(await keyCounts()).toEqual({ images: 0, trees: 0, content: 0 });
   await deleteImage(id); // idempotent
+});
+
+test('updateImageMeta replaces the metadata of an import in progress, keeping id and import time', async () => {
+  const id = await beginImage(makeMeta('before'));
+  const started = (await get<StoredImage>(id, stores.images))!;
+  expect(started.image.name).toBe('before');
+  const later = makeMeta('after', 2);
+  later.layers[0].size = 123_456;
+  await updateImageMeta(id, later);
+  await putTree(id, makeTree(5));
+  const done = await commitImage(id);
+  expect(done).toEqual({ ...later, id, importedAt: started.importedAt, status: 'ready', totalBytes: done.totalBytes });
+  expect((await openImage(id)).meta.layers.map((l) => l.size)).toEqual([123_456, undefined]);
+});
+
+test.each([
+  { name: 'of an image never begun', code: 'NOT_FOUND', run: async () => updateImageMeta('nope', makeMeta()) },
+  {
+    name: 'after another tab deleted the record', code: 'ABORTED',
+    run: async () => {
+      const id = await beginImage(makeMeta('gone'));
+      await del(id, stores.images);
+      return updateImageMeta(id, makeMeta('gone'));
+    },
+  },
+])('error: updateImageMeta $name → $code', async ({ code, run }) => {
+  await expect(run()).rejects.toMatchObject({ name: 'StrataError', code });
+  expect(await keyCounts()).toEqual({ images: 0, trees: 0, content: 0 });
 });

@@ -74,3 +74,15 @@ export function pattern(offset: number, length: number, seed = 7): Uint8Array<Ar
   for (let i = 0; i < length; i++) b[i] = ((offset + i) * 31 + seed) & 255;
   return b;
 }
+
+/**
+ * Where two byte arrays first differ (-1 if equal, the shorter length if one is a prefix).
+ * Vitest's toEqual walks large typed arrays element by element and takes seconds per MiB.
+ */
+export function firstDiff(a: ArrayBufferView, b: ArrayBufferView): number {
+  const x = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  const y = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  const n = Math.min(x.length, y.length);
+  for (let i = 0; i < n; i++) if (x[i] !== y[i]) return i;
+  return x.length === y.length ? -1 : n;
+}

@@ -1,0 +1,72 @@
+// Reading layer content back: a whole layer as one Blob composed of its chunk Blobs (no bytes pass
+// through JS), or a byte range as a Uint8Array. Chunk keys carry their offsets, so readers need
+// no chunk size and check that the chunks they use are contiguous.
+import { StrataError } from '../core/errors.ts';
+import { type ChunkKey, inStore, layerRange, request, storageError, stores } from './db.ts';
+
+interface Chunks { keys: ChunkKey[]; blobs: Blob[] }
+
+function getChunks(os: IDBObjectStore, range: IDBKeyRange): Promise<Chunks> {
+  // Both requests run in one transaction, so keys and values describe the same records.
+  return Promise.all([request(os.getAllKeys(range)), request(os.getAll(range))])
+    .then(([keys, blobs]) => ({ keys: keys as ChunkKey[], blobs: blobs as Blob[] }));
+}
+
+/** Composes chunks starting at stream offset `start` into one Blob, refusing gaps. */
+function join({ keys, blobs }: Chunks, start: number, imageId: string, layer: number): Blob {
+  let at = start;
+  keys.forEach((key, i) => {
+    if (key[2] !== at) throw gap(imageId, layer, at);
+    at += blobs[i].size;
+  });
+  return new Blob(blobs);
+}
+
+const gap = (imageId: string, layer: number, at: number) =>
+  new StrataError('STORAGE', `The stored content of layer ${layer} of image ${imageId} has a gap at byte ${at}. Delete the image and import it again.`);
+
+const notStored = (imageId: string, layer: number) =>
+  new StrataError('NOT_FOUND', `Layer ${layer} of image ${imageId} has no stored content; the image may have been deleted.`);
+
+/** The decompressed stream of `layer` as one Blob (slice it and call .stream() / .arrayBuffer()). */
+export async function layerContentBlob(imageId: string, layer: number): Promise<Blob> {
+  const chunks = await inStore(stores.content, 'readonly', `Reading the content of layer ${layer} of image ${imageId}`,
+    (os) => getChunks(os, layerRange(imageId, layer)));
+  if (!chunks.keys.length) throw notStored(imageId, layer);
+  return join(chunks, 0, imageId, layer);
+}
+
+/** Bytes [offset, offset + length) of the decompressed stream of `layer`. */
+export async function readRange(imageId: string, layer: number, offset: number, length: number): Promise<Uint8Array> {
+  if (![offset, length].every((n) => Number.isSafeInteger(n) && n >= 0)) {
+    throw new RangeError(`readRange: offset and length must be non-negative integers, got ${offset} and ${length}`);
+  }
+  if (length === 0) return new Uint8Array(0);
+  const end = offset + length;
+  const doing = `Reading bytes ${offset}–${end - 1} of layer ${layer} of image ${imageId}`;
+  const found = await inStore(stores.content, 'readonly', doing, async (os) => {
+    // The chunk holding `offset` is the last one starting at or before it.
+    const cursor = await request(os.openKeyCursor(IDBKeyRange.bound([imageId, layer], [imageId, layer, offset]), 'prev'));
+    if (!cursor) return null;
+    const start = (cursor.primaryKey as ChunkKey)[2];
+    const [chunks, after] = await Promise.all([
+      getChunks(os, IDBKeyRange.bound([imageId, layer, start], [imageId, layer, end], false, true)),
+      // Content stored at or past `end` means a short read below is a gap, not the end of the layer.
+      request(os.getKey(IDBKeyRange.bound([imageId, layer, end], [imageId, layer, []]))),
+    ]);
+    return { start, chunks, continues: after !== undefined };
+  });
+  if (!found) throw notStored(imageId, layer);
+  const { start, chunks, continues } = found;
+  const blob = join(chunks, start, imageId, layer);
+  if (blob.size < end - start) {
+    if (continues) throw gap(imageId, layer, start + blob.size);
+    throw new StrataError('NOT_FOUND',
+      `${doing}: the stored content ends at byte ${start + blob.size}. The tree and the stored content disagree; delete the image and import it again.`);
+  }
+  try {
+    return new Uint8Array(await blob.slice(offset - start, end - start).arrayBuffer());
+  } catch (err) {
+    throw storageError(err, doing); // e.g. NotReadableError when the browser lost the blob files
+  }
+}

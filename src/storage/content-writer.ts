@@ -1,0 +1,155 @@
+// Layer content into IndexedDB: the decompressed tar stream of a layer, stored as Blob chunks of
+// CHUNK_SIZE under [imageId, layer, offset], written a batch of chunks per transaction.
+import { StrataError } from '../core/errors.ts';
+import { type ChunkKey, formatBytes, inStore, stores } from './db.ts';
+import { type Session, session, throwStopped, track } from './session.ts';
+
+const MiB = 1024 * 1024;
+/** See the storage benchmark (test/storage/storage-bench.ts) for the numbers behind both sizes. */
+export const CHUNK_SIZE = 4 * MiB;
+/** Bytes per transaction: one transaction per chunk is several times slower than batching. */
+export const BATCH_BYTES = 16 * MiB;
+
+/** Collects chunk Blobs of one layer and writes them in batches, at most one batch in flight. */
+class ChunkSink {
+  #batch: [ChunkKey, Blob][] = [];
+  #batchBytes = 0;
+  #inflight: Promise<void> = Promise.resolve();
+  /** stream offset of the next chunk */
+  offset = 0;
+
+  constructor(readonly s: Session, readonly layer: number) {}
+
+  async add(chunk: Blob): Promise<void> {
+    this.#batch.push([[this.s.id, this.layer, this.offset], chunk]);
+    this.offset += chunk.size;
+    this.#batchBytes += chunk.size;
+    if (this.#batchBytes >= BATCH_BYTES) await this.#flush();
+  }
+
+  /** Writes what is left; resolves with the layer's size once every chunk is stored. */
+  async finish(): Promise<number> {
+    // An empty layer still gets one (empty) chunk, so "stored and empty" differs from "not stored".
+    if (this.offset === 0 && !this.#batch.length) await this.add(new Blob([]));
+    await this.#flush();
+    await this.#inflight;
+    return this.offset;
+  }
+
+  async #flush(): Promise<void> {
+    const batch = this.#batch;
+    const bytes = this.#batchBytes;
+    this.#batch = [];
+    this.#batchBytes = 0;
+    // Waiting for the previous batch here (not for this one) lets the caller decode the next batch
+    // while this one is written, and bounds memory to two batches.
+    await this.#inflight;
+    if (!batch.length) return;
+    const first = batch[0][0][2];
+    const what = `layer ${this.layer} content, bytes ${first}–${first + bytes - 1}`;
+    const s = this.s;
+    this.#inflight = track(s, what, bytes, () =>
+      inStore(stores.content, 'readwrite', `Storing ${what} of image ${s.id} (${formatBytes(bytes)})`, (os) => {
+        for (const [key, blob] of batch) os.put(blob, key);
+      })).then(() => { s.contentBytes += bytes; });
+    this.#inflight.catch(() => {}); // surfaced by the next add/finish; this only avoids "unhandled"
+  }
+}
+
+function claimLayer(s: Session, layer: number): void {
+  if (!Number.isInteger(layer) || layer < 0) throw new RangeError(`layer must be a non-negative integer, got ${layer}`);
+  if (s.layers.has(layer)) {
+    throw new StrataError('STORAGE', `The content of layer ${layer} of "${s.name}" is already stored or being stored; each layer is stored once.`);
+  }
+  s.layers.add(layer);
+  s.open.add(layer);
+}
+
+export interface ContentWriter {
+  /** bytes accepted so far */
+  readonly size: number;
+  /** Accepts a piece of any size; its bytes are copied, so the caller may reuse the buffer. Await each call before the next. */
+  write(piece: Uint8Array): Promise<void>;
+  /** Stores what is buffered; resolves with the layer's size once all of it is stored. */
+  close(): Promise<number>;
+}
+
+/** A writer for the decompressed stream of `layer` of an image begun with beginImage. */
+export function createContentWriter(imageId: string, layer: number): ContentWriter {
+  const s = session(imageId);
+  claimLayer(s, layer);
+  const sink = new ChunkSink(s, layer);
+  // Pieces are copied into a chunk-sized buffer and each full buffer becomes a Blob (which copies it
+  // again): one extra memcpy, cheap next to the IndexedDB write, and it never keeps the caller's views.
+  // A NEW buffer per chunk, on purpose: V8 counts ArrayBuffer memory toward starting a GC but not
+  // Blob memory, and a stored chunk Blob's bytes stay in the browser's blob store until its wrapper
+  // is collected. With one reused buffer nothing prompted a GC; in Chromium 156, 0.5 GB of dead chunk
+  // Blobs piled up and every later write failed with "Failed to write blobs (InvalidBlob)".
+  let buf: Uint8Array<ArrayBuffer> | null = null;
+  let fill = 0;
+  let busy = false;
+  let closed = false;
+  let size = 0;
+
+  const emit = async () => {
+    const chunk = new Blob([buf!.subarray(0, fill)]);
+    buf = null;
+    fill = 0;
+    await sink.add(chunk);
+  };
+  const enter = async () => {
+    if (closed) throw new StrataError('STORAGE', `The content writer of layer ${layer} of "${s.name}" is closed.`);
+    if (busy) throw new StrataError('STORAGE', `Content writer of layer ${layer}: a write was started before the previous one finished; await each write.`);
+    if (s.stopped) await throwStopped(s);
+    busy = true;
+  };
+
+  return {
+    get size() { return size; },
+    async write(piece) {
+      await enter();
+      try {
+        for (let p = 0; p < piece.length;) {
+          const n = Math.min(CHUNK_SIZE - fill, piece.length - p);
+          buf ??= new Uint8Array(CHUNK_SIZE);
+          buf.set(piece.subarray(p, p + n), fill);
+          fill += n;
+          p += n;
+          size += n;
+          if (fill === CHUNK_SIZE) await emit();
+        }
+      } finally {
+        busy = false;
+      }
+    },
+    async close() {
+      await enter();
+      try {
+        if (fill) await emit();
+        return await sink.finish();
+      } finally {
+        closed = true;
+        buf = null;
+        busy = false;
+        s.open.delete(layer);
+      }
+    },
+  };
+}
+
+/**
+ * Stores a Blob (e.g. an uncompressed layer sliced from the dropped File) as the content of `layer`.
+ * It is copied into storage as CHUNK_SIZE slices: the File may be gone after a reload, and slices
+ * keep each transaction bounded. Resolves with the layer's size.
+ */
+export async function storeLayerBlob(imageId: string, layer: number, blob: Blob): Promise<number> {
+  const s = session(imageId);
+  claimLayer(s, layer);
+  try {
+    const sink = new ChunkSink(s, layer);
+    for (let o = 0; o < blob.size; o += CHUNK_SIZE) await sink.add(blob.slice(o, o + CHUNK_SIZE));
+    return await sink.finish();
+  } finally {
+    s.open.delete(layer);
+  }
+}

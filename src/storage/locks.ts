@@ -1,0 +1,32 @@
+// Web Locks mark an import as running, across tabs and workers. The browser releases a lock when
+// its holder's tab or worker goes away, which is exactly when a 'writing' image becomes an orphan;
+// so start-up cleanup in one tab never deletes an import another tab is still writing.
+const PREFIX = 'strata-import:';
+
+function lockManager(): LockManager | undefined {
+  // Absent in Node and in insecure contexts; imports then run unguarded against other tabs.
+  return typeof navigator === 'undefined' ? undefined : navigator.locks ?? undefined;
+}
+
+/** Takes the import lock of image `id`; resolves once it is held, with the function that releases it. */
+export async function holdImportLock(id: string): Promise<() => void> {
+  const locks = lockManager();
+  if (!locks) return () => {};
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await new Promise<void>((granted, failed) => {
+    locks.request(PREFIX + id, () => {
+      granted();
+      return held;
+    }).catch(failed);
+  });
+  return release;
+}
+
+/** Ids of the images whose import lock is held anywhere in this origin. */
+export async function importsInProgress(): Promise<Set<string>> {
+  const locks = lockManager();
+  if (!locks) return new Set();
+  const { held = [] } = await locks.query();
+  return new Set(held.flatMap((l) => (l.name?.startsWith(PREFIX) ? [l.name.slice(PREFIX.length)] : [])));
+}

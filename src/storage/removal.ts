@@ -1,0 +1,61 @@
+// Removing images: delete/abort by id, and the start-up sweep of whatever an interrupted import
+// (error, cancel, closed tab) left behind.
+import { type ErrorInfo, StrataError, toErrorInfo } from '../core/errors.ts';
+import { inStore, isChunkKey, request, stores } from './db.ts';
+import type { StoredImage } from './images.ts';
+import { importsInProgress } from './locks.ts';
+import { removeImageData } from './remove-data.ts';
+import { findSession, sessionIds, stop } from './session.ts';
+
+/**
+ * Deletes everything stored under `id`. An import of `id` running here is stopped first: its
+ * writes in flight settle, later ones throw ABORTED. Deleting an unknown id does nothing.
+ */
+export async function deleteImage(id: string): Promise<void> {
+  const s = findSession(id);
+  if (s) {
+    await stop(s, new StrataError('ABORTED', `Storing "${s.name}" was cancelled; its partial data was removed.`));
+    if (s.removalError) throw s.removalError;
+    return;
+  }
+  await removeImageData(id);
+}
+
+/** What an importer calls on error or cancel: the same as deleteImage. */
+export const abortImage = deleteImage;
+
+export interface CleanupReport {
+  /** ids whose records, trees or content were removed */
+  removed: string[];
+  failed: { id: string; error: ErrorInfo }[];
+}
+
+/**
+ * Deletes every image that is not 'ready' and every tree or content key without a ready image,
+ * except imports still running (here, or in another tab: see locks.ts). Call it at start-up.
+ */
+export async function cleanupOrphans(): Promise<CleanupReport> {
+  const [records, treeIds, chunkKeys] = await Promise.all([
+    inStore(stores.images, 'readonly', 'Listing stored images', (os) => request<StoredImage[]>(os.getAll())),
+    inStore(stores.trees, 'readonly', 'Listing stored trees', (os) => request(os.getAllKeys())),
+    inStore(stores.content, 'readonly', 'Listing stored content', (os) => request(os.getAllKeys())),
+  ]);
+  // Asked after the scan: an import takes its lock before writing anything, so every key seen
+  // above that belongs to a running import is covered by a lock still held now. An import that
+  // committed meanwhile is kept by keepIfReady.
+  const running = new Set([...(await importsInProgress()), ...sessionIds()]);
+  const ready = new Set(records.filter((r) => r.status === 'ready').map((r) => r.id));
+  const ids = new Set<string>([
+    ...records.map((r) => r.id),
+    ...treeIds.filter((k): k is string => typeof k === 'string'),
+    ...chunkKeys.filter(isChunkKey).map((k) => k[0]),
+  ]);
+  const orphans = [...ids].filter((id) => !ready.has(id) && !running.has(id));
+  const results = await Promise.allSettled(orphans.map((id) => removeImageData(id, { keepIfReady: true })));
+  const report: CleanupReport = { removed: [], failed: [] };
+  results.forEach((r, i) => {
+    if (r.status === 'rejected') report.failed.push({ id: orphans[i], error: toErrorInfo(r.reason) });
+    else if (r.value) report.removed.push(orphans[i]);
+  });
+  return report;
+}
