@@ -1,7 +1,7 @@
 // End-to-end helpers: build the real site once per test file, serve it from a sub-path with a tiny
-// static server (plus the shared fixtures, with or without CORS), and drive Debian's Chromium.
+// static server (other servers give fixtures with or without CORS), and drive Debian's Chromium.
 import { execFile } from 'node:child_process';
-import { createReadStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -118,14 +118,11 @@ async function trickle(file: string, rate: number, res: ServerResponse): Promise
   res.end();
 }
 
-/** The built site under a sub-path, the shared fixtures (CORS) and any extra folders. */
+/** The built site under a sub-path (relative URLs must work there), and a scratch folder. */
 export interface Site {
   /** the app's URL, ending in "/" */
   url: string;
-  /** URL of a fixture, e.g. fixtureUrl('generated/edge.oci.tar') */
-  fixtureUrl(rel: string): string;
-  /** URL of a file in the per-run scratch folder (served with CORS) */
-  scratchUrl(rel: string): string;
+  /** a per-run folder for generated inputs and outputs */
   scratch: string;
   server: StaticServer;
   close(): Promise<void>;
@@ -139,16 +136,10 @@ export async function startSite(): Promise<Site> {
   const dist = join(tmp.dir, 'dist');
   const scratch = join(tmp.dir, 'scratch');
   await buildSite(dist);
-  await run('mkdir', ['-p', scratch]);
-  const server = await serve([
-    { prefix: SUB_PATH, dir: dist },
-    { prefix: '/fixtures/', dir: FIXTURES, cors: true },
-    { prefix: '/scratch/', dir: scratch, cors: true },
-  ]);
+  mkdirSync(scratch);
+  const server = await serve([{ prefix: SUB_PATH, dir: dist }]);
   return {
     url: server.origin + SUB_PATH,
-    fixtureUrl: (rel) => `${server.origin}/fixtures/${rel}`,
-    scratchUrl: (rel) => `${server.origin}/scratch/${rel}`,
     scratch,
     server,
     async close() { await server.close(); tmp.remove(); },
