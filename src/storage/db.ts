@@ -96,7 +96,10 @@ export function storageError(err: unknown, doing: string): StrataError {
   }
   const e = err as { name?: string; message?: string } | null;
   const why = (e?.message || e?.name || String(err)).replace(/\.$/, '');
-  const hint = typeof indexedDB === 'undefined' ? ' IndexedDB is not available here (private browsing, or not a browser).' : '';
+  const hint = typeof indexedDB === 'undefined' ? ' IndexedDB is not available here (private browsing, or not a browser).'
+    // Chromium: a Blob whose bytes are gone (the dropped file changed on disk, or the blob store is full).
+    : /Failed to write blobs/.test(why) ? ' The browser could not read the data to store; reload the page and import again.'
+    : '';
   return new StrataError('STORAGE', `${doing}: ${why}.${hint}`, { cause: err });
 }
 

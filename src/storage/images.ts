@@ -40,7 +40,7 @@ export async function commitImage(id: string): Promise<StoredImage> {
   const s = session(id);
   if (s.open.size) {
     throw new StrataError('STORAGE',
-      `Cannot finish storing "${s.name}": the content of layer ${[...s.open].join(', ')} is still being written; close its ContentWriter first.`);
+      `Cannot finish storing "${s.name}": the content of layer ${[...s.open].join(', ')} is still being written; close its ContentWriter (or await storeLayerBlob) first.`);
   }
   if (!s.hasTree) {
     throw new StrataError('STORAGE', `Cannot finish storing "${s.name}": its tree was not stored; call putTree first.`);

@@ -67,6 +67,8 @@ export function stop(s: Session, reason: StrataError): Promise<void> {
     sessions.delete(s.id);
     s.removal = (async () => {
       try {
+        // IndexedDB already runs our deletes after writes queued earlier on the same store; waiting
+        // here also means that once abortImage resolves, none of this import's writes is running.
         await Promise.allSettled([...s.pending]);
         await removeImageData(s.id);
       } catch (err) {

@@ -1,5 +1,5 @@
 import 'fake-indexeddb/auto';
-import { set, setMany } from 'idb-keyval';
+import { get, set, setMany } from 'idb-keyval';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { stores } from '../../src/storage/db.ts';
 import {
@@ -140,7 +140,7 @@ describe('cleanupOrphans', () => {
 });
 
 /** A LockManager of one origin, enough for request/query as storage uses them. */
-function fakeLocks() {
+function fakeLocks(onQuery?: () => Promise<void>) {
   const held = new Set<string>();
   const locks = {
     async request(name: string, callback: () => Promise<void>) {
@@ -148,6 +148,7 @@ function fakeLocks() {
       try { return await callback(); } finally { held.delete(name); }
     },
     async query() {
+      await onQuery?.();
       return { held: [...held].map((name) => ({ name, mode: 'exclusive' })), pending: [] };
     },
   };
@@ -177,6 +178,18 @@ describe('import locks (Web Locks)', () => {
     held.delete('strata-import:other-tab');
     expect(await cleanupOrphans()).toEqual({ removed: ['other-tab'], failed: [] });
     expect(await keyCounts()).toEqual({ images: 0, trees: 0, content: 0 });
+  });
+
+  test('cleanup keeps an import that another tab commits between the scan and the removal', async () => {
+    await deadImport('racing');
+    const held = fakeLocks(async () => {
+      // The other tab commits and releases its lock just after cleanup listed the stores.
+      await set('racing', { ...(await get<StoredImage>('racing', stores.images))!, status: 'ready' }, stores.images);
+      held.delete('strata-import:racing');
+    });
+    expect(await cleanupOrphans()).toEqual({ removed: [], failed: [] });
+    expect((await listImages()).map((r) => r.id)).toEqual(['racing']);
+    expect(await keyCounts()).toEqual({ images: 1, trees: 1, content: 2 });
   });
 
   test('error: a lock request the browser refuses → STORAGE, nothing stored', async () => {
