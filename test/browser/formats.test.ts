@@ -42,6 +42,10 @@ async function importAndFlatten(image: string, gzip = false): Promise<{ path: st
   await page.getByRole('button', { name: 'Image', exact: true }).click();
   const button = page.getByRole('button', { name: gzip ? /flattened.*\.tar\.gz/ : /flattened.*\(\.tar\)/ });
   const saved = await download(page, () => button.click(), join(out.dir, name(image) + (gzip ? '.flat.tar.gz' : '.flat.tar')));
+  // the digests are checked after the import: every layer ends verified (or not verifiable), none mismatched
+  const verification = page.getByRole('table').filter({ hasText: 'Digest / diff ID' }).locator('tbody tr td:last-child');
+  await expect.poll(() => verification.allInnerTexts(), { timeout: 30_000 }).not.toContainEqual(expect.stringContaining('verifying'));
+  for (const v of await verification.allInnerTexts()) expect(v).toMatch(/^(✓\s+verified|–\s+not verifiable)/);
   return { ...saved, ms };
 }
 

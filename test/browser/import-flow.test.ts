@@ -91,6 +91,15 @@ describe('import flow in the built site: cancel, broken input, ?src=, several im
     await waitForImage(page);
     expect(await rowNames(page)).toContain('etc');
     expect(await idbCounts(page)).toEqual(before);
+
+    // and deleting it leaves no record behind
+    await page.getByRole('button', { name: 'Stored images', exact: true }).click();
+    await page.getByRole('button', { name: 'Delete strata-sample:1.0' }).click();
+    await page.getByRole('button', { name: 'Confirm delete strata-sample:1.0' }).click();
+    await page.getByText('No images stored yet').waitFor();
+    const after = await idbCounts(page);
+    expect(Object.keys(after).sort()).toEqual(Object.keys(before).sort());
+    expect(Object.values(after).every((n) => n === 0), JSON.stringify(after)).toBe(true);
   });
 
   test.each([

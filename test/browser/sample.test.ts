@@ -14,6 +14,7 @@ let site: Site;
 let browser: Browser;
 const out = tempDir('sample');
 const cliTar = join(out.dir, 'cli-flat.tar');
+const cliTar2 = join(out.dir, 'cli-flat-layer2.tar');
 const opened: { context: BrowserContext; problems: string[] }[] = [];
 
 /** A fresh context and page with the sample imported (layer 3 of 3 shown). */
@@ -57,10 +58,10 @@ const decoration = (l: Locator) => l.evaluate((e) => getComputedStyle(e).textDec
 
 describe('the sample image in the built site', () => {
   beforeAll(async () => {
-    const cli = run(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'flatten', join(ROOT, 'public/sample.tar'), '-o', cliTar]);
+    const flatten = (...args: string[]) => run(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'flatten', join(ROOT, 'public/sample.tar'), ...args]);
+    const cli = Promise.all([flatten('-o', cliTar), flatten('--layer', '2', '-o', cliTar2)]);
     [site, browser] = await Promise.all([startSite(), launchBrowser()]);
-    const r = await cli;
-    if (r.code !== 0) throw new Error(`strata flatten public/sample.tar failed: ${r.stderr}`);
+    for (const r of await cli) if (r.code !== 0) throw new Error(`strata flatten public/sample.tar failed: ${r.stderr}`);
   });
   afterAll(async () => {
     for (const o of opened) expect(unexpected(o.problems)).toEqual([]);
@@ -235,6 +236,18 @@ describe('the sample image in the built site', () => {
     const check = await checkFlatten(flat.path, cliList, cliExtra);
     expect(check.stdout + check.stderr).toMatch(/^identical: \d+ paths/);
     expect(Number(/identical: (\d+)/.exec(check.stdout)![1])).toBeGreaterThan(40);
+
+    // as of layer 2: /etc/motd and the old cache files are still there
+    await page.getByRole('button', { name: 'Files', exact: true }).click();
+    await page.getByRole('button', { name: /^#2 / }).click();
+    await page.getByRole('button', { name: 'Image', exact: true }).click();
+    expect(await page.getByText('as of layer 2 of 3').count()).toBe(1);
+    const flat2 = await download(page, () => page.getByRole('button', { name: /flattened.*\(\.tar\)/ }).click(), join(out.dir, 'browser-flat2.tar'));
+    expect(flat2.name).toBe('strata-sample_1.0-layer2-rootfs.tar');
+    const [cli2List, cli2Extra] = await tarListing(cliTar2, out.dir, 'cli2');
+    expect(readFileSync(cli2List, 'utf8')).toContain('/etc/motd');
+    const check2 = await checkFlatten(flat2.path, cli2List, cli2Extra);
+    expect(check2.stdout + check2.stderr).toMatch(/^identical: \d+ paths/);
   });
 
   test('keyboard only: arrows, Right/Left expand and collapse, Enter, /, [ and ], Tab between panes', async () => {
