@@ -167,6 +167,7 @@ describe('import flow in the built site: cancel, broken input, ?src=, several im
     expect(await dialog.innerText()).toContain('holds 2 images');
     const choices = await dialog.getByRole('listitem').allInnerTexts();
     expect(choices.length).toBe(2);
+    for (const c of choices) expect(c).toMatch(/test_image_[12]\s+linux\/amd64\s+1 layer · [0-9a-f]{12}$/);
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await dialog.waitFor({ state: 'detached' });
     expect(await progress(page).count()).toBe(0);
