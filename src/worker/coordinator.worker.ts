@@ -4,10 +4,11 @@
 /// <reference lib="webworker" />
 import { blobSpool, nobleSha256, type CoreEnv } from '../core/env.ts';
 import { StrataError, toErrorInfo } from '../core/errors.ts';
-import { openArchive } from '../core/archive/open.ts';
+import { openArchive, type LayerSource } from '../core/archive/open.ts';
 import { LayerMerger } from '../core/layers/merge.ts';
 import { layerLabel } from '../core/layers/decode.ts';
-import { tarParts } from '../core/export/tar-export.ts';
+import { tarRecords } from '../core/export/tar-export.ts';
+import { tarBlob } from './tar-blob.ts';
 import type { EncodedTree, LayerInfo, LayerVerify } from '../core/model.ts';
 import type { TarEntry } from '../core/tar/reader.ts';
 import * as storage from '../storage/index.ts';
@@ -45,16 +46,25 @@ function release(w: PoolWorker): void {
   waiting.shift()?.();
 }
 
+/** What a decode job streams back: a piece of a layer's content, and how to hand its buffer back. */
+type OnContent = (chunk: Uint8Array<ArrayBuffer>, ack: () => void) => void;
+
 /** run one job on a pool worker; resolves with its final reply */
-async function runJob(job: Job & { type: 'decode' | 'verify' }, signal: AbortSignal | undefined, onProgress?: (a: number, b: number) => void): Promise<JobReply> {
+async function runJob(job: Job & { type: 'decode' | 'verify' }, signal: AbortSignal | undefined, onProgress?: (a: number, b: number) => void, onContent?: OnContent): Promise<JobReply> {
   const w = await acquire(signal);
   const id = job.job;
   try {
     return await new Promise<JobReply>((resolve, reject) => {
       const onAbort = () => { w.port.postMessage({ type: 'cancel', job: id } satisfies Job); reject(new StrataError('ABORTED', 'The import was cancelled.')); };
+      if (signal?.aborted) { onAbort(); return; }
       signal?.addEventListener('abort', onAbort, { once: true });
       handlers.set(id, (m) => {
         if (m.type === 'progress') { onProgress?.(m.bytesIn, m.bytesOut); return; }
+        if (m.type === 'content') {
+          const buffer = m.chunk.buffer;
+          onContent?.(m.chunk, () => w.port.postMessage({ type: 'ack', job: id, buffer } satisfies Job, [buffer]));
+          return;
+        }
         signal?.removeEventListener('abort', onAbort);
         handlers.delete(id);
         if (m.type === 'error') reject(new StrataError(m.error.code === 'INTERNAL' ? 'IO' : m.error.code, m.error.message));
@@ -68,69 +78,114 @@ async function runJob(job: Job & { type: 'decode' | 'verify' }, signal: AbortSig
 }
 
 // ---- import ------------------------------------------------------------------------------------
+/** Progress is reported at least this often, whether or not bytes moved (the UI shows it is alive). */
+const PROGRESS_MS = 100;
+
+interface LayerImport {
+  decoded: Promise<JobReply & { type: 'decoded' }>;
+  /** resolves with the stored size once every byte of the layer's content is in IndexedDB */
+  stored: Promise<number>;
+}
+
+/**
+ * Decodes one layer on the pool and stores its content meanwhile. An uncompressed layer's content
+ * is the archive's own bytes, so it is stored from the start, in parallel with the header walk; a
+ * compressed layer's content arrives from the decode worker piece by piece and is written as it
+ * comes (the worker waits for acks, so a slow disk slows decoding instead of filling memory).
+ */
+function importLayer(imageId: string, l: LayerSource, stop: AbortSignal, fail: (e: unknown) => void, onProgress: (bytesIn: number) => void): LayerImport {
+  const i = l.info.index;
+  const job = { type: 'decode' as const, job: nextJob++, info: l.info, blob: l.blob };
+  if (l.info.compression === 'none') {
+    const stored = storage.storeLayerBlob(imageId, i, l.blob);
+    stored.catch(fail);
+    const decoded = runJob(job, stop, onProgress) as LayerImport['decoded'];
+    return { decoded, stored };
+  }
+  const writer = storage.createContentWriter(imageId, i);
+  let queue: Promise<void> = Promise.resolve();
+  const decoded = runJob(job, stop, onProgress, (chunk, ack) => {
+    queue = queue.then(() => writer.write(chunk)).then(ack);
+    queue.catch(fail);
+  }) as LayerImport['decoded'];
+  const stored = decoded.then(async () => { await queue; return writer.close(); });
+  return { decoded, stored };
+}
+
 async function importImage(file: Blob, name: string, sel: ImageSelector, signal: AbortSignal, progress: (p: ImportProgress) => void): Promise<string> {
   const p: ImportProgress = { phase: 'reading', bytesRead: 0, bytesTotal: file.size, layer: 0, layers: 0 };
   let lastSent = 0;
   const report = (force = false) => {
     const now = performance.now();
-    if (force || now - lastSent >= 200) { lastSent = now; progress({ ...p }); }
+    if (force || now - lastSent >= PROGRESS_MS) { lastSent = now; progress({ ...p }); }
   };
   report(true);
-  const archive = await openArchive(file, name, env, signal);
-  const img = await archive.resolve(sel);
-  const n = img.layers.length;
-  p.layers = n;
-  p.phase = 'decoding';
-  p.bytesTotal = img.layers.reduce((a, l) => a + l.blob.size, 0);
-  for (const l of img.meta.layers) l.verify = { state: 'pending' };
-  const imageId = await storage.beginImage(img.meta);
+  const beat = setInterval(report, PROGRESS_MS);
   try {
-    const read = new Array<number>(n).fill(0);
-    const decoded = img.layers.map((l) =>
-      runJob({ type: 'decode', job: nextJob++, info: l.info, blob: l.blob }, signal, (bytesIn) => {
+    const archive = await openArchive(file, name, env, signal);
+    const img = await archive.resolve(sel);
+    const n = img.layers.length;
+    p.layers = n;
+    p.phase = 'decoding';
+    p.bytesTotal = img.layers.reduce((a, l) => a + l.blob.size, 0);
+    for (const l of img.meta.layers) l.verify = { state: 'pending' };
+    const imageId = await storage.beginImage(img.meta);
+    // One switch stops every decode job: the user's cancel, the first storage failure, or any error.
+    const stop = new AbortController();
+    let failure: unknown = null;
+    const fail = (e: unknown) => { failure ??= e; stop.abort(); };
+    const onCancel = () => stop.abort();
+    signal.addEventListener('abort', onCancel, { once: true });
+    try {
+      const read = new Array<number>(n).fill(0);
+      const layers = img.layers.map((l) => importLayer(imageId, l, stop.signal, fail, (bytesIn) => {
         read[l.info.index] = bytesIn;
         p.bytesRead = read.reduce((a, b) => a + b, 0);
-        report();
-      }) as Promise<JobReply & { type: 'decoded' }>);
-    decoded.forEach((d) => d.catch(() => {})); // each is awaited in order below
-    const merger = new LayerMerger(n);
-    const stores: Promise<number>[] = [];
-    const contents: Blob[] = [];
-    for (let i = 0; i < n; i++) {
-      const d = await decoded[i];
+      }));
+      // awaited below, in layer order (so a decode error names the lowest bad layer, as before);
+      // storage failures stop everything at once through `fail`
+      for (const l of layers) { l.decoded.catch(() => {}); l.stored.catch(() => {}); }
+      const merger = new LayerMerger(n);
+      for (let i = 0; i < n; i++) {
+        const d = await layers[i].decoded;
+        if (signal.aborted) throw new StrataError('ABORTED', 'The import was cancelled.');
+        read[i] = img.layers[i].blob.size;
+        p.layer = i + 1;
+        const info = img.meta.layers[i];
+        Object.assign(info, merger.apply(i, d.entries as TarEntry[], layerLabel(info, n)), { size: d.size });
+      }
+      p.phase = 'storing';
+      report(true);
+      const tree = merger.encode();
+      await Promise.all([...layers.map((l) => l.stored), storage.putTree(imageId, tree)]);
+      await storage.updateImageMeta(imageId, img.meta);
       if (signal.aborted) throw new StrataError('ABORTED', 'The import was cancelled.');
-      read[i] = img.layers[i].blob.size;
-      p.layer = i + 1;
-      report();
-      const info = img.meta.layers[i];
-      Object.assign(info, merger.apply(i, d.entries as TarEntry[], layerLabel(info, n)), { size: d.size });
-      contents.push(d.content);
-      // store while later layers are still decoding
-      const s = storage.storeLayerBlob(imageId, i, d.content);
-      s.catch(() => {});
-      stores.push(s);
+      await storage.commitImage(imageId);
+      p.phase = 'done';
+      report(true);
+      verifyLater(imageId, img.meta.layers, img.layers.map((l) => l.blob));
+      return imageId;
+    } catch (e) {
+      stop.abort();
+      await storage.abortImage(imageId).catch(() => {});
+      throw signal.aborted ? e : failure ?? e;
+    } finally {
+      signal.removeEventListener('abort', onCancel);
     }
-    p.phase = 'storing';
-    report(true);
-    const tree = merger.encode();
-    await Promise.all([...stores, storage.putTree(imageId, tree)]);
-    await storage.updateImageMeta(imageId, img.meta);
-    if (signal.aborted) throw new StrataError('ABORTED', 'The import was cancelled.');
-    await storage.commitImage(imageId);
-    p.phase = 'done';
-    report(true);
-    verifyLater(imageId, img.meta.layers, img.layers.map((l) => (l.info.compression === 'none' ? null : l.blob)), contents);
-    return imageId;
-  } catch (e) {
-    await storage.abortImage(imageId).catch(() => {});
-    throw e;
+  } finally {
+    clearInterval(beat);
   }
 }
 
-/** digest checks after the commit: the tree is browsable meanwhile */
-function verifyLater(imageId: string, layers: LayerInfo[], compressed: (Blob | null)[], contents: Blob[]): void {
+/**
+ * Digest checks after the commit (the tree is browsable meanwhile), over the stored content: the
+ * archive's bytes for an uncompressed layer, what IndexedDB now holds for a compressed one.
+ */
+function verifyLater(imageId: string, layers: LayerInfo[], blobs: Blob[]): void {
   for (const info of layers) {
-    void runJob({ type: 'verify', job: nextJob++, info, compressed: compressed[info.index], content: contents[info.index] }, undefined)
+    const compressed = info.compression === 'none' ? null : blobs[info.index];
+    void (info.compression === 'none' ? Promise.resolve(blobs[info.index]) : storage.layerContentBlob(imageId, info.index))
+      .then((content) => runJob({ type: 'verify', job: nextJob++, info, compressed, content }, undefined))
       .then((m) => (m as JobReply & { type: 'verified' }).verify)
       .catch((e): LayerVerify => ({ state: 'unverifiable', detail: toErrorInfo(e).message }))
       .then(async (verify) => {
@@ -152,7 +207,8 @@ async function exportTar(imageId: string, layer: number | undefined, path: strin
   const tree = await treeOf(imageId);
   const contents = new Map<number, Blob>();
   for (let l = 0; l < tree.layerCount; l++) contents.set(l, await storage.layerContentBlob(imageId, l).catch(() => new Blob([])));
-  const tar = new Blob([...tarParts(tree, (l) => contents.get(l)!, { layer, path })] as BlobPart[], { type: 'application/x-tar' });
+  const tar = await tarBlob(tarRecords(tree, { layer, path }), (l) => contents.get(l)!)
+    .catch((e: unknown) => { throw e instanceof StrataError ? e : new StrataError('STORAGE', `Reading the stored content of image ${imageId} for the export: ${toErrorInfo(e).message}. Delete the image and import it again.`, { cause: e }); });
   if (!gzip) return tar;
   return new Response(tar.stream().pipeThrough(new CompressionStream('gzip'))).blob();
 }

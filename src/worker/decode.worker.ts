@@ -1,33 +1,99 @@
-// A pool worker: decodes one layer (decompress + parse; the uncompressed stream becomes Blob parts
-// in the browser's blob store, off the JS heap), or verifies one layer's digests. Glue only.
+// A pool worker: decodes one layer (decompress + parse; a compressed layer's uncompressed stream
+// goes to the coordinator in transferred buffers, which stores it while this worker goes on), or
+// verifies one layer's digests. Glue only.
 /// <reference lib="webworker" />
 import { blobSpool, nobleSha256, type CoreEnv } from '../core/env.ts';
-import { toErrorInfo } from '../core/errors.ts';
+import { StrataError, toErrorInfo } from '../core/errors.ts';
 import { decodeLayer } from '../core/layers/decode.ts';
 import { verifyLayer } from '../core/verify.ts';
 import type { Job, JobReply } from './protocol.ts';
 
 const env: CoreEnv = { spool: () => blobSpool(4 << 20), sha256: nobleSha256 };
-const running = new Map<number, AbortController>();
+const running = new Map<number, { ctl: AbortController; pipe?: ContentPipe }>();
+
+/** Buffer size of a `content` message: few messages, and the coordinator stores 4 MiB chunks. */
+const PIECE = 1 << 20;
+/** Buffers per layer in flight: when the coordinator (storage) falls behind, decoding waits. */
+const IN_FLIGHT = 8;
+
+/**
+ * Copies the uncompressed stream into PIECE-sized buffers and transfers each full one to the
+ * coordinator, which hands it back (`ack`) once stored. A fixed set of buffers, so memory is
+ * bounded and nothing is allocated per chunk; the copy (64 KiB DecompressionStream chunks into
+ * 1 MiB) is cheap next to the Blob/IndexedDB work it batches for.
+ */
+class ContentPipe {
+  private free: ArrayBuffer[] = [];
+  private made = 0;
+  private wake: (() => void) | null = null;
+  private cur: Uint8Array<ArrayBuffer> | null = null;
+  private fill = 0;
+
+  constructor(private readonly job: number, private readonly send: (m: JobReply, t: Transferable[]) => void, private readonly signal: AbortSignal) {
+    signal.addEventListener('abort', () => this.wake?.(), { once: true });
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    for (let p = 0; p < chunk.length;) {
+      this.cur ??= new Uint8Array(await this.take());
+      const n = Math.min(chunk.length - p, this.cur.length - this.fill);
+      this.cur.set(chunk.subarray(p, p + n), this.fill);
+      this.fill += n;
+      p += n;
+      if (this.fill === this.cur.length) this.flush();
+    }
+  }
+
+  /** sends what is buffered (call before `decoded`, which must come after the last piece) */
+  flush(): void {
+    if (!this.cur || !this.fill) return;
+    const chunk = this.cur.subarray(0, this.fill);
+    this.cur = null;
+    this.fill = 0;
+    this.send({ type: 'content', job: this.job, chunk }, [chunk.buffer]);
+  }
+
+  ack(buffer: ArrayBuffer): void {
+    this.free.push(buffer);
+    this.wake?.();
+  }
+
+  private async take(): Promise<ArrayBuffer> {
+    for (;;) {
+      if (this.signal.aborted) throw new StrataError('ABORTED', 'The operation was cancelled.');
+      const b = this.free.pop();
+      if (b) return b;
+      if (this.made < IN_FLIGHT) { this.made++; return new ArrayBuffer(PIECE); }
+      await new Promise<void>((r) => { this.wake = r; });
+      this.wake = null;
+    }
+  }
+}
 
 function serve(port: MessagePort): void {
   const send = (m: JobReply, transfer: Transferable[] = []) => port.postMessage(m, transfer);
   port.onmessage = async (ev: MessageEvent<Job>) => {
     const m = ev.data;
-    if (m.type === 'cancel') { running.get(m.job)?.abort(); return; }
+    if (m.type === 'cancel') { running.get(m.job)?.ctl.abort(); return; }
+    if (m.type === 'ack') { running.get(m.job)?.pipe?.ack(m.buffer); return; }
     const ctl = new AbortController();
-    running.set(m.job, ctl);
+    const run: { ctl: AbortController; pipe?: ContentPipe } = { ctl };
+    running.set(m.job, run);
     try {
       if (m.type === 'decode') {
         let last = 0;
+        const pipe = m.info.compression === 'none' ? undefined : new ContentPipe(m.job, send, ctl.signal);
+        run.pipe = pipe;
         const d = await decodeLayer(m.info, m.blob, env, {
           signal: ctl.signal,
+          onContent: pipe && ((c) => pipe.write(c)),
           onProgress: (bytesIn, bytesOut) => {
             const now = performance.now();
             if (now - last > 100) { last = now; send({ type: 'progress', job: m.job, bytesIn, bytesOut }); }
           },
         });
-        send({ type: 'decoded', job: m.job, entries: d.entries, size: d.size, content: d.content });
+        pipe?.flush();
+        send({ type: 'decoded', job: m.job, entries: d.entries, size: d.size });
       } else {
         const verify = await verifyLayer(m.info, m.compressed, m.content, env, ctl.signal);
         send({ type: 'verified', job: m.job, verify });

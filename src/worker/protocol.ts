@@ -39,13 +39,18 @@ export type Reply =
 
 /** coordinator → decode worker */
 export type Job =
+  /** a compressed layer's uncompressed stream comes back as `content` messages, in order */
   | { type: 'decode'; job: number; info: LayerInfo; blob: Blob }
+  /** a `content` buffer handed back once stored: the worker refills it (and may send more) */
+  | { type: 'ack'; job: number; buffer: ArrayBuffer }
   | { type: 'verify'; job: number; info: LayerInfo; compressed: Blob | null; content: Blob }
   | { type: 'cancel'; job: number };
 
 /** decode worker → coordinator */
 export type JobReply =
   | { type: 'progress'; job: number; bytesIn: number; bytesOut: number }
-  | { type: 'decoded'; job: number; entries: TarEntry[]; size: number; content: Blob }
+  /** the next piece of the uncompressed stream; its buffer is transferred and comes back by `ack` */
+  | { type: 'content'; job: number; chunk: Uint8Array<ArrayBuffer> }
+  | { type: 'decoded'; job: number; entries: TarEntry[]; size: number }
   | { type: 'verified'; job: number; verify: LayerVerify }
   | { type: 'error'; job: number; error: ErrorInfo };

@@ -1,6 +1,6 @@
 // Decode one layer: decompress by magic bytes, parse the tar stream, optionally hash the
-// uncompressed stream (diff_id), and spool it so file content can be sliced later.
-// This is the unit of parallel work (a worker decodes one layer at a time).
+// uncompressed stream (diff_id), and spool it (or hand it to the caller) so file content can be
+// sliced later. This is the unit of parallel work (a worker decodes one layer at a time).
 import { StrataError, wrapError } from '../errors.ts';
 import type { CoreEnv } from '../env.ts';
 import type { LayerInfo } from '../model.ts';
@@ -12,7 +12,10 @@ export interface DecodedLayer {
   entries: TarEntry[];
   /** uncompressed stream size */
   size: number;
-  /** the uncompressed stream: the layer blob itself when it is not compressed */
+  /**
+   * the uncompressed stream: the layer blob itself when it is not compressed, else the spool's
+   * Blob — or an empty Blob when `onContent` took the stream
+   */
   content: Blob;
   /** sha256 of the uncompressed stream, when asked for */
   diffId?: string;
@@ -31,7 +34,18 @@ export interface DecodeOptions {
    * throws should already be StrataErrors. Without it the layer is decompressed here.
    */
   source?: AsyncIterable<Uint8Array>;
+  /**
+   * Takes the uncompressed stream of a compressed layer, in order, instead of a spool (the browser
+   * streams it into storage). Chunks are the callee's: nothing here reads or reuses them afterwards.
+   */
+  onContent?: (chunk: Uint8Array) => void | Promise<void>;
 }
+
+/**
+ * Header walk of an uncompressed layer: file data longer than this is jumped over instead of read.
+ * Reopening a Blob stream costs about as much as reading a few MB of it.
+ */
+const SKIP_OVER = 2 << 20;
 
 export function layerLabel(info: LayerInfo, total?: number): string {
   return `layer ${info.index + 1}${total ? ` of ${total}` : ''} (${info.digest ?? info.member})`;
@@ -42,7 +56,8 @@ export async function decodeLayer(info: LayerInfo, blob: Blob, env: CoreEnv, opt
   const entries: TarEntry[] = [];
   const reader = new TarReader({ entry: (e) => { entries.push(e); } }, what);
   const hasher = opts.hashDiffId ? env.sha256() : null;
-  const spool = info.compression !== 'none' && opts.spool !== false ? env.spool(what) : null;
+  const spool = info.compression !== 'none' && opts.spool !== false && !opts.onContent ? env.spool(what) : null;
+  const onContent = info.compression !== 'none' ? opts.onContent : undefined;
   let bytesIn = 0;
   let bytesOut = 0;
   const counted = () => {
@@ -58,6 +73,7 @@ export async function decodeLayer(info: LayerInfo, blob: Blob, env: CoreEnv, opt
       if (!reader.ended) reader.push(chunk);
       hasher?.update(chunk);
       if (spool) await spool.write(chunk);
+      else if (onContent) await onContent(chunk);
       if (opts.onProgress && bytesOut - lastReport >= 1 << 20) {
         lastReport = bytesOut;
         opts.onProgress(info.compression === 'none' ? bytesOut : bytesIn, bytesOut);
@@ -70,15 +86,47 @@ export async function decodeLayer(info: LayerInfo, blob: Blob, env: CoreEnv, opt
         await sink(chunk);
       }
       size = bytesOut;
+    } else if (info.compression === 'none' && !hasher) {
+      size = await walkHeaders(blob, reader, opts);
     } else {
       size = await decompressTo(info.compression === 'none' ? () => blob.stream() : counted, info.compression, sink, { signal: opts.signal, what });
     }
     reader.finish();
     opts.onProgress?.(info.compression === 'none' ? size : bytesIn, size);
-    const content = spool ? await spool.finish() : blob;
+    const content = spool ? await spool.finish() : onContent ? new Blob([]) : blob;
     return { index: info.index, entries, size, content, ...(hasher ? { diffId: hasher.digest() } : {}) };
   } catch (e) {
     await spool?.abort();
     throw e instanceof Error && 'code' in e && String(e.message).startsWith(what) ? e : wrapError(e, what);
   }
+}
+
+/**
+ * The entries of an uncompressed layer without reading all of its file data: the Blob is streamed
+ * and, past file data longer than SKIP_OVER, the stream is dropped and reopened after it (the
+ * content stays where it is, in the Blob). Errors are those of reading the whole stream: a short
+ * layer fails in `reader.finish()`.
+ */
+async function walkHeaders(blob: Blob, reader: TarReader, opts: DecodeOptions): Promise<number> {
+  const size = blob.size;
+  let pos = 0;
+  while (!reader.ended && pos < size) {
+    const stream = blob.slice(pos).stream().getReader();
+    try {
+      for (;;) {
+        if (opts.signal?.aborted) throw new StrataError('ABORTED', 'The operation was cancelled.');
+        const { done, value } = await stream.read();
+        if (done) { pos = size; break; }
+        reader.push(value);
+        pos += value.length;
+        opts.onProgress?.(pos, pos);
+        if (reader.ended) break;
+        const skip = Math.min(reader.skippable(), size - pos);
+        if (skip > SKIP_OVER) { reader.skip(skip); pos += skip; break; }
+      }
+    } finally {
+      stream.cancel().catch(() => {});
+    }
+  }
+  return size;
 }

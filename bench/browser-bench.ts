@@ -1,0 +1,505 @@
+// `npm run bench:browser`: the browser data path in Debian's headless Chromium with an on-disk
+// profile — raw DecompressionStream (the browser's limit) next to importing a ≥ 1 GB gzip image
+// (one decode worker, then the default pool), its uncompressed docker-save twin, exporting the
+// flattened tar, reopening a stored 100k-entry image, and the peak JS heap of page + workers.
+// Usage: npm run bench:browser [-- --repeat=N] [-- --keep-profile] [-- --cpu-profile] [-- --only=raw,pool1,pool,plain,export,reopen]
+//   --cpu-profile writes a V8 CPU profile of every worker per import to .bench/browser-profiles/.
+import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
+import { extname, join, resolve, sep } from 'node:path';
+import { createGunzip } from 'node:zlib';
+import { once } from 'node:events';
+import { chromium, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { imagePaths, loadCached, buildImage, type ImageMeta } from './lib/build-image.ts';
+import { encodeHeader, endOfArchive, padding } from '../src/core/tar/writer.ts';
+import { dockerArchive, tar, type Spec } from '../scripts/image-writer.ts';
+import type { BenchApi, ExportResult, ImportResult, ReopenResult } from './page/main.ts';
+import type { RawResult } from './page/raw-protocol.ts';
+
+const REPO = resolve(import.meta.dirname, '..');
+const CACHE = join(REPO, '.bench');
+const OWN = join(CACHE, 'browser-v1');
+const SITE = join(CACHE, 'browser-site');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const MB = 1e6;
+const MANY_FILES = 100_000;
+
+const TARGET = { gzipOne: 0.85, gzipPool: 1.0, plainMBs: 1000, heapMB: 256, reopenMs: 500, exportMsPerGB: 1000 };
+
+const log = (s = ''): void => console.log(s);
+const f = (n: number | undefined, d = 0): string => (n === undefined || !Number.isFinite(n) ? 'n/a' : n.toFixed(d));
+
+interface Options { repeat: number; keepProfile: boolean; only: Set<string> | null; cpuProfile: boolean }
+
+function parseOptions(argv: string[]): Options {
+  const o: Options = { repeat: 1, keepProfile: false, only: null, cpuProfile: false };
+  for (const a of argv) {
+    if (a === '--help' || a === '-h') {
+      log('usage: npm run bench:browser [-- --repeat=N] [-- --keep-profile] [-- --cpu-profile] [-- --only=raw,pool1,pool,plain,export,reopen]');
+      process.exit(0);
+    } else if (a.startsWith('--repeat=')) o.repeat = Number(a.slice(9));
+    else if (a === '--keep-profile') o.keepProfile = true;
+    else if (a === '--cpu-profile') o.cpuProfile = true;
+    else if (a.startsWith('--only=')) o.only = new Set(a.slice(7).split(','));
+    else throw new Error(`unknown option ${a} (try --help)`);
+  }
+  if (!Number.isInteger(o.repeat) || o.repeat < 1) throw new Error('--repeat needs a whole number ≥ 1');
+  return o;
+}
+
+// ---- images -------------------------------------------------------------------------------------
+
+interface Images { gzip: ImageMeta; layerFiles: string[]; plain: string; many: string }
+
+async function gzipImage(): Promise<ImageMeta> {
+  const paths = imagePaths(CACHE);
+  const cached = loadCached(paths);
+  if (cached) { log(`image:   reusing ${paths.archive} (npm run bench's image, built ${cached.builtAt})`); return cached; }
+  log(`image:   building ${paths.archive} with bench/lib/build-image.ts (about a minute, once)`);
+  return buildImage(REPO, paths, log);
+}
+
+/** The same layers uncompressed, docker-save v1.2 layout: manifest.json + <config>.json + <diffId>.tar. */
+async function plainTwin(meta: ImageMeta): Promise<string> {
+  const out = join(OWN, `docker-save-${meta.builtAt.replace(/\W/g, '')}.tar`);
+  if (existsSync(out)) return out;
+  log(`image:   writing the uncompressed docker-save twin ${out} (once)`);
+  const layout = JSON.parse(readFileSync(join(meta.layoutDir, 'manifest.json'), 'utf8')) as { Config: string }[];
+  const config = readFileSync(join(meta.layoutDir, layout[0]!.Config));
+  const configName = layout[0]!.Config.split('/').pop()! + '.json';
+  const layerNames = meta.layers.map((l) => l.diffId.slice(7) + '.tar');
+  const manifest = JSON.stringify([{ Config: configName, RepoTags: ['strata-bench:v1-uncompressed'], Layers: layerNames }]);
+  const tmp = out + '.tmp';
+  const ws = createWriteStream(tmp);
+  const write = async (b: Uint8Array) => { if (!ws.write(b)) await once(ws, 'drain'); };
+  const file = async (name: string, data: Uint8Array) => {
+    await write(encodeHeader({ name, kind: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 1700000000, size: data.length }));
+    await write(data);
+    await write(new Uint8Array(padding(data.length)));
+  };
+  await file(configName, config);
+  for (const [i, l] of meta.layers.entries()) {
+    await write(encodeHeader({ name: layerNames[i]!, kind: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 1700000000, size: l.uncompressedSize }));
+    let n = 0;
+    for await (const c of createReadStream(join(meta.layoutDir, 'blobs', 'sha256', l.digest.slice(7))).pipe(createGunzip())) {
+      n += (c as Buffer).length;
+      await write(c as Buffer);
+    }
+    if (n !== l.uncompressedSize) throw new Error(`layer ${i + 1} inflated to ${n} bytes, meta.json says ${l.uncompressedSize}`);
+    await write(new Uint8Array(padding(n)));
+  }
+  await file('manifest.json', new TextEncoder().encode(manifest));
+  await write(endOfArchive());
+  ws.end();
+  await once(ws, 'finish');
+  renameSync(tmp, out);
+  return out;
+}
+
+/** One gzip layer of 100k small files in 100 directories (plus a few top-level dirs). */
+function manyFiles(): string {
+  const out = join(OWN, `files-${MANY_FILES}.tar`);
+  if (existsSync(out)) return out;
+  log(`image:   writing ${out} (${MANY_FILES} files, once)`);
+  const specs: Spec[] = [];
+  for (const top of ['etc', 'usr', 'var', 'data']) specs.push({ name: top + '/', kind: 'dir' });
+  const perDir = 1000;
+  for (let d = 0; d < MANY_FILES / perDir; d++) {
+    const dir = `data/d${String(d).padStart(3, '0')}`;
+    specs.push({ name: dir + '/', kind: 'dir' });
+    for (let i = 0; i < perDir; i++) specs.push({ name: `${dir}/file-${String(i).padStart(4, '0')}.txt`, data: `file ${d}/${i}\n` });
+  }
+  writeFileSync(out, dockerArchive({ layers: [tar(specs)], compress: 'gzip', tags: ['strata-bench:files-100k'] }));
+  return out;
+}
+
+async function images(): Promise<Images> {
+  mkdirSync(OWN, { recursive: true });
+  const gzip = await gzipImage();
+  const gz = gzip.layers.filter((l) => l.mediaType.endsWith('gzip'));
+  if (gzip.totalUncompressed < 1e9 || gz.length < 4) throw new Error(`${gzip.archive} is not ≥ 1 GB with ≥ 4 gzip layers`);
+  const layerFiles = gzip.layers.map((l) => join(gzip.layoutDir, 'blobs', 'sha256', l.digest.slice(7)));
+  return { gzip, layerFiles, plain: await plainTwin(gzip), many: manyFiles() };
+}
+
+// ---- the site and its server ------------------------------------------------------------------
+
+async function buildSite(): Promise<void> {
+  await build({ configFile: join(REPO, 'bench', 'vite.config.ts'), build: { outDir: SITE } });
+}
+
+const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.map': 'application/json', '.css': 'text/css' };
+
+async function serve(root: string): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    const file = resolve(root, '.' + (path.endsWith('/') ? path + 'index.html' : path));
+    if (!file.startsWith(root + sep) || !existsSync(file) || !statSync(file).isFile()) { res.writeHead(404).end(); return; }
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': statSync(file).size, 'cache-control': 'no-store' });
+    createReadStream(file).pipe(res);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const addr = server.address();
+  return { server, url: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/` };
+}
+
+// ---- JS heap of the page and every worker, over CDP -------------------------------------------------
+
+/**
+ * Polls the JS heap of the page (Performance.getMetrics JSHeapUsedSize) and of each worker every
+ * ~100 ms and keeps the peak of their sum. Worker targets have no Performance domain ("wasn't
+ * found"), so for them it is Runtime.getHeapUsage usedSize — the same V8 number. Workers are reached
+ * by auto-attaching (non-flat: messages wrapped in Target.sendMessageToTarget) from our own CDP
+ * session on the page.
+ */
+class HeapSampler {
+  private workers = new Map<string, { type: string; title: string }>();
+  private pending = new Map<number, (r: unknown) => void>();
+  private nextId = 1;
+  private timer: NodeJS.Timeout | null = null;
+  peak = 0;
+  peakParts: Record<string, number> = {};
+  samples = 0;
+
+  private constructor(private readonly cdp: CDPSession) {}
+
+  static async attach(context: BrowserContext, page: Page): Promise<HeapSampler> {
+    const cdp = await context.newCDPSession(page);
+    const s = new HeapSampler(cdp);
+    cdp.on('Target.attachedToTarget', (ev) => {
+      s.workers.set(ev.sessionId, { type: ev.targetInfo.type, title: ev.targetInfo.title || ev.targetInfo.url });
+      if (s.profiling) {
+        void s.toWorker(ev.sessionId, 'Profiler.enable')
+          .then(() => s.toWorker(ev.sessionId, 'Profiler.setSamplingInterval', { interval: 200 }))
+          .then(() => s.toWorker(ev.sessionId, 'Profiler.start'));
+      }
+    });
+    cdp.on('Target.detachedFromTarget', (ev) => { if (ev.sessionId) s.workers.delete(ev.sessionId); });
+    cdp.on('Target.receivedMessageFromTarget', (ev) => {
+      const m = JSON.parse(ev.message) as { id?: number; result?: unknown; error?: unknown };
+      if (m.id !== undefined) { s.pending.get(m.id)?.(m.result ?? null); s.pending.delete(m.id); }
+    });
+    await cdp.send('Performance.enable');
+    await cdp.send('Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: false, flatten: false });
+    return s;
+  }
+
+  /** --profile: a V8 CPU profile of every worker, started as it attaches */
+  profiling = false;
+
+  private toWorker(sessionId: string, method: string, params: object = {}): Promise<unknown> {
+    const id = this.nextId++;
+    const p = new Promise<unknown>((r) => {
+      this.pending.set(id, r);
+      setTimeout(() => { if (this.pending.delete(id)) r(null); }, 2000);
+    });
+    // the `Target.sendMessageToTarget` route is deprecated, not gone; flat sessions would need our own WebSocket
+    void this.cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method, params }) }).catch(() => this.pending.get(id)?.(null));
+    return p;
+  }
+
+  private static heapOf(r: unknown): number {
+    const ms = (r as { metrics?: { name: string; value: number }[] } | null)?.metrics ?? [];
+    return ms.find((m) => m.name === 'JSHeapUsedSize')?.value ?? 0;
+  }
+
+  async sample(): Promise<number> {
+    const parts: Record<string, number> = {};
+    const page = await this.cdp.send('Performance.getMetrics').catch(() => null);
+    parts.page = HeapSampler.heapOf(page);
+    await Promise.all([...this.workers].map(async ([sid, w]) => {
+      const key = w.title.replace(/^.*\//, '').replace(/-[\w-]+\.js$/, '') || sid;
+      const r = (await this.toWorker(sid, 'Runtime.getHeapUsage')) as { usedSize?: number } | null;
+      parts[key] = (parts[key] ?? 0) + (r?.usedSize ?? 0);
+    }));
+    const sum = Object.values(parts).reduce((a, b) => a + b, 0);
+    this.samples++;
+    if (sum > this.peak) { this.peak = sum; this.peakParts = parts; }
+    return sum;
+  }
+
+  start(): void {
+    this.peak = 0; this.peakParts = {}; this.samples = 0;
+    const tick = async () => {
+      await this.sample().catch(() => 0);
+      if (this.timer) this.timer = setTimeout(tick, 100);
+    };
+    this.timer = setTimeout(tick, 0);
+  }
+
+  /** Stops every worker's profile, writes them to `dir` and prints each one's top self times. */
+  async saveProfiles(dir: string, label: string): Promise<void> {
+    mkdirSync(dir, { recursive: true });
+    for (const [sid, w] of this.workers) {
+      const r = (await this.toWorker(sid, 'Profiler.stop')) as { profile?: CpuProfile } | null;
+      if (!r?.profile) continue;
+      const name = `${label.replace(/\W+/g, '-')}-${w.title.replace(/\W+/g, '-')}.cpuprofile`;
+      writeFileSync(join(dir, name), JSON.stringify(r.profile));
+      log(`    profile ${name}: ${topSelf(r.profile)}`);
+    }
+  }
+
+  async stop(): Promise<{ peakMB: number; parts: string; samples: number; workers: number }> {
+    this.timer = null;
+    await this.sample().catch(() => 0);
+    const parts = Object.entries(this.peakParts).map(([k, v]) => `${k} ${f(v / MB)}`).join(', ');
+    return { peakMB: this.peak / MB, parts, samples: this.samples, workers: this.workers.size };
+  }
+}
+
+interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+  samples: number[]; timeDeltas: number[]; startTime: number; endTime: number;
+}
+
+/** "fn file:line 31%, …" by self time, idle excluded. */
+function topSelf(p: CpuProfile, n = 8): string {
+  const byNode = new Map<number, number>();
+  p.samples.forEach((id, i) => byNode.set(id, (byNode.get(id) ?? 0) + (p.timeDeltas[i] ?? 0)));
+  const byFn = new Map<string, number>();
+  let total = 0;
+  for (const node of p.nodes) {
+    const t = byNode.get(node.id) ?? 0;
+    const cf = node.callFrame;
+    if (cf.functionName === '(idle)') continue;
+    const key = `${cf.functionName || '(anon)'} ${cf.url.replace(/^.*\//, '')}:${cf.lineNumber + 1}`;
+    byFn.set(key, (byFn.get(key) ?? 0) + t);
+    total += t;
+  }
+  return `${(total / 1e6).toFixed(1)} s busy: ` + [...byFn].sort((a, b) => b[1] - a[1]).slice(0, n)
+    .map(([k, t]) => `${k} ${(100 * t / total).toFixed(0)}%`).join(', ');
+}
+
+// ---- CPU seconds of Chromium's processes, by kind (browser, renderer, storage service…) ----------------
+
+const TICK = 100; // USER_HZ on Linux
+
+function procTree(rootMark: string): { pid: number; kind: string; cpu: number }[] {
+  const all: { pid: number; ppid: number; cmd: string; cpu: number }[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      all.push({ pid: Number(d), ppid: Number(rest[1]), cmd: readFileSync(`/proc/${d}/cmdline`, 'utf8'), cpu: (Number(rest[11]) + Number(rest[12])) / TICK });
+    } catch { /* exited meanwhile */ }
+  }
+  const root = all.find((p) => p.cmd.includes(rootMark) && !p.cmd.includes('--type='));
+  if (!root) return [];
+  const mine = new Set([root.pid]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const p of all) if (!mine.has(p.pid) && mine.has(p.ppid)) { mine.add(p.pid); grew = true; }
+  }
+  return all.filter((p) => mine.has(p.pid)).map((p) => {
+    // Chromium rewrites its children's argv into one space-separated string
+    const arg = (k: string) => new RegExp(`${k}=(\\S+)`).exec(p.cmd)?.[1];
+    const kind = arg('--utility-sub-type')?.replace(/\.mojom\..*$/, '') ?? arg('--type') ?? (p.pid === root.pid ? 'browser' : 'other');
+    return { pid: p.pid, kind, cpu: p.cpu };
+  });
+}
+
+/** CPU seconds per process kind since `start()`, e.g. "renderer 12.1, browser 3.4, storage 2.0". */
+class CpuMeter {
+  private base = new Map<number, number>();
+  constructor(private readonly mark: string) {}
+  start(): void { this.base = new Map(procTree(this.mark).map((p) => [p.pid, p.cpu])); }
+  stop(): { total: number; parts: string } {
+    const by = new Map<string, number>();
+    for (const p of procTree(this.mark)) by.set(p.kind, (by.get(p.kind) ?? 0) + p.cpu - (this.base.get(p.pid) ?? 0));
+    const parts = [...by].filter(([, v]) => v >= 0.05).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ');
+    return { total: [...by.values()].reduce((a, b) => a + b, 0), parts };
+  }
+}
+
+// ---- the browser ------------------------------------------------------------------------------------
+
+interface Browser { context: BrowserContext; page: Page; heap: HeapSampler; cpu: CpuMeter; profile: string }
+
+async function openBrowser(url: string): Promise<Browser> {
+  const profile = mkdtempSync(join(tmpdir(), 'strata-bench-profile-'));
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS });
+  const page = context.pages()[0] ?? await context.newPage();
+  page.on('pageerror', (e) => log(`  page error: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') log(`  console ${m.type()}: ${m.text()}`); });
+  const heap = await HeapSampler.attach(context, page);
+  await page.goto(url);
+  await page.waitForFunction(() => 'strataBench' in globalThis);
+  return { context, page, heap, cpu: new CpuMeter(`--user-data-dir=${profile}`), profile };
+}
+
+/** A fresh page state (no workers, no engine) for each measurement. */
+async function fresh(b: Browser): Promise<void> {
+  await b.page.reload();
+  await b.page.waitForFunction(() => 'strataBench' in globalThis);
+}
+
+function call<K extends keyof BenchApi>(b: Browser, name: K, ...args: Parameters<BenchApi[K]>): Promise<Awaited<ReturnType<BenchApi[K]>>> {
+  return b.page.evaluate(
+    ([n, a]) => (globalThis as unknown as { strataBench: Record<string, (...x: unknown[]) => Promise<never>> }).strataBench[n](...a),
+    [name as string, args as unknown[]] as const);
+}
+
+// ---- measurements -----------------------------------------------------------------------------------
+
+interface Imported { r: ImportResult; heapMB: number; heapParts: string; verifyMs: number }
+
+async function importOnce(b: Browser, archive: string, poolSize: number | undefined, label: string, keep = false): Promise<Imported> {
+  await fresh(b);
+  await b.page.setInputFiles('#archive', archive);
+  b.heap.start();
+  b.cpu.start();
+  const r = poolSize === undefined ? await call(b, 'importArchive') : await call(b, 'importArchive', poolSize);
+  const cpu = b.cpu.stop();
+  if (b.heap.profiling) await b.heap.saveProfiles(join(CACHE, 'browser-profiles'), label);
+  // the next measurement must not share the machine with this one's digest checks
+  const v = await call(b, 'verified');
+  const h = await b.heap.stop(); // the peak covers verification too
+  log(`  ${label}: ${f(r.ms)} ms to browsable (${f(r.layerBytes / MB / (r.ms / 1000))} MB/s of layer tar), ` +
+    `verified at ${f(v.verifyMs)} ms [${v.verify.join(' ')}]; ${r.entries} entries; ` +
+    `peak JS heap ${f(h.peakMB)} MB (${h.parts}); ${r.progressEvents} progress events, max gap ${f(r.maxProgressGapMs)} ms at ${f(r.maxProgressGapAt)} ms`);
+  log(`    phases (ms): ${Object.entries(r.phases).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  log(`    Chromium CPU s until browsable: ${cpu.total.toFixed(1)} (${cpu.parts})`);
+  if (!keep) await call(b, 'delete', r.id);
+  return { r, heapMB: h.peakMB, heapParts: h.parts, verifyMs: v.verifyMs };
+}
+
+function sum(rs: RawResult[]): { bytesIn: number; bytesOut: number; ms: number } {
+  return rs.reduce((a, r) => ({ bytesIn: a.bytesIn + r.bytesIn, bytesOut: a.bytesOut + r.bytesOut, ms: a.ms + r.ms }), { bytesIn: 0, bytesOut: 0, ms: 0 });
+}
+
+const fastest = <T extends { ms: number }>(xs: T[]): T => xs.reduce((a, x) => (x.ms < a.ms ? x : a));
+const fastestImport = (xs: Imported[]): Imported => {
+  const best = xs.reduce((a, x) => (x.r.ms < a.r.ms ? x : a));
+  return { ...best, heapMB: Math.max(...xs.map((x) => x.heapMB)) };
+};
+
+function describeMachine(): void {
+  const c = cpus();
+  log(`machine: ${c[0]?.model ?? '?'} × ${c.length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Linux ${release()}; ` +
+    `1-min load ${loadavg()[0]!.toFixed(2)}`);
+}
+
+async function main(): Promise<void> {
+  const o = parseOptions(process.argv.slice(2));
+  const want = (k: string) => !o.only || o.only.has(k);
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: apt-get install -y chromium (or set CHROMIUM_PATH)`);
+  describeMachine();
+  const img = await images();
+  const plainSize = statSync(img.plain).size;
+  log(`         gzip: ${img.gzip.layers.length} layers, ${f(img.gzip.totalUncompressed / MB)} MB uncompressed, ${f(img.gzip.totalCompressed / MB)} MB gzip; ` +
+    `twin: ${f(plainSize / MB)} MB docker-save; many: ${MANY_FILES} files`);
+  await buildSite();
+  const { server, url } = await serve(SITE);
+  const b = await openBrowser(url);
+  b.heap.profiling = o.cpuProfile;
+  const cores = await call(b, 'hardwareConcurrency');
+  const poolDefault = Math.max(1, Math.min(4, cores || 2));
+  log(`browser: ${CHROMIUM} (${b.context.browser()?.version() ?? 'persistent context'}), profile ${b.profile}; hardwareConcurrency ${cores} → pool ${poolDefault}`);
+  const res: {
+    raw?: { bytesIn: number; bytesOut: number; ms: number; per: RawResult[] };
+    rawRead?: { bytesOut: number; ms: number };
+    one?: Imported; pool?: Imported; plain?: Imported; exp?: ExportResult; reopen?: ReopenResult; manyImport?: Imported;
+  } = {};
+  try {
+    for (let rep = 0; rep < o.repeat; rep++) {
+      if (o.repeat > 1) log(`round ${rep + 1}/${o.repeat}`);
+      if (want('raw')) {
+        await fresh(b);
+        await b.page.setInputFiles('#layers', img.layerFiles);
+        const per = await call(b, 'rawInflate');
+        const s = { ...sum(per), per };
+        log(`  raw DecompressionStream: ${f(s.bytesOut / MB / (s.ms / 1000))} MB/s out (${per.map((r) => `${f(r.bytesOut / MB / (r.ms / 1000))}`).join(' / ')} per layer), ${f(s.ms)} ms`);
+        if (!res.raw || s.ms < res.raw.ms) res.raw = s;
+        await b.page.setInputFiles('#layers', [img.plain]);
+        const rd = sum(await call(b, 'rawRead'));
+        log(`  raw File.stream() read of the twin: ${f(rd.bytesOut / MB / (rd.ms / 1000))} MB/s`);
+        if (!res.rawRead || rd.ms < res.rawRead.ms) res.rawRead = rd;
+      }
+      const keep = (x: Imported | undefined, y: Imported) => (x ? fastestImport([x, y]) : y);
+      if (want('pool1')) res.one = keep(res.one, await importOnce(b, img.gzip.archive, 1, 'gzip import, 1 worker'));
+      if (want('pool') || want('export')) {
+        const r = await importOnce(b, img.gzip.archive, undefined, `gzip import, pool ${poolDefault}`, true);
+        res.pool = keep(res.pool, r);
+        if (want('export')) {
+          await fresh(b);
+          b.cpu.start();
+          const e = await call(b, 'exportTar', r.r.id);
+          const cpu = b.cpu.stop();
+          if (b.heap.profiling) await b.heap.saveProfiles(join(CACHE, 'browser-profiles'), 'export');
+          log(`  export: Blob of ${f(e.bytes / MB)} MB ready in ${f(e.ms)} ms (${f(e.ms / (e.bytes / 1e9))} ms per GB), first member "${e.head}"; Chromium CPU s ${cpu.total.toFixed(1)} (${cpu.parts})`);
+          if (!res.exp || e.ms < res.exp.ms) res.exp = e;
+        }
+        await call(b, 'delete', r.r.id);
+      }
+      if (want('plain')) res.plain = keep(res.plain, await importOnce(b, img.plain, undefined, `uncompressed import, pool ${poolDefault}`));
+      if (want('reopen')) {
+        const r = await importOnce(b, img.many, undefined, `${MANY_FILES}-file import`, true);
+        res.manyImport = keep(res.manyImport, r);
+        await fresh(b);
+        const ro = await call(b, 'reopen', r.r.id);
+        log(`  reopen ${ro.entries} nodes: root shown in ${f(ro.warmMs)} ms (engine up), ${f(ro.coldMs)} ms (cold engine); root: ${ro.rootNames.join(' ')}`);
+        if (!res.reopen || ro.warmMs < res.reopen.warmMs) res.reopen = ro;
+        await call(b, 'delete', r.r.id);
+      }
+    }
+  } finally {
+    await b.context.close();
+    server.close();
+    if (!o.keepProfile) rmSync(b.profile, { recursive: true, force: true });
+  }
+  report(res, poolDefault);
+}
+
+function report(res: {
+  raw?: { bytesOut: number; ms: number }; rawRead?: { bytesOut: number; ms: number };
+  one?: Imported; pool?: Imported; plain?: Imported; exp?: ExportResult; reopen?: ReopenResult; manyImport?: Imported;
+}, poolDefault: number): void {
+  const mbs = (bytes: number, ms: number) => bytes / MB / (ms / 1000);
+  const raw = res.raw ? mbs(res.raw.bytesOut, res.raw.ms) : undefined;
+  const rows: string[][] = [];
+  const pass = (ok: boolean | undefined) => (ok === undefined ? '—' : ok ? 'PASS' : 'FAIL');
+  if (raw !== undefined) rows.push(['raw DecompressionStream, 1 stream, layers in sequence', `${f(raw)} MB/s out`, '1.00×', '(baseline)', '']);
+  if (res.rawRead) rows.push(['raw File.stream() read, uncompressed twin', `${f(mbs(res.rawRead.bytesOut, res.rawRead.ms))} MB/s`, '', '(reference)', '']);
+  for (const [label, x, target] of [['gzip import, 1 decode worker', res.one, TARGET.gzipOne], [`gzip import, pool of ${poolDefault}`, res.pool, TARGET.gzipPool]] as const) {
+    if (!x) continue;
+    const t = mbs(x.r.layerBytes, x.r.ms);
+    const ratio = raw ? t / raw : undefined;
+    const ok = ratio === undefined ? undefined : target === TARGET.gzipOne ? ratio >= target : ratio > target;
+    rows.push([label, `${f(t)} MB/s (${f(x.r.ms)} ms)`, ratio ? `${f(ratio, 2)}×` : 'n/a', `${target === TARGET.gzipOne ? '≥' : '>'} ${f(target, 2)}×`, pass(ok)]);
+  }
+  if (res.one && res.pool) rows.push([`pool ${poolDefault} vs 1 worker`, `${f(res.one.r.ms / res.pool.r.ms, 2)}× faster`, '', '> 1× on ≥ 2 cores', pass(res.one.r.ms / res.pool.r.ms > 1)]);
+  if (res.plain) {
+    const t = mbs(res.plain.r.layerBytes, res.plain.r.ms);
+    rows.push(['uncompressed (docker-save) import', `${f(t)} MB/s (${f(res.plain.r.ms)} ms)`, '', `≥ ${TARGET.plainMBs} MB/s`, pass(t >= TARGET.plainMBs)]);
+  }
+  const heaps = [res.one, res.pool, res.plain].filter((x): x is Imported => !!x);
+  if (heaps.length) {
+    const worst = heaps.reduce((a, x) => (x.heapMB > a.heapMB ? x : a));
+    rows.push(['peak JS heap, page + all workers (1 GB+ imports)', `${f(worst.heapMB)} MB`, '', `≤ ${TARGET.heapMB} MB`, pass(worst.heapMB <= TARGET.heapMB)]);
+  }
+  if (res.reopen) rows.push([`reopen ${res.reopen.entries}-node image, root shown`, `${f(res.reopen.warmMs)} ms (cold engine ${f(res.reopen.coldMs)} ms)`, '', `≤ ${TARGET.reopenMs} ms`, pass(res.reopen.warmMs <= TARGET.reopenMs)]);
+  if (res.exp) {
+    const perGB = res.exp.ms / (res.exp.bytes / 1e9);
+    rows.push(['flattened export, Blob ready', `${f(perGB)} ms per GB (${f(res.exp.ms)} ms, ${f(res.exp.bytes / MB)} MB)`, '', `≤ ${TARGET.exportMsPerGB} ms/GB`, pass(perGB <= TARGET.exportMsPerGB)]);
+  }
+  if (res.manyImport) rows.push([`${MANY_FILES}-file gzip import`, `${f(res.manyImport.r.ms)} ms`, '', '', '']);
+  const imports = [res.one, res.pool, res.plain, res.manyImport].filter((x): x is Imported => !!x);
+  if (imports.length) {
+    const gap = Math.max(...imports.map((x) => x.r.maxProgressGapMs));
+    rows.push(['longest gap between progress events', `${f(gap)} ms`, '', '≤ 250 ms', pass(gap <= 250)]);
+  }
+  const head = ['measure', 'result', 'vs raw', 'target', ''];
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  log();
+  log([head, w.map((n) => '-'.repeat(n)), ...rows].map((r) => '| ' + r.map((c, i) => c.padEnd(w[i]!)).join(' | ') + ' |').join('\n'));
+}
+
+main().catch((e: unknown) => {
+  console.error(`bench:browser failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+  process.exit(1);
+});

@@ -1,0 +1,155 @@
+// Benchmark-only page (npm run bench:browser): drives the real engine (createEngine: coordinator
+// worker + decode pool + IndexedDB) on Files set by Playwright, and times each step in the page.
+// It exposes `strataBench` for the Node side; the shipped app has no such global.
+import { createEngine } from '../../src/app/engine.ts';
+import type { Engine, ImportProgress } from '../../src/app/engine-api.ts';
+import { FileTree } from '../../src/core/tree/file-tree.ts';
+import type { LayerVerify } from '../../src/core/model.ts';
+import type { RawJob, RawResult } from './raw-protocol.ts';
+
+export interface ImportResult {
+  id: string;
+  poolSize: number;
+  fileBytes: number;
+  /** uncompressed bytes of all layers (from the stored meta) */
+  layerBytes: number;
+  entries: number;
+  layers: number;
+  /** engine.import() call → resolved (the tree is browsable) */
+  ms: number;
+  progressEvents: number;
+  /** longest time without a progress event between the call and the result */
+  maxProgressGapMs: number;
+  /** ms after the call at which that gap began */
+  maxProgressGapAt: number;
+  /** ms after the call at which each phase was first reported */
+  phases: Record<string, number>;
+}
+
+export interface ExportResult { ms: number; bytes: number; head: string }
+export interface ReopenResult { coldMs: number; warmMs: number; entries: number; rootNames: string[] }
+
+const files = (id: string): File[] => [...((document.getElementById(id) as HTMLInputElement).files ?? [])];
+
+let engine: Engine | null = null;
+let enginePool = 0;
+
+function getEngine(poolSize?: number): Engine {
+  const size = poolSize ?? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 2));
+  if (!engine || enginePool !== size) {
+    engine = createEngine(poolSize === undefined ? {} : { poolSize });
+    enginePool = size;
+  }
+  return engine;
+}
+
+function raw(inflate: boolean): Promise<RawResult[]> {
+  const w = new Worker(new URL('./raw.worker.ts', import.meta.url), { type: 'module', name: 'bench-raw' });
+  return new Promise<RawResult[]>((resolve, reject) => {
+    w.onmessage = (ev: MessageEvent<RawResult[]>) => { w.terminate(); resolve(ev.data); };
+    w.onerror = (ev) => { w.terminate(); reject(new Error(ev.message)); };
+    w.postMessage({ files: files('layers'), inflate } satisfies RawJob);
+  });
+}
+
+let verifying: Promise<{ verifyMs: number; verify: LayerVerify['state'][] }> | null = null;
+
+/** Imports the File on #archive; resolves when the tree is browsable (verification goes on: see verified()). */
+async function importArchive(poolSize?: number): Promise<ImportResult> {
+  const [file] = files('archive');
+  if (!file) throw new Error('no archive set on #archive');
+  const e = getEngine(poolSize);
+  await e.list(); // the coordinator is up (start-up cleanup done) before the clock starts
+  const seen = new Map<number, LayerVerify['state']>();
+  let layers = -1;
+  let allVerified: () => void = () => {};
+  const done = new Promise<void>((r) => { allVerified = r; });
+  let importId = '';
+  const off = e.onVerify((id, layer, v) => {
+    if (id !== importId && importId) return;
+    seen.set(layer, v.state);
+    if (layers >= 0 && seen.size >= layers) allVerified();
+  });
+  const times: number[] = [];
+  const phases: Record<string, number> = {};
+  const t0 = performance.now();
+  importId = await e.import(file, file.name, {}, {
+    onProgress: (p: ImportProgress) => {
+      const t = performance.now();
+      times.push(t);
+      layers = p.layers;
+      const key = p.phase === 'decoding' ? `layer ${p.layer}` : p.phase;
+      phases[key] ??= Math.round(t - t0);
+    },
+  });
+  const t1 = performance.now();
+  if (layers >= 0 && seen.size >= layers) allVerified();
+  verifying = done.then(() => {
+    off();
+    return { verifyMs: performance.now() - t0, verify: [...seen.entries()].sort((a, b) => a[0] - b[0]).map(([, s]) => s) };
+  });
+  let gap = 0;
+  let gapAt = 0;
+  let prev = t0;
+  for (const t of [...times, t1]) { if (t - prev > gap) { gap = t - prev; gapAt = prev - t0; } prev = t; }
+  const stored = (await e.list()).find((s) => s.id === importId);
+  const ls = stored?.meta.layers ?? [];
+  return {
+    id: importId, poolSize: enginePool, fileBytes: file.size,
+    layerBytes: ls.reduce((a, l) => a + (l.size ?? 0), 0),
+    entries: ls.reduce((a, l) => a + (l.entries ?? 0), 0),
+    layers: ls.length, ms: t1 - t0,
+    progressEvents: times.length, maxProgressGapMs: gap, maxProgressGapAt: gapAt, phases,
+  };
+}
+
+/** Waits for the last import's digest checks (each layer's verify event). */
+async function verified(): Promise<{ verifyMs: number; verify: LayerVerify['state'][] }> {
+  if (!verifying) throw new Error('no import to wait for');
+  return verifying;
+}
+
+async function exportTar(id: string): Promise<ExportResult> {
+  const e = getEngine();
+  await e.open(id); // as in the app: the image is open (its tree cached) when Export is clicked
+  const t0 = performance.now();
+  const blob = await e.exportTar(id, {});
+  const ms = performance.now() - t0;
+  // a sanity check that the Blob is real: the first member's name
+  const head = new TextDecoder().decode(new Uint8Array(await blob.slice(0, 100).arrayBuffer())).replace(/\0.*$/s, '');
+  return { ms, bytes: blob.size, head };
+}
+
+/** From open() to the root's names, as the app does it (FileTree over the transferred tree). */
+async function showRoot(e: Engine, id: string): Promise<{ ms: number; entries: number; rootNames: string[] }> {
+  const t0 = performance.now();
+  const { tree } = await e.open(id);
+  const ft = new FileTree(tree);
+  const rootNames = ft.listDir(0, Math.max(0, tree.layerCount - 1), 'all').map((n) => ft.name(n));
+  return { ms: performance.now() - t0, entries: tree.nodeCount, rootNames };
+}
+
+async function reopen(id: string): Promise<ReopenResult> {
+  // cold: a fresh engine, as after a reload with #image=… in the URL (worker start-up included)
+  const cold = await showRoot(getEngine(), id);
+  // warm: the engine is up (the user picks the image from the stored list)
+  const fresh = createEngine();
+  await fresh.list();
+  const warm = await showRoot(fresh, id);
+  return { coldMs: cold.ms, warmMs: warm.ms, entries: warm.entries, rootNames: warm.rootNames };
+}
+
+const api = {
+  hardwareConcurrency: () => navigator.hardwareConcurrency,
+  rawInflate: () => raw(true),
+  rawRead: () => raw(false),
+  importArchive,
+  verified,
+  exportTar,
+  reopen,
+  delete: (id: string) => getEngine().delete(id),
+  list: async () => (await getEngine().list()).map((s) => ({ id: s.id, name: s.meta.image.name, bytes: s.totalBytes })),
+  estimate: () => getEngine().estimate(),
+};
+export type BenchApi = typeof api;
+(globalThis as unknown as { strataBench: BenchApi }).strataBench = api;
