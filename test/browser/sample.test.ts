@@ -5,8 +5,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { ociArchive, tar } from '../../scripts/image-writer.ts';
 import {
-  ROOT, checkFlatten, download, launchBrowser, newContext, rowNames, run, startSite, tarListing, tempDir, unexpected,
+  ROOT, checkFlatten, chooseFile, download, launchBrowser, newContext, rowNames, run, startSite, tarListing, tempDir, unexpected,
   watchPage, waitForImage, type Site,
 } from './site.ts';
 
@@ -56,7 +57,7 @@ async function layer(page: Page, k: number, mode: "This layer's changes" | 'All 
 
 const decoration = (l: Locator) => l.evaluate((e) => getComputedStyle(e).textDecorationLine);
 
-describe('the sample image in the built site', () => {
+describe('browsing images in the built site', () => {
   beforeAll(async () => {
     const flatten = (...args: string[]) => run(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'flatten', join(ROOT, 'public/sample.tar'), ...args]);
     const cli = Promise.all([flatten('-o', cliTar), flatten('--layer', '2', '-o', cliTar2)]);
@@ -208,6 +209,27 @@ describe('the sample image in the built site', () => {
     expect(dialogs).toEqual([]);
     expect(await page.evaluate(() => document.scripts.length)).toBe(scripts);
     expect(await details(page).locator('h1, script, iframe').count()).toBe(0);
+  });
+
+  test('large files: text shown in part (a UTF-8 character cut by the window is dropped), binary in part as hex', async () => {
+    const window = 256 * 1024;
+    const text = 'a'.repeat(window - 1) + 'é'.repeat(20_000); // 'é' is 2 bytes: the window ends inside one
+    const bin = new Uint8Array(10_000).map((_, i) => (i * 7919) & 0xff);
+    const layer = tar([{ name: 'big.txt', data: text }, { name: 'big.bin', data: bin }]);
+    const archive = ociArchive({ layers: [layer], refName: 'previews:1' });
+    const page = await openSample();
+    await chooseFile(page, { name: 'previews.tar', mimeType: 'application/x-tar', buffer: Buffer.from(archive) });
+    await expect.poll(() => page.locator('header').innerText()).toContain('previews:1');
+
+    await select(page, '/big.txt');
+    await expect.poll(() => details(page).innerText()).toContain('Showing the first 262 KB of 302 KB.');
+    const shown = await preview(page).textContent();
+    expect(shown!.length).toBe(window - 1);
+    expect(shown!.endsWith('aaa')).toBe(true);
+
+    await select(page, '/big.bin');
+    await expect.poll(() => details(page).innerText()).toContain('Binary file; first 4.1 KB of 10.0 KB.');
+    expect((await preview(page).textContent())!.split('\n').length).toBe(4096 / 16);
   });
 
   test('downloads: a file, a folder as tar, the flattened tar (= the CLI flatten)', async () => {
