@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { writeBigImage } from './big-image.ts';
 import {
-  FIXTURES, chooseFile, idbCounts, launchBrowser, newContext, rowNames, serve, startSite, unexpected, waitForImage,
+  FIXTURES, ROOT, chooseFile, idbCounts, launchBrowser, newContext, rowNames, serve, startSite, unexpected, waitForImage,
   watchPage, type Site, type StaticServer,
 } from './site.ts';
 
@@ -100,6 +100,28 @@ describe('import flow in the built site: cancel, broken input, ?src=, several im
     const after = await idbCounts(page);
     expect(Object.keys(after).sort()).toEqual(Object.keys(before).sort());
     expect(Object.values(after).every((n) => n === 0), JSON.stringify(after)).toBe(true);
+  });
+
+  test('opening another archive during an import cancels the first: only the second is stored', async () => {
+    const page = await fresh();
+    await chooseFile(page, join(site.scratch, 'big.tar'));
+    const bar = progress(page).getByRole('progressbar');
+    await expect.poll(() => bar.getAttribute('aria-valuetext'), { interval: 20 }).toMatch(/^layer [1-4] of 4 · /);
+    await chooseFile(page, join(ROOT, 'public/sample.tar'));
+    await waitForImage(page);
+    expect(await page.locator('header .image').innerText()).toBe('strata-sample:1.0');
+    await expect.poll(() => progress(page).count()).toBe(0);
+    expect(await storedNames(page)).toEqual(['strata-sample:1.0']);
+    const counts = await idbCounts(page);
+    expect(counts['strata-images/images']).toBe(1);
+    expect(counts['strata-trees/trees']).toBe(1);
+    expect(await banner(page).count()).toBe(0);
+    // nothing left from the big archive: once the sample is deleted, every store is empty
+    await page.getByRole('button', { name: 'Delete strata-sample:1.0' }).click();
+    await page.getByRole('button', { name: 'Confirm delete strata-sample:1.0' }).click();
+    await page.getByText('No images stored yet').waitFor();
+    expect(Object.values(await idbCounts(page)).every((n) => n === 0), JSON.stringify(await idbCounts(page))).toBe(true);
+    expect(counts['strata-content/chunks']).toBeGreaterThan(0);
   });
 
   test.each([
