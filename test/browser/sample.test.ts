@@ -19,8 +19,8 @@ const cliTar2 = join(out.dir, 'cli-flat-layer2.tar');
 const opened: { context: BrowserContext; problems: string[] }[] = [];
 
 /** A fresh context and page with the sample imported (layer 3 of 3 shown). */
-async function openSample(): Promise<Page> {
-  const context = await newContext(browser);
+async function openSample(colorScheme: 'light' | 'dark' = 'light'): Promise<Page> {
+  const context = await newContext(browser, { colorScheme });
   const page = await context.newPage();
   const problems = watchPage(page);
   opened.push({ context, problems });
@@ -232,6 +232,26 @@ describe('browsing images in the built site', () => {
     expect((await preview(page).textContent())!.split('\n').length).toBe(4096 / 16);
   });
 
+  test.each(['light', 'dark'] as const)('%s theme: text is readable (WCAG contrast ≥ 4.5) in the notice, tree, details and layers', async (scheme) => {
+    const page = await openSample(scheme);
+    await page.getByRole('status').filter({ hasText: 'Ready to work offline' }).waitFor({ timeout: 30_000 });
+    await select(page, '/etc/os-release');
+    const checks: [string, string][] = [
+      ['notice', '[role=status]'], ['tree row', '[role=treeitem] .text'], ['details path', '.details .path'],
+      ['details value', '.details dd'], ['layer command', '.layers .cmd'], ['preview', '.details pre'],
+    ];
+    for (const [what, sel] of checks) {
+      const [fg, bg] = await page.locator(sel).first().evaluate((e) => {
+        let el: Element | null = e;
+        let bg = 'rgba(0, 0, 0, 0)';
+        // the first ancestor with an opaque background is what the text is drawn on
+        while (el && /rgba\(.*, 0\)$|transparent/.test(bg)) { bg = getComputedStyle(el).backgroundColor; el = el.parentElement; }
+        return [getComputedStyle(e).color, bg];
+      });
+      expect(contrast(fg, bg), `${what}: ${fg} on ${bg}`).toBeGreaterThanOrEqual(4.5);
+    }
+  });
+
   test('downloads: a file, a folder as tar, the flattened tar (= the CLI flatten)', async () => {
     const page = await openSample();
 
@@ -351,3 +371,16 @@ describe('browsing images in the built site', () => {
     expect(await page.evaluate(() => document.activeElement?.getAttribute('data-layer'))).toBe('2');
   });
 });
+
+/** WCAG contrast ratio of two computed CSS colours ("rgb(r, g, b)" / "rgba(…)") */
+function contrast(a: string, b: string): number {
+  const lum = (c: string) => {
+    const [r, g, bl] = c.match(/[\d.]+/g)!.slice(0, 3).map((v) => {
+      const x = Number(v) / 255;
+      return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+  };
+  const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}
