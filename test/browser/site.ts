@@ -135,7 +135,12 @@ export async function startSite(): Promise<Site> {
   const tmp = tempDir('site');
   const dist = join(tmp.dir, 'dist');
   const scratch = join(tmp.dir, 'scratch');
-  await buildSite(dist);
+  try {
+    await buildSite(dist);
+  } catch (err) {
+    tmp.remove();
+    throw err;
+  }
   mkdirSync(scratch);
   const server = await serve([{ prefix: SUB_PATH, dir: dist }]);
   return {
