@@ -1,14 +1,15 @@
 // Bad input: each case a broken fixture → exit 1, ONE line on stderr naming file/layer/path, no
 // partial output file. Built from the shared fixtures or in memory with our tar writer.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import { dockerArchive, gzip, ociArchive, tar } from '../helpers/build.ts';
 import { FIXTURES, strata } from '../helpers/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'strata-bad-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const put = (name: string, bytes: Uint8Array | Buffer) => { const p = join(dir, name); writeFileSync(p, bytes); return p; };
 const edge = (f: string) => new Uint8Array(readFileSync(join(FIXTURES, 'generated', f)));
 const peer = (f: string) => join(FIXTURES, 'peers', f);

@@ -1,11 +1,12 @@
 // Every shared fixture with an expected listing: flatten with the CLI, compare independently.
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import { FIXTURES, checkFlatten, strata } from '../helpers/cli.ts';
 
 const out = mkdtempSync(join(tmpdir(), 'strata-fx-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
 const gen = join(FIXTURES, 'generated');
 const peers = join(FIXTURES, 'peers');
 

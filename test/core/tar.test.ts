@@ -1,15 +1,16 @@
 // Tar reader and writer: chunk replay, every header dialect, broken input, round trips.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import { TarReader, type TarEntry } from '../../src/core/tar/reader.ts';
 import { encodeHeader } from '../../src/core/tar/writer.ts';
 import { tar } from '../helpers/build.ts';
 
 const SHARED = join(import.meta.dirname, '../../../shared/fixtures');
 const tmp = mkdtempSync(join(tmpdir(), 'strata-tar-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function read(bytes: Uint8Array, chunk = bytes.length): { entries: TarEntry[]; data: Map<string, string> } {
   const entries: TarEntry[] = [];

@@ -1,12 +1,14 @@
 // The storage layer in a real Chromium: real IndexedDB with on-disk Blob files, a reload between
 // writing and reading, and an import written from a module worker.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { chromiumPath, openStoragePage, type StoragePage } from './chromium-harness.ts';
+import { openStoragePage, type StoragePage } from './chromium-harness.ts';
+import { requireChromium } from '../browser/site.ts';
 
 let p: StoragePage;
 
-describe.skipIf(!chromiumPath)('storage in Chromium', () => {
+describe('storage in Chromium', () => {
   beforeAll(async () => {
+    requireChromium(); // a missing browser fails the suite (.ci/run installs it); never a silent skip
     p = await openStoragePage();
     await p.call('clearAll');
   });
