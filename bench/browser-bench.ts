@@ -26,6 +26,8 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const MB = 1e6;
 const MANY_FILES = 100_000;
+/** exports (and reopens) per round: single ones swing with the machine's other load */
+const EXPORTS = 3;
 
 const TARGET = { gzipOne: 0.85, gzipPool: 1.0, plainMBs: 1000, heapMB: 256, reopenMs: 500, exportMsPerGB: 1000 };
 
@@ -426,13 +428,16 @@ async function main(): Promise<void> {
         const r = await importOnce(b, img.gzip.archive, undefined, `gzip import, pool ${poolDefault}`, true);
         res.pool = keep(res.pool, r);
         if (want('export')) {
-          await fresh(b);
-          b.cpu.start();
-          const e = await call(b, 'exportTar', r.r.id);
-          const cpu = b.cpu.stop();
-          if (b.heap.profiling) await b.heap.saveProfiles(join(CACHE, 'browser-profiles'), 'export');
-          log(`  export: Blob of ${f(e.bytes / MB)} MB ready in ${f(e.ms)} ms (${f(e.ms / (e.bytes / 1e9))} ms per GB), first member "${e.head}"; Chromium CPU s ${cpu.total.toFixed(1)} (${cpu.parts})`);
-          if (!res.exp || e.ms < res.exp.ms) res.exp = e;
+          // three exports of the same stored image, each from a fresh page: the fastest counts
+          for (let k = 0; k < EXPORTS; k++) {
+            await fresh(b);
+            b.cpu.start();
+            const e = await call(b, 'exportTar', r.r.id);
+            const cpu = b.cpu.stop();
+            if (b.heap.profiling && k === 0) await b.heap.saveProfiles(join(CACHE, 'browser-profiles'), 'export');
+            log(`  export: Blob of ${f(e.bytes / MB)} MB ready in ${f(e.ms)} ms (${f(e.ms / (e.bytes / 1e9))} ms per GB), first member "${e.head}"; Chromium CPU s ${cpu.total.toFixed(1)} (${cpu.parts})`);
+            if (!res.exp || e.ms < res.exp.ms) res.exp = e;
+          }
         }
         await call(b, 'delete', r.r.id);
       }
@@ -440,10 +445,12 @@ async function main(): Promise<void> {
       if (want('reopen')) {
         const r = await importOnce(b, img.many, undefined, `${MANY_FILES}-file import`, true);
         res.manyImport = keep(res.manyImport, r);
-        await fresh(b);
-        const ro = await call(b, 'reopen', r.r.id);
-        log(`  reopen ${ro.entries} nodes: root shown in ${f(ro.warmMs)} ms (engine up), ${f(ro.coldMs)} ms (cold engine); root: ${ro.rootNames.join(' ')}`);
-        if (!res.reopen || ro.warmMs < res.reopen.warmMs) res.reopen = ro;
+        for (let k = 0; k < EXPORTS; k++) {
+          await fresh(b);
+          const ro = await call(b, 'reopen', r.r.id);
+          log(`  reopen ${ro.entries} nodes: root shown in ${f(ro.warmMs)} ms (engine up), ${f(ro.coldMs)} ms (cold engine); root: ${ro.rootNames.join(' ')}`);
+          if (!res.reopen || ro.warmMs < res.reopen.warmMs) res.reopen = ro;
+        }
         await call(b, 'delete', r.r.id);
       }
     }

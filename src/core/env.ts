@@ -3,6 +3,10 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 
 export interface Spool {
+  /**
+   * Takes the next bytes. The spool may keep `chunk` until it is written out, so callers hand over
+   * chunks they will not modify (decompressors emit a fresh buffer per chunk).
+   */
   write(chunk: Uint8Array): void | Promise<void>;
   /** all written bytes, as one Blob (file-backed where the platform can) */
   finish(): Promise<Blob>;
@@ -35,7 +39,8 @@ export function nobleSha256(): Hasher {
 
 /**
  * Spool into Blob parts of ~4 MiB. Browsers keep large Blobs on disk; in Node this is memory,
- * so the CLI supplies a temp-file spool instead.
+ * so the CLI supplies a temp-file spool instead. Chunks are kept as they are until a part is made
+ * (the Blob copies them): copying each one first (`slice`) cost more than the Blob itself.
  */
 export function blobSpool(partSize = 4 << 20): Spool {
   let parts: Blob[] = [];
@@ -48,7 +53,7 @@ export function blobSpool(partSize = 4 << 20): Spool {
   };
   return {
     write(chunk) {
-      pending.push(chunk.slice());
+      pending.push(chunk);
       pendingBytes += chunk.length;
       if (pendingBytes >= partSize) flush();
     },

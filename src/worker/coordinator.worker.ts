@@ -8,9 +8,9 @@ import { openArchive, type LayerSource } from '../core/archive/open.ts';
 import { LayerMerger } from '../core/layers/merge.ts';
 import { layerLabel } from '../core/layers/decode.ts';
 import { tarRecords } from '../core/export/tar-export.ts';
-import { tarBlob } from './tar-blob.ts';
+import { windowedTarBlob, windowBlob, type WindowBuilder } from './tar-blob.ts';
 import type { EncodedTree, LayerInfo, LayerVerify } from '../core/model.ts';
-import type { TarEntry } from '../core/tar/reader.ts';
+import { unpackEntries } from './entry-columns.ts';
 import * as storage from '../storage/index.ts';
 import type { ImportProgress, ImageSelector, StoredImage } from '../app/engine-api.ts';
 import type { Job, JobReply, Reply, RequestMessage } from './protocol.ts';
@@ -50,7 +50,7 @@ function release(w: PoolWorker): void {
 type OnContent = (chunk: Uint8Array<ArrayBuffer>, ack: () => void) => void;
 
 /** run one job on a pool worker; resolves with its final reply */
-async function runJob(job: Job & { type: 'decode' | 'verify' }, signal: AbortSignal | undefined, onProgress?: (a: number, b: number) => void, onContent?: OnContent): Promise<JobReply> {
+async function runJob(job: Job & { type: 'decode' | 'verify' | 'tarWindow' }, signal: AbortSignal | undefined, onProgress?: (a: number, b: number) => void, onContent?: OnContent): Promise<JobReply> {
   const w = await acquire(signal);
   const id = job.job;
   try {
@@ -79,7 +79,7 @@ async function runJob(job: Job & { type: 'decode' | 'verify' }, signal: AbortSig
 
 // ---- import ------------------------------------------------------------------------------------
 /** Progress is reported at least this often, whether or not bytes moved (the UI shows it is alive). */
-const PROGRESS_MS = 100;
+const PROGRESS_MS = 50;
 
 interface LayerImport {
   decoded: Promise<JobReply & { type: 'decoded' }>;
@@ -152,11 +152,14 @@ async function importImage(file: Blob, name: string, sel: ImageSelector, signal:
         read[i] = img.layers[i].blob.size;
         p.layer = i + 1;
         const info = img.meta.layers[i];
-        Object.assign(info, merger.apply(i, d.entries as TarEntry[], layerLabel(info, n)), { size: d.size });
+        report(true); // the merge of a large layer blocks for a while: show progress either side of it
+        Object.assign(info, merger.apply(i, unpackEntries(d.entries), layerLabel(info, n)), { size: d.size });
+        report(true);
       }
       p.phase = 'storing';
       report(true);
       const tree = merger.encode();
+      report(true);
       await Promise.all([...layers.map((l) => l.stored), storage.putTree(imageId, tree)]);
       await storage.updateImageMeta(imageId, img.meta);
       if (signal.aborted) throw new StrataError('ABORTED', 'The import was cancelled.');
@@ -205,9 +208,15 @@ async function treeOf(imageId: string): Promise<EncodedTree> {
 
 async function exportTar(imageId: string, layer: number | undefined, path: string | undefined, gzip: boolean | undefined): Promise<Blob> {
   const tree = await treeOf(imageId);
-  const contents = new Map<number, Blob>();
-  for (let l = 0; l < tree.layerCount; l++) contents.set(l, await storage.layerContentBlob(imageId, l).catch(() => new Blob([])));
-  const tar = await tarBlob(tarRecords(tree, { layer, path }), (l) => contents.get(l)!)
+  const contents: Blob[] = [];
+  for (let l = 0; l < tree.layerCount; l++) contents.push(await storage.layerContentBlob(imageId, l).catch(() => new Blob([])));
+  // Pool workers build the windows in parallel while this thread makes the records. Right after
+  // an import they may all be verifying (for a while): then this thread builds them itself.
+  const free = pool.filter((w) => !w.busy).length;
+  const build: WindowBuilder = free
+    ? (records) => runJob({ type: 'tarWindow', job: nextJob++, records, contents }, undefined).then((m) => (m as JobReply & { type: 'window' }).blob)
+    : (records) => windowBlob(records, (l) => contents[l]);
+  const tar = await windowedTarBlob(tarRecords(tree, { layer, path }), build, free + 1)
     .catch((e: unknown) => { throw e instanceof StrataError ? e : new StrataError('STORAGE', `Reading the stored content of image ${imageId} for the export: ${toErrorInfo(e).message}. Delete the image and import it again.`, { cause: e }); });
   if (!gzip) return tar;
   return new Response(tar.stream().pipeThrough(new CompressionStream('gzip'))).blob();

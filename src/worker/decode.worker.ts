@@ -1,12 +1,14 @@
 // A pool worker: decodes one layer (decompress + parse; a compressed layer's uncompressed stream
-// goes to the coordinator in transferred buffers, which stores it while this worker goes on), or
-// verifies one layer's digests. Glue only.
+// goes to the coordinator in transferred buffers, which stores it while this worker goes on),
+// verifies one layer's digests, or builds one window of an export's tar Blob. Glue only.
 /// <reference lib="webworker" />
 import { blobSpool, nobleSha256, type CoreEnv } from '../core/env.ts';
 import { StrataError, toErrorInfo } from '../core/errors.ts';
 import { decodeLayer } from '../core/layers/decode.ts';
 import { verifyLayer } from '../core/verify.ts';
 import type { Job, JobReply } from './protocol.ts';
+import { EntryPacker } from './entry-columns.ts';
+import { windowBlob } from './tar-blob.ts';
 
 const env: CoreEnv = { spool: () => blobSpool(4 << 20), sha256: nobleSha256 };
 const running = new Map<number, { ctl: AbortController; pipe?: ContentPipe }>();
@@ -84,8 +86,10 @@ function serve(port: MessagePort): void {
         let last = 0;
         const pipe = m.info.compression === 'none' ? undefined : new ContentPipe(m.job, send, ctl.signal);
         run.pipe = pipe;
+        const entries = new EntryPacker();
         const d = await decodeLayer(m.info, m.blob, env, {
           signal: ctl.signal,
+          onEntry: (e) => entries.add(e),
           onContent: pipe && ((c) => pipe.write(c)),
           onProgress: (bytesIn, bytesOut) => {
             const now = performance.now();
@@ -93,10 +97,14 @@ function serve(port: MessagePort): void {
           },
         });
         pipe?.flush();
-        send({ type: 'decoded', job: m.job, entries: d.entries, size: d.size });
-      } else {
+        const { columns, transfer } = entries.finish();
+        send({ type: 'decoded', job: m.job, entries: columns, size: d.size }, transfer);
+      } else if (m.type === 'verify') {
         const verify = await verifyLayer(m.info, m.compressed, m.content, env, ctl.signal);
         send({ type: 'verified', job: m.job, verify });
+      } else {
+        const contents = m.contents;
+        send({ type: 'window', job: m.job, blob: await windowBlob(m.records, (l) => contents[l]) });
       }
     } catch (e) {
       send({ type: 'error', job: m.job, error: toErrorInfo(e) });

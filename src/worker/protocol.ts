@@ -1,7 +1,8 @@
 // Every message that crosses a worker boundary, as discriminated unions (one file, one truth).
 import type { ErrorInfo } from '../core/errors.ts';
 import type { ArchiveInfo, EncodedTree, ImageMeta, LayerInfo, LayerVerify } from '../core/model.ts';
-import type { TarEntry } from '../core/tar/reader.ts';
+import type { EntryColumns } from './entry-columns.ts';
+import type { TarRecord } from '../core/export/tar-export.ts';
 import type { ImageSelector, ImportProgress, StoredImage } from '../app/engine-api.ts';
 
 /** main thread → coordinator */
@@ -44,6 +45,8 @@ export type Job =
   /** a `content` buffer handed back once stored: the worker refills it (and may send more) */
   | { type: 'ack'; job: number; buffer: ArrayBuffer }
   | { type: 'verify'; job: number; info: LayerInfo; compressed: Blob | null; content: Blob }
+  /** part of an export: these tar records as a Blob, content from the layers' stored streams */
+  | { type: 'tarWindow'; job: number; records: TarRecord[]; contents: Blob[] }
   | { type: 'cancel'; job: number };
 
 /** decode worker → coordinator */
@@ -51,6 +54,7 @@ export type JobReply =
   | { type: 'progress'; job: number; bytesIn: number; bytesOut: number }
   /** the next piece of the uncompressed stream; its buffer is transferred and comes back by `ack` */
   | { type: 'content'; job: number; chunk: Uint8Array<ArrayBuffer> }
-  | { type: 'decoded'; job: number; entries: TarEntry[]; size: number }
+  | { type: 'decoded'; job: number; entries: EntryColumns; size: number }
   | { type: 'verified'; job: number; verify: LayerVerify }
+  | { type: 'window'; job: number; blob: Blob }
   | { type: 'error'; job: number; error: ErrorInfo };

@@ -6,7 +6,7 @@
 import type { ContentRef, TarRecord } from '../core/export/tar-export.ts';
 
 /** content up to this size is copied into the tar's bytes instead of referenced as a slice */
-const INLINE_MAX = 64 << 10;
+const INLINE_MAX = 256 << 10;
 /** records are made into a Blob this many inlined bytes at a time, which bounds memory */
 const WINDOW_BYTES = 32 << 20;
 /** inlined files this close together in a layer's stream are read as one span… */
@@ -14,39 +14,42 @@ const SPAN_GAP = 256 << 10;
 /** …of at most this size */
 const SPAN_MAX = 8 << 20;
 const READS_IN_FLIGHT = 4;
-const WINDOWS_IN_FLIGHT = 2;
 /** header and inlined bytes are gathered into buffers of about this size before becoming parts */
 const COALESCE = 1 << 20;
 
 export type LayerContent = (layer: number) => Blob;
+/** makes one window's Blob: here, or on a pool worker */
+export type WindowBuilder = (records: TarRecord[]) => Promise<Blob>;
 
 const inlined = (r: TarRecord): r is ContentRef => !(r instanceof Uint8Array) && r.size <= INLINE_MAX;
 
-export async function tarBlob(records: Iterable<TarRecord>, content: LayerContent, type = 'application/x-tar'): Promise<Blob> {
-  // Windows overlap: while one window's content is being read, the next one's records are made.
+/**
+ * The tar as one Blob of window Blobs. Windows are built by `build` while the next ones' records
+ * are made, at most `inFlight` at a time (pool workers build them in parallel).
+ */
+export async function windowedTarBlob(records: Iterable<TarRecord>, build: WindowBuilder, inFlight = 2, type = 'application/x-tar'): Promise<Blob> {
   const windows: Promise<Blob>[] = [];
-  const settle = async (max: number) => {
-    while (windows.length - done > max) await windows[done++];
-  };
-  let done = 0;
+  let settled = 0;
   let batch: TarRecord[] = [];
   let bytes = 0;
   for (const r of records) {
     batch.push(r);
     if (inlined(r)) bytes += r.size;
     if (bytes >= WINDOW_BYTES) {
-      windows.push(windowBlob(batch, content));
-      windows[windows.length - 1].catch(() => {}); // awaited below
-      await settle(WINDOWS_IN_FLIGHT - 1);
+      const w = build(batch);
+      w.catch(() => {}); // awaited below
+      windows.push(w);
+      while (windows.length - settled >= inFlight) await windows[settled++];
       batch = [];
       bytes = 0;
     }
   }
-  windows.push(windowBlob(batch, content));
+  windows.push(build(batch));
   return new Blob(await Promise.all(windows), { type });
 }
 
-async function windowBlob(records: TarRecord[], content: LayerContent): Promise<Blob> {
+/** One window of records as a Blob: small content read and inlined, large content sliced. */
+export async function windowBlob(records: TarRecord[], content: LayerContent): Promise<Blob> {
   const small = await readInlined(records.filter(inlined), content);
   const parts: BlobPart[] = [];
   let pending: Uint8Array[] = [];

@@ -39,6 +39,8 @@ export interface DecodeOptions {
    * streams it into storage). Chunks are the callee's: nothing here reads or reuses them afterwards.
    */
   onContent?: (chunk: Uint8Array) => void | Promise<void>;
+  /** Takes each entry as it is parsed instead of collecting them in `entries` (which stays empty). */
+  onEntry?: (e: TarEntry) => void;
 }
 
 /**
@@ -54,7 +56,7 @@ export function layerLabel(info: LayerInfo, total?: number): string {
 export async function decodeLayer(info: LayerInfo, blob: Blob, env: CoreEnv, opts: DecodeOptions = {}): Promise<DecodedLayer> {
   const what = layerLabel(info);
   const entries: TarEntry[] = [];
-  const reader = new TarReader({ entry: (e) => { entries.push(e); } }, what);
+  const reader = new TarReader({ entry: opts.onEntry ?? ((e) => { entries.push(e); }) }, what);
   const hasher = opts.hashDiffId ? env.sha256() : null;
   const spool = info.compression !== 'none' && opts.spool !== false && !opts.onContent ? env.spool(what) : null;
   const onContent = info.compression !== 'none' ? opts.onContent : undefined;
