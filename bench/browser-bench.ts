@@ -13,6 +13,7 @@ import { once } from 'node:events';
 import { chromium, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { imagePaths, loadCached, buildImage, type ImageMeta } from './lib/build-image.ts';
+import { syncDisks } from './lib/proc.ts';
 import { encodeHeader, endOfArchive, padding } from '../src/core/tar/writer.ts';
 import { dockerArchive, tar, type Spec } from '../scripts/image-writer.ts';
 import type { BenchApi, ExportResult, ImportResult, ReopenResult } from './page/main.ts';
@@ -305,22 +306,55 @@ function procTree(rootMark: string): { pid: number; kind: string; cpu: number }[
   });
 }
 
-/** CPU seconds per process kind since `start()`, e.g. "renderer 12.1, browser 3.4, storage 2.0". */
+/** CPU seconds of each thread of a process, by "kind/thread name" (threads of one name summed). */
+function threadCpu(pid: number, kind: string): Map<string, number> {
+  const out = new Map<string, number>();
+  let tids: string[] = [];
+  try { tids = readdirSync(`/proc/${pid}/task`); } catch { return out; }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/\d+$/, '');
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const key = `${kind}/${name}:${pid}:${tid}`;
+      out.set(key, (Number(rest[11]) + Number(rest[12])) / TICK);
+    } catch { /* exited meanwhile */ }
+  }
+  return out;
+}
+
+/** CPU seconds per process kind since `start()`, e.g. "renderer 12.1, browser 3.4", and per thread. */
 class CpuMeter {
-  private base = new Map<number, number>();
+  private base = new Map<string, number>();
   constructor(private readonly mark: string) {}
-  start(): void { this.base = new Map(procTree(this.mark).map((p) => [p.pid, p.cpu])); }
-  stop(): { total: number; parts: string } {
+  private snapshot(): Map<string, number> {
+    const all = new Map<string, number>();
+    for (const p of procTree(this.mark)) for (const [k, v] of threadCpu(p.pid, p.kind)) all.set(k, v);
+    return all;
+  }
+  start(): void { this.base = this.snapshot(); }
+  stop(): { total: number; parts: string; threads: string } {
     const by = new Map<string, number>();
-    for (const p of procTree(this.mark)) by.set(p.kind, (by.get(p.kind) ?? 0) + p.cpu - (this.base.get(p.pid) ?? 0));
-    const parts = [...by].filter(([, v]) => v >= 0.05).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ');
-    return { total: [...by.values()].reduce((a, b) => a + b, 0), parts };
+    const threads = new Map<string, number>();
+    for (const [k, v] of this.snapshot()) {
+      const d = v - (this.base.get(k) ?? 0);
+      const [kindThread] = k.split(':');
+      const kind = kindThread!.split('/')[0]!;
+      by.set(kind, (by.get(kind) ?? 0) + d);
+      threads.set(kindThread!, (threads.get(kindThread!) ?? 0) + d);
+    }
+    const fmt = (m: Map<string, number>, min: number) => [...m].filter(([, v]) => v >= min).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ');
+    return { total: [...by.values()].reduce((a, b) => a + b, 0), parts: fmt(by, 0.05), threads: fmt(threads, 0.2) };
   }
 }
 
 // ---- the browser ------------------------------------------------------------------------------------
 
-interface Browser { context: BrowserContext; page: Page; heap: HeapSampler; cpu: CpuMeter; profile: string }
+interface Browser {
+  context: BrowserContext; page: Page; heap: HeapSampler; cpu: CpuMeter; profile: string;
+  /** images imported and not yet deleted */
+  stored: string[];
+}
 
 async function openBrowser(url: string): Promise<Browser> {
   const profile = mkdtempSync(join(tmpdir(), 'strata-bench-profile-'));
@@ -331,13 +365,24 @@ async function openBrowser(url: string): Promise<Browser> {
   const heap = await HeapSampler.attach(context, page);
   await page.goto(url);
   await page.waitForFunction(() => 'strataBench' in globalThis);
-  return { context, page, heap, cpu: new CpuMeter(`--user-data-dir=${profile}`), profile };
+  return { context, page, heap, cpu: new CpuMeter(`--user-data-dir=${profile}`), profile, stored: [] };
 }
 
 /** A fresh page state (no workers, no engine) for each measurement. */
 async function fresh(b: Browser): Promise<void> {
   await b.page.reload();
   await b.page.waitForFunction(() => 'strataBench' in globalThis);
+}
+
+/**
+ * Deletes the images imported so far. Every import is measured on an empty store: Chromium's
+ * IndexedDB writes Blobs more slowly the more the origin already holds (a probe copying 1 GB of File
+ * slices: 1.2–2.4 GB/s into an empty store, 1.0 with 2 GB stored, 0.34 with 3 GB; fast again once cleared).
+ */
+async function dropStored(b: Browser): Promise<void> {
+  await fresh(b);
+  for (const id of b.stored.splice(0)) await call(b, 'delete', id);
+  await settle(b);
 }
 
 function call<K extends keyof BenchApi>(b: Browser, name: K, ...args: Parameters<BenchApi[K]>): Promise<Awaited<ReturnType<BenchApi[K]>>> {
@@ -350,8 +395,24 @@ function call<K extends keyof BenchApi>(b: Browser, name: K, ...args: Parameters
 
 interface Imported { r: ImportResult; heapMB: number; heapParts: string; verifyMs: number }
 
-async function importOnce(b: Browser, archive: string, poolSize: number | undefined, label: string, keep = false): Promise<Imported> {
+/**
+ * Before a timed step: flush dirty pages (earlier steps wrote GBs into the page cache, and their
+ * writeback must not throttle this step's writes), then wait until Chromium is idle (at most 20 s).
+ * A reload drops the last step's Blobs at once, and the browser frees (and unlinks the paged-out
+ * files of) gigabytes of them on its thread pool for a few seconds: that is the last step's cost.
+ */
+async function settle(b: Browser): Promise<void> {
+  syncDisks();
+  for (let i = 0; i < 40; i++) {
+    b.cpu.start();
+    await new Promise((r) => setTimeout(r, 500));
+    if (b.cpu.stop().total < 0.05) break;
+  }
+}
+
+async function importOnce(b: Browser, archive: string, poolSize: number | undefined, label: string): Promise<Imported> {
   await fresh(b);
+  await settle(b);
   await b.page.setInputFiles('#archive', archive);
   b.heap.start();
   b.cpu.start();
@@ -365,8 +426,8 @@ async function importOnce(b: Browser, archive: string, poolSize: number | undefi
     `verified at ${f(v.verifyMs)} ms [${v.verify.join(' ')}]; ${r.entries} entries; ` +
     `peak JS heap ${f(h.peakMB)} MB (${h.parts}); ${r.progressEvents} progress events, max gap ${f(r.maxProgressGapMs)} ms at ${f(r.maxProgressGapAt)} ms`);
   log(`    phases (ms): ${Object.entries(r.phases).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  log(`    Chromium CPU s until browsable: ${cpu.total.toFixed(1)} (${cpu.parts})`);
-  if (!keep) await call(b, 'delete', r.id);
+  log(`    Chromium CPU s until browsable: ${cpu.total.toFixed(1)} (${cpu.parts}); by thread: ${cpu.threads}`);
+  b.stored.push(r.id);
   return { r, heapMB: h.peakMB, heapParts: h.parts, verifyMs: v.verifyMs };
 }
 
@@ -412,10 +473,14 @@ async function main(): Promise<void> {
       if (o.repeat > 1) log(`round ${rep + 1}/${o.repeat}`);
       if (want('raw')) {
         await fresh(b);
+        await settle(b);
         await b.page.setInputFiles('#layers', img.layerFiles);
+        b.cpu.start();
         const per = await call(b, 'rawInflate');
+        const cpu = b.cpu.stop();
         const s = { ...sum(per), per };
         log(`  raw DecompressionStream: ${f(s.bytesOut / MB / (s.ms / 1000))} MB/s out (${per.map((r) => `${f(r.bytesOut / MB / (r.ms / 1000))}`).join(' / ')} per layer), ${f(s.ms)} ms`);
+        log(`    Chromium CPU s: ${cpu.total.toFixed(1)} (${cpu.parts}); by thread: ${cpu.threads}`);
         if (!res.raw || s.ms < res.raw.ms) res.raw = s;
         await b.page.setInputFiles('#layers', [img.plain]);
         const rd = sum(await call(b, 'rawRead'));
@@ -424,13 +489,15 @@ async function main(): Promise<void> {
       }
       const keep = (x: Imported | undefined, y: Imported) => (x ? fastestImport([x, y]) : y);
       if (want('pool1')) res.one = keep(res.one, await importOnce(b, img.gzip.archive, 1, 'gzip import, 1 worker'));
+      await dropStored(b);
       if (want('pool') || want('export')) {
-        const r = await importOnce(b, img.gzip.archive, undefined, `gzip import, pool ${poolDefault}`, true);
+        const r = await importOnce(b, img.gzip.archive, undefined, `gzip import, pool ${poolDefault}`);
         res.pool = keep(res.pool, r);
         if (want('export')) {
           // three exports of the same stored image, each from a fresh page: the fastest counts
           for (let k = 0; k < EXPORTS; k++) {
             await fresh(b);
+            await settle(b);
             b.cpu.start();
             const e = await call(b, 'exportTar', r.r.id);
             const cpu = b.cpu.stop();
@@ -439,11 +506,12 @@ async function main(): Promise<void> {
             if (!res.exp || e.ms < res.exp.ms) res.exp = e;
           }
         }
-        await call(b, 'delete', r.r.id);
       }
+      await dropStored(b);
       if (want('plain')) res.plain = keep(res.plain, await importOnce(b, img.plain, undefined, `uncompressed import, pool ${poolDefault}`));
+      await dropStored(b);
       if (want('reopen')) {
-        const r = await importOnce(b, img.many, undefined, `${MANY_FILES}-file import`, true);
+        const r = await importOnce(b, img.many, undefined, `${MANY_FILES}-file import`);
         res.manyImport = keep(res.manyImport, r);
         for (let k = 0; k < EXPORTS; k++) {
           await fresh(b);
@@ -451,8 +519,8 @@ async function main(): Promise<void> {
           log(`  reopen ${ro.entries} nodes: root shown in ${f(ro.warmMs)} ms (engine up), ${f(ro.coldMs)} ms (cold engine); root: ${ro.rootNames.join(' ')}`);
           if (!res.reopen || ro.warmMs < res.reopen.warmMs) res.reopen = ro;
         }
-        await call(b, 'delete', r.r.id);
       }
+      await dropStored(b);
     }
   } finally {
     await b.context.close();

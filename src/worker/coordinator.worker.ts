@@ -102,13 +102,16 @@ function importLayer(imageId: string, l: LayerSource, stop: AbortSignal, fail: (
     const decoded = runJob(job, stop, onProgress) as LayerImport['decoded'];
     return { decoded, stored };
   }
-  const writer = storage.createContentWriter(imageId, i);
+  // made when the layer's first bytes arrive: a writer holds a 4 MiB buffer, and an image may
+  // have dozens of layers waiting for a pool worker
+  let writer: storage.ContentWriter | null = null;
+  const open = () => (writer ??= storage.createContentWriter(imageId, i));
   let queue: Promise<void> = Promise.resolve();
   const decoded = runJob(job, stop, onProgress, (chunk, ack) => {
-    queue = queue.then(() => writer.write(chunk)).then(ack);
+    queue = queue.then(() => open().write(chunk)).then(ack);
     queue.catch(fail);
   }) as LayerImport['decoded'];
-  const stored = decoded.then(async () => { await queue; return writer.close(); });
+  const stored = decoded.then(async () => { await queue; return open().close(); });
   return { decoded, stored };
 }
 
@@ -138,10 +141,15 @@ async function importImage(file: Blob, name: string, sel: ImageSelector, signal:
     signal.addEventListener('abort', onCancel, { once: true });
     try {
       const read = new Array<number>(n).fill(0);
-      const layers = img.layers.map((l) => importLayer(imageId, l, stop.signal, fail, (bytesIn) => {
-        read[l.info.index] = bytesIn;
-        p.bytesRead = read.reduce((a, b) => a + b, 0);
-      }));
+      // Largest first: the pool's makespan is bounded by the biggest layer, so it must not wait
+      // behind small ones. Merging stays in layer order.
+      const layers = new Array<LayerImport>(n);
+      for (const l of [...img.layers].sort((a, b) => b.blob.size - a.blob.size)) {
+        layers[l.info.index] = importLayer(imageId, l, stop.signal, fail, (bytesIn) => {
+          read[l.info.index] = bytesIn;
+          p.bytesRead = read.reduce((a, b) => a + b, 0);
+        });
+      }
       // awaited below, in layer order (so a decode error names the lowest bad layer, as before);
       // storage failures stop everything at once through `fail`
       for (const l of layers) { l.decoded.catch(() => {}); l.stored.catch(() => {}); }
@@ -152,8 +160,11 @@ async function importImage(file: Blob, name: string, sel: ImageSelector, signal:
         read[i] = img.layers[i].blob.size;
         p.layer = i + 1;
         const info = img.meta.layers[i];
-        report(true); // the merge of a large layer blocks for a while: show progress either side of it
-        Object.assign(info, merger.apply(i, unpackEntries(d.entries), layerLabel(info, n)), { size: d.size });
+        // unpacking and merging a large layer block for a while: show progress either side of each
+        report(true);
+        const entries = unpackEntries(d.entries);
+        report(true);
+        Object.assign(info, merger.apply(i, entries, layerLabel(info, n)), { size: d.size });
         report(true);
       }
       p.phase = 'storing';

@@ -13,16 +13,16 @@ import { windowBlob } from './tar-blob.ts';
 const env: CoreEnv = { spool: () => blobSpool(4 << 20), sha256: nobleSha256 };
 const running = new Map<number, { ctl: AbortController; pipe?: ContentPipe }>();
 
-/** Buffer size of a `content` message: few messages, and the coordinator stores 4 MiB chunks. */
-const PIECE = 1 << 20;
+/** Buffer size of a `content` message: the coordinator stores 4 MiB chunks; fewer messages too. */
+const PIECE = 4 << 20;
 /** Buffers per layer in flight: when the coordinator (storage) falls behind, decoding waits. */
-const IN_FLIGHT = 8;
+const IN_FLIGHT = 4;
 
 /**
  * Copies the uncompressed stream into PIECE-sized buffers and transfers each full one to the
  * coordinator, which hands it back (`ack`) once stored. A fixed set of buffers, so memory is
  * bounded and nothing is allocated per chunk; the copy (64 KiB DecompressionStream chunks into
- * 1 MiB) is cheap next to the Blob/IndexedDB work it batches for.
+ * 4 MiB) is cheap next to the Blob/IndexedDB work it batches for.
  */
 class ContentPipe {
   private free: ArrayBuffer[] = [];
