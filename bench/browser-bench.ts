@@ -210,6 +210,11 @@ class HeapSampler {
     return ms.find((m) => m.name === 'JSHeapUsedSize')?.value ?? 0;
   }
 
+  /** a full GC of the page, so a step's peak does not include the garbage of the steps before */
+  async collectGarbage(): Promise<void> {
+    await this.cdp.send('HeapProfiler.collectGarbage').catch(() => {});
+  }
+
   async sample(): Promise<number> {
     const parts: Record<string, number> = {};
     const page = await this.cdp.send('Performance.getMetrics').catch(() => null);
@@ -393,7 +398,11 @@ function call<K extends keyof BenchApi>(b: Browser, name: K, ...args: Parameters
 
 // ---- measurements -----------------------------------------------------------------------------------
 
-interface Imported { r: ImportResult; heapMB: number; heapParts: string; verifyMs: number }
+interface Imported {
+  r: ImportResult; heapMB: number; heapParts: string; verifyMs: number;
+  /** CPU seconds of all Chromium processes from the call until browsable */
+  cpuS: number;
+}
 
 /**
  * Before a timed step: flush dirty pages (earlier steps wrote GBs into the page cache, and their
@@ -414,6 +423,7 @@ async function importOnce(b: Browser, archive: string, poolSize: number | undefi
   await fresh(b);
   await settle(b);
   await b.page.setInputFiles('#archive', archive);
+  await b.heap.collectGarbage();
   b.heap.start();
   b.cpu.start();
   const r = poolSize === undefined ? await call(b, 'importArchive') : await call(b, 'importArchive', poolSize);
@@ -428,7 +438,7 @@ async function importOnce(b: Browser, archive: string, poolSize: number | undefi
   log(`    phases (ms): ${Object.entries(r.phases).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   log(`    Chromium CPU s until browsable: ${cpu.total.toFixed(1)} (${cpu.parts}); by thread: ${cpu.threads}`);
   b.stored.push(r.id);
-  return { r, heapMB: h.peakMB, heapParts: h.parts, verifyMs: v.verifyMs };
+  return { r, heapMB: h.peakMB, heapParts: h.parts, verifyMs: v.verifyMs, cpuS: cpu.total };
 }
 
 function sum(rs: RawResult[]): { bytesIn: number; bytesOut: number; ms: number } {
@@ -436,9 +446,13 @@ function sum(rs: RawResult[]): { bytesIn: number; bytesOut: number; ms: number }
 }
 
 const fastest = <T extends { ms: number }>(xs: T[]): T => xs.reduce((a, x) => (x.ms < a.ms ? x : a));
+/** the fastest run's figures, but the worst heap peak and progress gap of all runs */
 const fastestImport = (xs: Imported[]): Imported => {
   const best = xs.reduce((a, x) => (x.r.ms < a.r.ms ? x : a));
-  return { ...best, heapMB: Math.max(...xs.map((x) => x.heapMB)) };
+  return {
+    ...best, heapMB: Math.max(...xs.map((x) => x.heapMB)),
+    r: { ...best.r, maxProgressGapMs: Math.max(...xs.map((x) => x.r.maxProgressGapMs)) },
+  };
 };
 
 function describeMachine(): void {
@@ -464,7 +478,7 @@ async function main(): Promise<void> {
   const poolDefault = Math.max(1, Math.min(4, cores || 2));
   log(`browser: ${CHROMIUM} (${b.context.browser()?.version() ?? 'persistent context'}), profile ${b.profile}; hardwareConcurrency ${cores} → pool ${poolDefault}`);
   const res: {
-    raw?: { bytesIn: number; bytesOut: number; ms: number; per: RawResult[] };
+    raw?: { bytesIn: number; bytesOut: number; ms: number; per: RawResult[]; cpuS: number };
     rawRead?: { bytesOut: number; ms: number };
     one?: Imported; pool?: Imported; plain?: Imported; exp?: ExportResult; reopen?: ReopenResult; manyImport?: Imported;
   } = {};
@@ -478,7 +492,7 @@ async function main(): Promise<void> {
         b.cpu.start();
         const per = await call(b, 'rawInflate');
         const cpu = b.cpu.stop();
-        const s = { ...sum(per), per };
+        const s = { ...sum(per), per, cpuS: cpu.total };
         log(`  raw DecompressionStream: ${f(s.bytesOut / MB / (s.ms / 1000))} MB/s out (${per.map((r) => `${f(r.bytesOut / MB / (r.ms / 1000))}`).join(' / ')} per layer), ${f(s.ms)} ms`);
         log(`    Chromium CPU s: ${cpu.total.toFixed(1)} (${cpu.parts}); by thread: ${cpu.threads}`);
         if (!res.raw || s.ms < res.raw.ms) res.raw = s;
@@ -531,7 +545,7 @@ async function main(): Promise<void> {
 }
 
 function report(res: {
-  raw?: { bytesOut: number; ms: number }; rawRead?: { bytesOut: number; ms: number };
+  raw?: { bytesOut: number; ms: number; cpuS: number }; rawRead?: { bytesOut: number; ms: number };
   one?: Imported; pool?: Imported; plain?: Imported; exp?: ExportResult; reopen?: ReopenResult; manyImport?: Imported;
 }, poolDefault: number): void {
   const mbs = (bytes: number, ms: number) => bytes / MB / (ms / 1000);
@@ -548,6 +562,15 @@ function report(res: {
     rows.push([label, `${f(t)} MB/s (${f(x.r.ms)} ms)`, ratio ? `${f(ratio, 2)}×` : 'n/a', `${target === TARGET.gzipOne ? '≥' : '>'} ${f(target, 2)}×`, pass(ok)]);
   }
   if (res.one && res.pool) rows.push([`pool ${poolDefault} vs 1 worker`, `${f(res.one.r.ms / res.pool.r.ms, 2)}× faster`, '', '> 1× on ≥ 2 cores', pass(res.one.r.ms / res.pool.r.ms > 1)]);
+  // The CPU ceiling: an import that needs C CPU-seconds cannot finish in under C / cores seconds,
+  // whatever the scheduling; raw inflating is one thread, so its wall is about its CPU.
+  const gz = [res.one, res.pool].filter((x): x is Imported => !!x);
+  if (res.raw && gz.length) {
+    const cpuS = Math.min(...gz.map((x) => x.cpuS));
+    const cores = cpus().length;
+    const ceiling = (res.raw.ms / 1000) / (cpuS / cores);
+    rows.push([`CPU ceiling on ${cores} cores: gzip import needs ${f(cpuS, 1)} CPU s, raw ${f(res.raw.cpuS, 1)}`, `≤ ${f(ceiling, 2)}× raw at best`, '', '', '']);
+  }
   if (res.plain) {
     const t = mbs(res.plain.r.layerBytes, res.plain.r.ms);
     rows.push(['uncompressed (docker-save) import', `${f(t)} MB/s (${f(res.plain.r.ms)} ms)`, '', `≥ ${TARGET.plainMBs} MB/s`, pass(t >= TARGET.plainMBs)]);
@@ -566,7 +589,7 @@ function report(res: {
   const imports = [res.one, res.pool, res.plain, res.manyImport].filter((x): x is Imported => !!x);
   if (imports.length) {
     const gap = Math.max(...imports.map((x) => x.r.maxProgressGapMs));
-    rows.push(['longest gap between progress events', `${f(gap)} ms`, '', '≤ 250 ms', pass(gap <= 250)]);
+    rows.push(['longest gap between progress events (all imports)', `${f(gap)} ms`, '', '≤ 250 ms', pass(gap <= 250)]);
   }
   const head = ['measure', 'result', 'vs raw', 'target', ''];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

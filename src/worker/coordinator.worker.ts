@@ -180,9 +180,11 @@ async function importImage(file: Blob, name: string, sel: ImageSelector, signal:
       verifyLater(imageId, img.meta.layers, img.layers.map((l) => l.blob));
       return imageId;
     } catch (e) {
+      // decided before stopping: stopping makes the other layers' writes fail too
+      const why = signal.aborted ? e : failure ?? e;
       stop.abort();
       await storage.abortImage(imageId).catch(() => {});
-      throw signal.aborted ? e : failure ?? e;
+      throw why;
     } finally {
       signal.removeEventListener('abort', onCancel);
     }
