@@ -160,48 +160,64 @@ async function serve(root: string): Promise<{ server: Server; url: string }> {
  * session on the page.
  */
 class HeapSampler {
-  private workers = new Map<string, { type: string; title: string }>();
+  /** attached workers by route (session ids from the page inwards: a nested worker has two) */
+  private workers = new Map<string, { route: string[]; title: string }>();
   private pending = new Map<number, (r: unknown) => void>();
   private nextId = 1;
   private timer: NodeJS.Timeout | null = null;
   peak = 0;
   peakParts: Record<string, number> = {};
   samples = 0;
+  /** --cpu-profile: a V8 CPU profile of every worker, started as it attaches */
+  profiling = false;
 
   private constructor(private readonly cdp: CDPSession) {}
 
   static async attach(context: BrowserContext, page: Page): Promise<HeapSampler> {
     const cdp = await context.newCDPSession(page);
     const s = new HeapSampler(cdp);
-    cdp.on('Target.attachedToTarget', (ev) => {
-      s.workers.set(ev.sessionId, { type: ev.targetInfo.type, title: ev.targetInfo.title || ev.targetInfo.url });
-      if (s.profiling) {
-        void s.toWorker(ev.sessionId, 'Profiler.enable')
-          .then(() => s.toWorker(ev.sessionId, 'Profiler.setSamplingInterval', { interval: 200 }))
-          .then(() => s.toWorker(ev.sessionId, 'Profiler.start'));
-      }
-    });
+    cdp.on('Target.attachedToTarget', (ev) => s.attached([ev.sessionId], ev.targetInfo));
     cdp.on('Target.detachedFromTarget', (ev) => { if (ev.sessionId) s.workers.delete(ev.sessionId); });
-    cdp.on('Target.receivedMessageFromTarget', (ev) => {
-      const m = JSON.parse(ev.message) as { id?: number; result?: unknown; error?: unknown };
-      if (m.id !== undefined) { s.pending.get(m.id)?.(m.result ?? null); s.pending.delete(m.id); }
-    });
+    cdp.on('Target.receivedMessageFromTarget', (ev) => s.received([ev.sessionId], ev.message));
     await cdp.send('Performance.enable');
     await cdp.send('Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: false, flatten: false });
     return s;
   }
 
-  /** --profile: a V8 CPU profile of every worker, started as it attaches */
-  profiling = false;
+  /** A worker attached: watch it, and the workers it starts (the coordinator starts the merge worker). */
+  private attached(route: string[], info: { title: string; url: string }): void {
+    this.workers.set(route.join('/'), { route, title: info.title || info.url });
+    void this.toWorker(route, 'Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: false, flatten: false });
+    if (this.profiling) {
+      void this.toWorker(route, 'Profiler.enable')
+        .then(() => this.toWorker(route, 'Profiler.setSamplingInterval', { interval: 200 }))
+        .then(() => this.toWorker(route, 'Profiler.start'));
+    }
+  }
 
-  private toWorker(sessionId: string, method: string, params: object = {}): Promise<unknown> {
+  /** A message from a worker's session: a reply, or an event of a worker nested in it. */
+  private received(route: string[], raw: string): void {
+    const m = JSON.parse(raw) as { id?: number; result?: unknown; method?: string; params?: Record<string, unknown> };
+    const inner = () => [...route, m.params!.sessionId as string];
+    if (m.method === 'Target.receivedMessageFromTarget') this.received(inner(), m.params!.message as string);
+    else if (m.method === 'Target.attachedToTarget') this.attached(inner(), m.params!.targetInfo as { title: string; url: string });
+    else if (m.method === 'Target.detachedFromTarget') this.workers.delete(inner().join('/'));
+    else if (m.id !== undefined) { this.pending.get(m.id)?.(m.result ?? null); this.pending.delete(m.id); }
+  }
+
+  /** One CDP call on a worker, wrapped once per level (non-flat sessions: `Target.sendMessageToTarget`). */
+  private toWorker(route: string[], method: string, params: object = {}): Promise<unknown> {
     const id = this.nextId++;
     const p = new Promise<unknown>((r) => {
       this.pending.set(id, r);
       setTimeout(() => { if (this.pending.delete(id)) r(null); }, 2000);
     });
+    let message = JSON.stringify({ id, method, params });
+    for (let k = route.length - 1; k >= 1; k--) {
+      message = JSON.stringify({ id: this.nextId++, method: 'Target.sendMessageToTarget', params: { sessionId: route[k], message } });
+    }
     // the `Target.sendMessageToTarget` route is deprecated, not gone; flat sessions would need our own WebSocket
-    void this.cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method, params }) }).catch(() => this.pending.get(id)?.(null));
+    void this.cdp.send('Target.sendMessageToTarget', { sessionId: route[0]!, message }).catch(() => this.pending.get(id)?.(null));
     return p;
   }
 
@@ -219,9 +235,9 @@ class HeapSampler {
     const parts: Record<string, number> = {};
     const page = await this.cdp.send('Performance.getMetrics').catch(() => null);
     parts.page = HeapSampler.heapOf(page);
-    await Promise.all([...this.workers].map(async ([sid, w]) => {
-      const key = w.title.replace(/^.*\//, '').replace(/-[\w-]+\.js$/, '') || sid;
-      const r = (await this.toWorker(sid, 'Runtime.getHeapUsage')) as { usedSize?: number } | null;
+    await Promise.all([...this.workers].map(async ([key0, w]) => {
+      const key = w.title.replace(/^.*\//, '').replace(/-[\w-]+\.js$/, '') || key0;
+      const r = (await this.toWorker(w.route, 'Runtime.getHeapUsage')) as { usedSize?: number } | null;
       parts[key] = (parts[key] ?? 0) + (r?.usedSize ?? 0);
     }));
     const sum = Object.values(parts).reduce((a, b) => a + b, 0);
@@ -242,8 +258,8 @@ class HeapSampler {
   /** Stops every worker's profile, writes them to `dir` and prints each one's top self times. */
   async saveProfiles(dir: string, label: string): Promise<void> {
     mkdirSync(dir, { recursive: true });
-    for (const [sid, w] of this.workers) {
-      const r = (await this.toWorker(sid, 'Profiler.stop')) as { profile?: CpuProfile } | null;
+    for (const w of this.workers.values()) {
+      const r = (await this.toWorker(w.route, 'Profiler.stop')) as { profile?: CpuProfile } | null;
       if (!r?.profile) continue;
       const name = `${label.replace(/\W+/g, '-')}-${w.title.replace(/\W+/g, '-')}.cpuprofile`;
       writeFileSync(join(dir, name), JSON.stringify(r.profile));

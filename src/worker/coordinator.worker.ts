@@ -1,19 +1,19 @@
 // The coordinator: owns an import from File to committed IndexedDB records. It opens the archive,
-// fans layer decoding out to the pool (over MessagePorts), merges strictly in layer order, stores
-// content while other layers still decode, commits, then verifies digests off the critical path.
+// fans layer decoding out to the pool (over MessagePorts), has the merge worker apply the layers
+// strictly in order, stores content while other layers still decode, commits, then verifies
+// digests off the critical path.
 /// <reference lib="webworker" />
 import { blobSpool, nobleSha256, type CoreEnv } from '../core/env.ts';
 import { StrataError, toErrorInfo } from '../core/errors.ts';
 import { openArchive, type LayerSource } from '../core/archive/open.ts';
-import { LayerMerger } from '../core/layers/merge.ts';
 import { layerLabel } from '../core/layers/decode.ts';
 import { tarRecords } from '../core/export/tar-export.ts';
 import { windowedTarBlob, windowBlob, type WindowBuilder } from './tar-blob.ts';
 import type { EncodedTree, LayerInfo, LayerVerify } from '../core/model.ts';
-import { unpackEntries } from './entry-columns.ts';
+import { columnBuffers } from './entry-columns.ts';
 import * as storage from '../storage/index.ts';
 import type { ImportProgress, ImageSelector, StoredImage } from '../app/engine-api.ts';
-import type { Job, JobReply, Reply, RequestMessage } from './protocol.ts';
+import type { Job, JobReply, MergeReply, MergeRequest, Reply, RequestMessage } from './protocol.ts';
 
 const env: CoreEnv = { spool: () => blobSpool(4 << 20), sha256: nobleSha256 };
 const post = (m: Reply, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(m, transfer);
@@ -77,6 +77,42 @@ async function runJob(job: Job & { type: 'decode' | 'verify' | 'tarWindow' }, si
   }
 }
 
+// ---- the merge worker ---------------------------------------------------------------------------
+// Started on first use and shared by imports (each has its own merge id). Replies come back in
+// request order per merge, so each merge keeps a queue of callers.
+let merger: Worker | null = null;
+const mergeCallers = new Map<number, ((m: MergeReply) => void)[]>();
+let nextMerge = 1;
+
+function startMerger(): Worker {
+  const w = new Worker(new URL('./merge.worker.ts', import.meta.url), { type: 'module', name: 'strata-merge' });
+  w.onmessage = (ev: MessageEvent<MergeReply>) => {
+    const q = mergeCallers.get(ev.data.merge);
+    q?.shift()?.(ev.data);
+    if (q && !q.length) mergeCallers.delete(ev.data.merge);
+  };
+  w.onerror = (ev) => {
+    ev.preventDefault();
+    const error = { code: 'IO' as const, message: `The merge worker failed: ${ev.message || 'unknown error'}. Reload the page.` };
+    for (const [merge, q] of mergeCallers) for (const c of q) c({ type: 'error', merge, error });
+    mergeCallers.clear();
+    merger = null;
+  };
+  return w;
+}
+
+async function mergeCall<T extends MergeReply['type']>(req: MergeRequest, transfer: Transferable[] = []): Promise<MergeReply & { type: T }> {
+  merger ??= startMerger();
+  const m = await new Promise<MergeReply>((resolve) => {
+    const q = mergeCallers.get(req.merge) ?? [];
+    mergeCallers.set(req.merge, q);
+    q.push(resolve);
+    merger!.postMessage(req, transfer);
+  });
+  if (m.type === 'error') throw new StrataError(m.error.code === 'INTERNAL' ? 'IO' : m.error.code, m.error.message);
+  return m as MergeReply & { type: T };
+}
+
 // ---- import ------------------------------------------------------------------------------------
 /** Progress is reported at least this often, whether or not bytes moved (the UI shows it is alive). */
 const PROGRESS_MS = 50;
@@ -133,6 +169,7 @@ async function importImage(file: Blob, name: string, sel: ImageSelector, signal:
     p.bytesTotal = img.layers.reduce((a, l) => a + l.blob.size, 0);
     for (const l of img.meta.layers) l.verify = { state: 'pending' };
     const imageId = await storage.beginImage(img.meta);
+    const merge = nextMerge++;
     // One switch stops every decode job: the user's cancel, the first storage failure, or any error.
     const stop = new AbortController();
     let failure: unknown = null;
@@ -153,24 +190,21 @@ async function importImage(file: Blob, name: string, sel: ImageSelector, signal:
       // awaited below, in layer order (so a decode error names the lowest bad layer, as before);
       // storage failures stop everything at once through `fail`
       for (const l of layers) { l.decoded.catch(() => {}); l.stored.catch(() => {}); }
-      const merger = new LayerMerger(n);
+      await mergeCall({ type: 'begin', merge, layers: n });
       for (let i = 0; i < n; i++) {
         const d = await layers[i].decoded;
         if (signal.aborted) throw new StrataError('ABORTED', 'The import was cancelled.');
         read[i] = img.layers[i].blob.size;
         p.layer = i + 1;
+        report(true);
+        // awaited layer by layer, so a merge error of a lower layer wins over a later decode error
         const info = img.meta.layers[i];
-        // unpacking and merging a large layer block for a while: show progress either side of each
-        report(true);
-        const entries = unpackEntries(d.entries);
-        report(true);
-        Object.assign(info, merger.apply(i, entries, layerLabel(info, n)), { size: d.size });
-        report(true);
+        const { counts } = await mergeCall<'counts'>({ type: 'layer', merge, index: i, entries: d.entries, what: layerLabel(info, n) }, columnBuffers(d.entries));
+        Object.assign(info, counts, { size: d.size });
       }
       p.phase = 'storing';
       report(true);
-      const tree = merger.encode();
-      report(true);
+      const { tree } = await mergeCall<'tree'>({ type: 'encode', merge });
       await Promise.all([...layers.map((l) => l.stored), storage.putTree(imageId, tree)]);
       await storage.updateImageMeta(imageId, img.meta);
       if (signal.aborted) throw new StrataError('ABORTED', 'The import was cancelled.');
@@ -183,6 +217,7 @@ async function importImage(file: Blob, name: string, sel: ImageSelector, signal:
       // decided before stopping: stopping makes the other layers' writes fail too
       const why = signal.aborted ? e : failure ?? e;
       stop.abort();
+      void mergeCall({ type: 'drop', merge }).catch(() => {});
       await storage.abortImage(imageId).catch(() => {});
       throw why;
     } finally {

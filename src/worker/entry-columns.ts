@@ -59,9 +59,12 @@ export class EntryPacker {
       count: n, names: this.names, links: this.links, xattrs: this.xattrs,
       kinds: this.kinds.slice(0, n), typeflags: this.typeflags.slice(0, n), nums: this.nums.slice(0, n * NUMS),
     };
-    return { columns, transfer: [columns.kinds.buffer, columns.typeflags.buffer, columns.nums.buffer] };
+    return { columns, transfer: columnBuffers(columns) };
   }
 }
+
+/** The buffers to transfer when the columns move on to another thread. */
+export const columnBuffers = (c: EntryColumns): ArrayBuffer[] => [c.kinds.buffer, c.typeflags.buffer, c.nums.buffer];
 
 /** The entries again, as the tar reader made them. */
 export function unpackEntries(c: EntryColumns): TarEntry[] {

@@ -1,6 +1,7 @@
 // Every message that crosses a worker boundary, as discriminated unions (one file, one truth).
 import type { ErrorInfo } from '../core/errors.ts';
 import type { ArchiveInfo, EncodedTree, ImageMeta, LayerInfo, LayerVerify } from '../core/model.ts';
+import type { LayerCounts } from '../core/layers/merge.ts';
 import type { EntryColumns } from './entry-columns.ts';
 import type { TarRecord } from '../core/export/tar-export.ts';
 import type { ImageSelector, ImportProgress, StoredImage } from '../app/engine-api.ts';
@@ -58,3 +59,17 @@ export type JobReply =
   | { type: 'verified'; job: number; verify: LayerVerify }
   | { type: 'window'; job: number; blob: Blob }
   | { type: 'error'; job: number; error: ErrorInfo };
+
+/** coordinator → merge worker; each merge answers every request, in order */
+export type MergeRequest =
+  | { type: 'begin'; merge: number; layers: number }
+  | { type: 'layer'; merge: number; index: number; entries: EntryColumns; what: string }
+  | { type: 'encode'; merge: number }
+  | { type: 'drop'; merge: number };
+
+/** merge worker → coordinator */
+export type MergeReply =
+  | { type: 'done'; merge: number }
+  | { type: 'counts'; merge: number; counts: LayerCounts }
+  | { type: 'tree'; merge: number; tree: EncodedTree }
+  | { type: 'error'; merge: number; error: ErrorInfo };
