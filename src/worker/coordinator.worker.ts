@@ -165,6 +165,7 @@ async function importImage(file: Blob, name: string, sel: ImageSelector, signal:
     const img = await archive.resolve(sel);
     const n = img.layers.length;
     p.layers = n;
+    p.layer = Math.min(1, n); // 1-based: the first layer is being decoded
     p.phase = 'decoding';
     p.bytesTotal = img.layers.reduce((a, l) => a + l.blob.size, 0);
     for (const l of img.meta.layers) l.verify = { state: 'pending' };
@@ -257,7 +258,10 @@ async function treeOf(imageId: string): Promise<EncodedTree> {
 async function exportTar(imageId: string, layer: number | undefined, path: string | undefined, gzip: boolean | undefined): Promise<Blob> {
   const tree = await treeOf(imageId);
   const contents: Blob[] = [];
-  for (let l = 0; l < tree.layerCount; l++) contents.push(await storage.layerContentBlob(imageId, l).catch(() => new Blob([])));
+  // only layers that hold file content are read; a missing one is an error, never an empty file
+  const needed = new Set<number>();
+  for (let i = 0; i < tree.iType.length; i++) if (tree.iSize[i] > 0 && tree.iLayer[i] >= 0) needed.add(tree.iLayer[i]);
+  for (let l = 0; l < tree.layerCount; l++) contents.push(needed.has(l) ? await storage.layerContentBlob(imageId, l) : new Blob([]));
   // Pool workers build the windows in parallel while this thread makes the records. Right after
   // an import they may all be verifying (for a while): then this thread builds them itself.
   const free = pool.filter((w) => !w.busy).length;
