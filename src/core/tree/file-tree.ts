@@ -2,6 +2,7 @@
 // sizes, hardlinks, symlink resolution and search. Pure TS; what views and exports browse with.
 import { DiffType, FileType, type EncodedTree, type FileInfo } from '../model.ts';
 import { compileMatcher, type MatchOptions } from './match.ts';
+import { TreeIndex } from './tree-index.ts';
 
 export type ListMode = 'all' | 'changes';
 
@@ -11,8 +12,6 @@ export interface HistoryItem { layer: number; diff: DiffType; implicit?: boolean
 export interface SearchResult { nodes: number[]; truncated: boolean }
 
 const MAX_SYMLINK_HOPS = 40;
-const utf8 = new TextDecoder();
-const utf8enc = new TextEncoder();
 
 /**
  * Liveness rule (why it is more than "last version is not a deletion"): a path exists at layer k
@@ -25,45 +24,28 @@ export class FileTree {
   readonly tree: EncodedTree;
   readonly layerCount: number;
   readonly nodeCount: number;
-  /** children of n are childList[childStart[n] .. childStart[n+1]-1], sorted by name bytes */
-  private readonly childStart: Uint32Array;
-  private readonly childList: Int32Array;
+  /** children, names, paths and versions: shared with the exporters */
+  readonly index: TreeIndex;
   /** depth-first pre-order from the root: parents before children, siblings by name */
   private readonly order: Int32Array;
-  private names: (string | undefined)[];
   private liveCache = new Map<number, Uint8Array>();
   private changedCache = new Map<number, Uint8Array>();
   private sizeCache = new Map<number, Float64Array>();
   private inodeNodes: Map<number, number[]> | null = null;
-  private xattrIndex: Map<number, Record<string, Uint8Array>> | null = null;
 
   constructor(tree: EncodedTree) {
     this.tree = tree;
     this.layerCount = tree.layerCount;
     this.nodeCount = tree.nodeCount;
-    this.names = new Array(tree.nodeCount);
-    [this.childStart, this.childList] = buildChildren(tree);
+    this.index = new TreeIndex(tree);
     this.order = this.buildOrder();
   }
 
   // ---- names and paths ----
 
-  name(node: number): string {
-    let s = this.names[node];
-    if (s === undefined) {
-      const { nameBytes, nameOffsets } = this.tree;
-      s = utf8.decode(nameBytes.subarray(nameOffsets[node], nameOffsets[node + 1]));
-      this.names[node] = s;
-    }
-    return s;
-  }
+  name(node: number): string { return this.index.name(node); }
 
-  path(node: number): string {
-    if (node <= 0) return '/';
-    const parts: string[] = [];
-    for (let n = node; n > 0; n = this.tree.parent[n]) parts.push(this.name(n));
-    return '/' + parts.reverse().join('/');
-  }
+  path(node: number): string { return node <= 0 ? '/' : this.index.path(node); }
 
   parent(node: number): number { return this.tree.parent[node]; }
 
@@ -74,43 +56,18 @@ export class FileTree {
   }
 
   /** Node for a "/"-rooted path (lexically cleaned; `..` at the root stays at the root), or -1. */
-  lookup(path: string): number {
-    let cur = 0;
-    for (const part of path.split('/')) {
-      if (part === '' || part === '.') continue;
-      if (part === '..') { cur = Math.max(0, this.tree.parent[cur]); continue; }
-      cur = this.child(cur, part);
-      if (cur < 0) return -1;
-    }
-    return cur;
-  }
+  lookup(path: string): number { return this.index.lookup(path); }
 
-  /** The child of `dir` named `name` (any layer), by binary search over the sorted children. */
-  child(dir: number, name: string): number {
-    const want = utf8enc.encode(name);
-    let lo = this.childStart[dir], hi = this.childStart[dir + 1] - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      const c = compareNameTo(this.tree, this.childList[mid], want);
-      if (c === 0) return this.childList[mid];
-      if (c < 0) lo = mid + 1; else hi = mid - 1;
-    }
-    return -1;
-  }
+  /** The child of `dir` named `name` (any layer), or -1. */
+  child(dir: number, name: string): number { return this.index.child(dir, name); }
 
   /** All children that ever existed, sorted by name bytes. */
-  children(node: number): Int32Array {
-    return this.childList.subarray(this.childStart[node], this.childStart[node + 1]);
-  }
+  children(node: number): Uint32Array { return this.index.children(node); }
 
   // ---- versions and liveness ----
 
   /** Index of the node's last version with layer ≤ k, or -1. */
-  versionAt(node: number, k: number): number {
-    const { verStart, vLayer } = this.tree;
-    for (let v = verStart[node + 1] - 1; v >= verStart[node]; v--) if (vLayer[v] <= k) return v;
-    return -1;
-  }
+  versionAt(node: number, k: number): number { return this.index.versionAt(node, k); }
 
   /** Inode of the node as of layer k (ignoring ancestors), or -1. The root defaults to "a dir". */
   private ownInode(node: number, k: number): number {
@@ -259,24 +216,9 @@ export class FileTree {
     return fi;
   }
 
-  private linkText(ino: number): string {
-    const { iLink, linkBytes, linkOffsets } = this.tree;
-    const i = iLink[ino];
-    return utf8.decode(linkBytes.subarray(linkOffsets[i], linkOffsets[i + 1]));
-  }
+  private linkText(ino: number): string { return this.index.linkTarget(ino) ?? ''; }
 
-  private xattrsOf(ino: number): Record<string, Uint8Array> | undefined {
-    if (this.tree.xattrs.length === 0) return undefined;
-    if (!this.xattrIndex) {
-      this.xattrIndex = new Map();
-      for (const x of this.tree.xattrs) {
-        let rec = this.xattrIndex.get(x.inode);
-        if (!rec) this.xattrIndex.set(x.inode, rec = {});
-        rec[x.name] = x.value;
-      }
-    }
-    return this.xattrIndex.get(ino);
-  }
+  private xattrsOf(ino: number): Record<string, Uint8Array> | undefined { return this.index.xattrsOf(ino) ?? undefined; }
 
   // ---- listing ----
 
@@ -507,7 +449,8 @@ export class FileTree {
     while (stack.length > 0) {
       const n = stack.pop()!;
       order[len++] = n;
-      for (let i = this.childStart[n + 1] - 1; i >= this.childStart[n]; i--) stack.push(this.childList[i]);
+      const kids = this.index.children(n);
+      for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i]);
     }
     return len === this.nodeCount ? order : order.subarray(0, len);
   }
@@ -519,54 +462,8 @@ export class FileTree {
   }
 }
 
-/** Counting sort of nodes by parent, then each sibling group sorted by name bytes. */
-function buildChildren(t: EncodedTree): [Uint32Array, Int32Array] {
-  const n = t.nodeCount;
-  const start = new Uint32Array(n + 1);
-  for (let i = 1; i < n; i++) if (t.parent[i] >= 0) start[t.parent[i] + 1]++;
-  for (let i = 0; i < n; i++) start[i + 1] += start[i];
-  const list = new Int32Array(start[n]);
-  const fill = start.slice(0, n);
-  for (let i = 1; i < n; i++) if (t.parent[i] >= 0) list[fill[t.parent[i]]++] = i;
-  const cmp = (a: number, b: number) => compareNames(t, a, b);
-  for (let p = 0; p < n; p++) {
-    const s = start[p], e = start[p + 1];
-    if (e - s < 2) continue;
-    const group = list.subarray(s, e);
-    if (!isSorted(group, cmp)) group.sort(cmp);
-  }
-  return [start, list];
-}
-
 function union(a: Uint8Array, b: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.length);
   for (let i = 0; i < a.length; i++) out[i] = a[i] | b[i];
   return out;
-}
-
-function isSorted(a: Int32Array, cmp: (a: number, b: number) => number): boolean {
-  for (let i = 1; i < a.length; i++) if (cmp(a[i - 1], a[i]) > 0) return false;
-  return true;
-}
-
-function compareNames(t: EncodedTree, a: number, b: number): number {
-  const { nameBytes: bytes, nameOffsets: off } = t;
-  let i = off[a], j = off[b];
-  const ie = off[a + 1], je = off[b + 1];
-  for (; i < ie && j < je; i++, j++) {
-    const d = bytes[i] - bytes[j];
-    if (d !== 0) return d;
-  }
-  return (ie - i) - (je - j);
-}
-
-function compareNameTo(t: EncodedTree, a: number, want: Uint8Array): number {
-  const { nameBytes: bytes, nameOffsets: off } = t;
-  const s = off[a], len = off[a + 1] - s;
-  const m = Math.min(len, want.length);
-  for (let i = 0; i < m; i++) {
-    const d = bytes[s + i] - want[i];
-    if (d !== 0) return d;
-  }
-  return len - want.length;
 }

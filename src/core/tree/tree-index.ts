@@ -3,6 +3,7 @@
 import type { EncodedTree } from '../model.ts';
 
 const utf8 = new TextDecoder('utf-8');
+const utf8enc = new TextEncoder();
 
 export class TreeIndex {
   /** children of node n: childList[childStart[n] .. childStart[n+1]) */
@@ -20,13 +21,15 @@ export class TreeIndex {
     const fill = count.slice(0, N);
     this.childList = new Uint32Array(Math.max(0, N - 1));
     for (let n = 1; n < N; n++) this.childList[fill[t.parent[n]]++] = n;
-    // sort each child run by name bytes (the order of `LC_ALL=C sort`)
+    // sort each child run by name bytes (the order of `LC_ALL=C sort`); runs often come sorted
+    const cmp = (x: number, y: number) => this.compareNames(x, y);
     for (let p = 0; p < N; p++) {
       const a = this.childStart[p], b = this.childStart[p + 1];
-      if (b - a > 1) {
-        const run = Array.from(this.childList.subarray(a, b)).sort((x, y) => this.compareNames(x, y));
-        this.childList.set(run, a);
-      }
+      if (b - a < 2) continue;
+      const run = this.childList.subarray(a, b);
+      let sorted = true;
+      for (let i = 1; i < run.length && sorted; i++) sorted = cmp(run[i - 1], run[i]) <= 0;
+      if (!sorted) run.sort(cmp);
     }
   }
 
@@ -64,10 +67,9 @@ export class TreeIndex {
 
   /** index of the version of node n in force at layer k, or -1 if none yet */
   versionAt(n: number, k: number): number {
-    const t = this.t;
-    let found = -1;
-    for (let v = t.verStart[n]; v < t.verStart[n + 1] && t.vLayer[v] <= k; v++) found = v;
-    return found;
+    const { verStart, vLayer } = this.t;
+    for (let v = verStart[n + 1] - 1; v >= verStart[n]; v--) if (vLayer[v] <= k) return v;
+    return -1;
   }
 
   /** inode of node n at layer k, or -1 if the path does not exist then */
@@ -82,24 +84,30 @@ export class TreeIndex {
     return utf8.decode(this.t.linkBytes.subarray(this.t.linkOffsets[li], this.t.linkOffsets[li + 1]));
   }
 
-  /** look a "/"-rooted or relative path up among all nodes (live or not) */
+  /** look a "/"-rooted or relative path up among all nodes (live or not); `..` stops at the root */
   lookup(path: string): number {
     let n = 0;
     for (const part of path.split('/')) {
       if (!part || part === '.') continue;
-      const kids = this.children(n);
-      let lo = 0, hi = kids.length - 1, found = -1;
-      const want = new TextEncoder().encode(part);
-      while (lo <= hi) {
-        const mid = (lo + hi) >> 1;
-        const c = this.compareBytes(kids[mid], want);
-        if (c === 0) { found = kids[mid]; break; }
-        if (c < 0) lo = mid + 1; else hi = mid - 1;
-      }
-      if (found < 0) return -1;
-      n = found;
+      if (part === '..') { n = Math.max(0, this.t.parent[n]); continue; }
+      n = this.child(n, part);
+      if (n < 0) return -1;
     }
     return n;
+  }
+
+  /** the child of `dir` named `name` (any layer), by binary search over the sorted children */
+  child(dir: number, name: string): number {
+    const kids = this.children(dir);
+    const want = utf8enc.encode(name);
+    let lo = 0, hi = kids.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const c = this.compareBytes(kids[mid], want);
+      if (c === 0) return kids[mid];
+      if (c < 0) lo = mid + 1; else hi = mid - 1;
+    }
+    return -1;
   }
 
   private compareBytes(x: number, want: Uint8Array): number {
