@@ -14,7 +14,8 @@ export const FIXTURES = join(SHARED, 'fixtures');
 export const TOOLS = join(SHARED, 'tools');
 
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+/** the launch flags this machine needs: no background connections to a closed network */
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
   '--disable-sync', '--no-first-run'];
 
 /** The browser tests fail (never skip) when Chromium is missing: `.ci/run` installs it. */
@@ -158,12 +159,12 @@ const contextOpts = (o: LaunchOpts) => ({
 });
 
 export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: requireChromium(), headless: true, args: ARGS });
+  return chromium.launch({ executablePath: requireChromium(), headless: true, args: CHROMIUM_ARGS });
 }
 
 /** A persistent (on-disk) profile: IndexedDB and the service worker survive reloads as for users. */
 export async function launchPersistent(userDataDir: string, o: LaunchOpts = {}): Promise<BrowserContext> {
-  return chromium.launchPersistentContext(userDataDir, { executablePath: requireChromium(), headless: true, args: ARGS, ...contextOpts(o) });
+  return chromium.launchPersistentContext(userDataDir, { executablePath: requireChromium(), headless: true, args: CHROMIUM_ARGS, ...contextOpts(o) });
 }
 
 export async function newContext(browser: Browser, o: LaunchOpts = {}): Promise<BrowserContext> {

@@ -1,18 +1,17 @@
 // Real-Chromium harness for the storage tests and benchmark: a Vite dev server over
 // test/storage/browser and a persistent (on-disk) profile, so IndexedDB and its Blob files hit the
 // disk as they do for users (Playwright's default contexts are incognito: IndexedDB in memory).
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
 import type { StorageTestApi } from './browser/page.ts';
+import { CHROMIUM_ARGS, requireChromium } from '../browser/site.ts';
 
 type Api = Omit<StorageTestApi, 'storage'>;
 
-const CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
-export const chromiumPath = CANDIDATES.find((p): p is string => !!p && existsSync(p));
 
 export interface StoragePage {
   page: Page;
@@ -34,7 +33,8 @@ export async function openStoragePage(opts: { incognito?: boolean; args?: string
   await server.listen();
   const addr = server.httpServer!.address();
   const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/`;
-  const args = ['--no-sandbox', ...(opts.args ?? [])];
+  const chromiumPath = requireChromium();
+  const args = [...CHROMIUM_ARGS, ...(opts.args ?? [])];
   const context: BrowserContext = opts.incognito
     ? await (await chromium.launch({ executablePath: chromiumPath, args })).newContext()
     : await chromium.launchPersistentContext(join(tmp, 'profile'), { executablePath: chromiumPath, args });

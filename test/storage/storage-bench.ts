@@ -1,9 +1,9 @@
 // Storage benchmark in a real Chromium (on-disk profile): raw IndexedDB write throughput by chunk
 // size, batch size and value kind (what CHUNK_SIZE and BATCH_BYTES rest on), then the storage layer.
 // Run: npx tsx test/storage/storage-bench.ts
-import { chromiumPath, openStoragePage } from './chromium-harness.ts';
+import { openStoragePage } from './chromium-harness.ts';
 
-if (!chromiumPath) throw new Error('No Chromium found; set CHROMIUM_PATH.');
+// openStoragePage fails with a clear message when Chromium is missing
 const p = await openStoragePage();
 const mbs = (n: number) => n.toFixed(0).padStart(5);
 try {
