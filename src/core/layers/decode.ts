@@ -99,7 +99,8 @@ export async function decodeLayer(info: LayerInfo, blob: Blob, env: CoreEnv, opt
     return { index: info.index, entries, size, content, ...(hasher ? { diffId: hasher.digest() } : {}) };
   } catch (e) {
     await spool?.abort();
-    throw e instanceof Error && 'code' in e && String(e.message).startsWith(what) ? e : wrapError(e, what);
+    // core errors raised inside this layer already name it; anything else gets the layer as context
+    throw e instanceof StrataError && e.message.startsWith(what) ? e : wrapError(e, what);
   }
 }
 
