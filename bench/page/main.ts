@@ -53,7 +53,9 @@ function raw(inflate: boolean): Promise<RawResult[]> {
   });
 }
 
+interface Expanded { expandMs: number; expandErrors: string[] }
 let verifying: Promise<{ verifyMs: number; verify: LayerVerify['state'][] }> | null = null;
+let expanding: Promise<Expanded> | null = null;
 
 /** Imports the File on #archive; resolves when the tree is browsable (verification goes on: see verified()). */
 async function importArchive(poolSize?: number): Promise<ImportResult> {
@@ -71,6 +73,20 @@ async function importArchive(poolSize?: number): Promise<ImportResult> {
     seen.set(layer, v.state);
     if (layers >= 0 && seen.size >= layers) allVerified();
   });
+  // compressed layers are expanded after the import (before they are verified)
+  let expandEnd = 0;
+  const expandErrors: string[] = [];
+  const expandedLayers = new Set<number>();
+  let packedCount = -1;
+  let allExpanded: () => void = () => {};
+  const expandDone = new Promise<void>((r) => { allExpanded = r; });
+  const offExpanded = e.onExpanded((id, layer, error) => {
+    if (id !== importId && importId) return;
+    expandEnd = performance.now();
+    expandedLayers.add(layer);
+    if (error) expandErrors.push(`layer ${layer + 1}: ${error.message}`);
+    if (packedCount >= 0 && expandedLayers.size >= packedCount) allExpanded();
+  });
   const times: number[] = [];
   const phases: Record<string, number> = {};
   const t0 = performance.now();
@@ -87,6 +103,7 @@ async function importArchive(poolSize?: number): Promise<ImportResult> {
   if (layers >= 0 && seen.size >= layers) allVerified();
   verifying = done.then(() => {
     off();
+    offExpanded();
     return { verifyMs: performance.now() - t0, verify: [...seen.entries()].sort((a, b) => a[0] - b[0]).map(([, s]) => s) };
   });
   let gap = 0;
@@ -95,6 +112,9 @@ async function importArchive(poolSize?: number): Promise<ImportResult> {
   for (const t of [...times, t1]) { if (t - prev > gap) { gap = t - prev; gapAt = prev - t0; } prev = t; }
   const stored = (await e.list()).find((s) => s.id === importId);
   const ls = stored?.meta.layers ?? [];
+  packedCount = ls.filter((l) => l.compression !== 'none').length;
+  if (expandedLayers.size >= packedCount) allExpanded();
+  expanding = expandDone.then(() => ({ expandMs: Math.max(expandEnd, t1) - t0, expandErrors }));
   return {
     id: importId, poolSize: enginePool, fileBytes: file.size,
     layerBytes: ls.reduce((a, l) => a + (l.size ?? 0), 0),
@@ -104,7 +124,13 @@ async function importArchive(poolSize?: number): Promise<ImportResult> {
   };
 }
 
-/** Waits for the last import's digest checks (each layer's verify event). */
+/** Waits until every compressed layer of the last import is expanded (its content stored decompressed). */
+async function expanded(): Promise<Expanded> {
+  if (!expanding) throw new Error('no import to wait for');
+  return expanding;
+}
+
+/** Waits for the last import's digest checks (each layer's verify event; they follow the expansions). */
 async function verified(): Promise<{ verifyMs: number; verify: LayerVerify['state'][] }> {
   if (!verifying) throw new Error('no import to wait for');
   return verifying;
@@ -145,6 +171,7 @@ const api = {
   rawInflate: () => raw(true),
   rawRead: () => raw(false),
   importArchive,
+  expanded,
   verified,
   exportTar,
   reopen,

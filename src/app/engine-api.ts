@@ -39,6 +39,11 @@ export interface Engine {
   estimate(): Promise<{ usage: number; quota: number } | null>;
   /** verification results arrive after the import; called once per layer */
   onVerify(cb: (id: string, layer: number, v: LayerVerify) => void): () => void;
+  /**
+   * A compressed layer is stored as shipped by the import and its content expanded right after
+   * (reads of it wait meanwhile): called when that is done, or with the error if it failed.
+   */
+  onExpanded(cb: (id: string, layer: number, error?: ErrorInfo) => void): () => void;
 }
 
 export type EngineError = ErrorInfo;

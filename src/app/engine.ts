@@ -1,7 +1,7 @@
 // The Engine the UI talks to: a bridge to the coordinator worker, which owns imports and storage,
 // and a pool of decode workers wired to it by MessageChannels. The main thread only passes Blob
 // references and small messages; it never reads image bytes.
-import { StrataError } from '../core/errors.ts';
+import { type ErrorInfo, StrataError } from '../core/errors.ts';
 import type { ArchiveInfo, LayerVerify } from '../core/model.ts';
 import type { Engine, ImageSelector, ImportProgress, StoredImage } from './engine-api.ts';
 import type { Reply, Request, ResultMap } from '../worker/protocol.ts';
@@ -19,11 +19,13 @@ export function createEngine(opts: { poolSize?: number } = {}): Engine {
   }
   const calls = new Map<number, Call>();
   const verifyListeners = new Set<(id: string, layer: number, v: LayerVerify) => void>();
+  const expandedListeners = new Set<(id: string, layer: number, error?: ErrorInfo) => void>();
   let nextId = 1;
 
   coordinator.onmessage = (ev: MessageEvent<Reply>) => {
     const m = ev.data;
     if (m.type === 'verify') { for (const l of verifyListeners) l(m.imageId, m.layer, m.verify); return; }
+    if (m.type === 'expanded') { for (const l of expandedListeners) l(m.imageId, m.layer, m.error); return; }
     const c = calls.get(m.id);
     if (!c) return;
     if (m.type === 'progress') { c.onProgress?.(m.progress); return; }
@@ -60,5 +62,6 @@ export function createEngine(opts: { poolSize?: number } = {}): Engine {
     delete: (imageId) => call({ type: 'delete', imageId }),
     estimate: () => call({ type: 'estimate' }),
     onVerify(cb) { verifyListeners.add(cb); return () => verifyListeners.delete(cb); },
+    onExpanded(cb) { expandedListeners.add(cb); return () => expandedListeners.delete(cb); },
   };
 }

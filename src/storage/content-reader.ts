@@ -1,8 +1,8 @@
 // Reading layer content back: a whole layer as one Blob composed of its chunk Blobs (no bytes pass
-// through JS), or a byte range as a Uint8Array. Chunk keys carry their offsets, so readers need
+// through JS), or a byte range as a Uint8Array; and a packed (still compressed) layer as one Blob. Chunk keys carry their offsets, so readers need
 // no chunk size and check that the chunks they use are contiguous.
 import { StrataError } from '../core/errors.ts';
-import { type ChunkKey, inStore, layerRange, request, storageError, stores } from './db.ts';
+import { type ChunkKey, type ChunkStore, inStore, layerRange, request, storageError, stores } from './db.ts';
 
 interface Chunks { keys: ChunkKey[]; blobs: Blob[] }
 
@@ -25,16 +25,21 @@ function join({ keys, blobs }: Chunks, start: number, imageId: string, layer: nu
 const gap = (imageId: string, layer: number, at: number) =>
   new StrataError('STORAGE', `The stored content of layer ${layer} of image ${imageId} has a gap at byte ${at}. Delete the image and import it again.`);
 
-const notStored = (imageId: string, layer: number) =>
-  new StrataError('NOT_FOUND', `Layer ${layer} of image ${imageId} has no stored content; the image may have been deleted.`);
+const notStored = (imageId: string, layer: number, what = 'content') =>
+  new StrataError('NOT_FOUND', `Layer ${layer} of image ${imageId} has no stored ${what}; the image may have been deleted.`);
 
-/** The decompressed stream of `layer` as one Blob (slice it and call .stream() / .arrayBuffer()). */
-export async function layerContentBlob(imageId: string, layer: number): Promise<Blob> {
-  const chunks = await inStore(stores.content, 'readonly', `Reading the content of layer ${layer} of image ${imageId}`,
+async function wholeLayer(store: ChunkStore, what: string, imageId: string, layer: number): Promise<Blob> {
+  const chunks = await inStore(stores[store], 'readonly', `Reading the ${what} of layer ${layer} of image ${imageId}`,
     (os) => getChunks(os, layerRange(imageId, layer)));
-  if (!chunks.keys.length) throw notStored(imageId, layer);
+  if (!chunks.keys.length) throw notStored(imageId, layer, what);
   return join(chunks, 0, imageId, layer);
 }
+
+/** The decompressed stream of `layer` as one Blob (slice it and call .stream() / .arrayBuffer()). */
+export const layerContentBlob = (imageId: string, layer: number): Promise<Blob> => wholeLayer('content', 'content', imageId, layer);
+
+/** A layer stored packed (compressed, as the archive shipped it) as one Blob. */
+export const packedLayerBlob = (imageId: string, layer: number): Promise<Blob> => wholeLayer('packed', 'compressed blob', imageId, layer);
 
 /** Bytes [offset, offset + length) of the decompressed stream of `layer`. */
 export async function readRange(imageId: string, layer: number, offset: number, length: number): Promise<Uint8Array> {

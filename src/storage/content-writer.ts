@@ -1,7 +1,8 @@
-// Layer content into IndexedDB: the decompressed tar stream of a layer, stored as Blob chunks of
-// CHUNK_SIZE under [imageId, layer, offset], written a batch of chunks per transaction.
+// Layer bytes into IndexedDB as Blob chunks of CHUNK_SIZE under [imageId, layer, offset], a batch
+// of chunks per transaction: the decompressed tar stream of a layer (store `content`), or a
+// compressed layer as shipped (store `packed`, see db.ts and expansion.ts).
 import { StrataError } from '../core/errors.ts';
-import { type ChunkKey, formatBytes, inStore, stores } from './db.ts';
+import { type ChunkKey, type ChunkStore, formatBytes, inStore, stores } from './db.ts';
 import { type Session, session, throwStopped, track } from './session.ts';
 
 const MiB = 1024 * 1024;
@@ -10,18 +11,27 @@ export const CHUNK_SIZE = 4 * MiB;
 /** Bytes per transaction: a transaction per chunk wrote ~1.5x slower in that benchmark. */
 export const BATCH_BYTES = 16 * MiB;
 
+/** Writes one batch of chunks; `what` names them for messages. */
+export type BatchWrite = (what: string, bytes: number, batch: [ChunkKey, Blob][]) => Promise<void>;
+
+/** Puts a batch into `store` in one transaction. */
+export const putBatch = (store: ChunkStore, doing: string, batch: [ChunkKey, Blob][]) =>
+  inStore(stores[store], 'readwrite', doing, (os) => {
+    for (const [key, blob] of batch) os.put(blob, key);
+  });
+
 /** Collects chunk Blobs of one layer and writes them in batches, at most one batch in flight. */
-class ChunkSink {
+export class ChunkSink {
   #batch: [ChunkKey, Blob][] = [];
   #batchBytes = 0;
   #inflight: Promise<void> = Promise.resolve();
   /** stream offset of the next chunk */
   offset = 0;
 
-  constructor(readonly s: Session, readonly layer: number) {}
+  constructor(readonly imageId: string, readonly layer: number, readonly label: string, readonly write: BatchWrite) {}
 
   async add(chunk: Blob): Promise<void> {
-    this.#batch.push([[this.s.id, this.layer, this.offset], chunk]);
+    this.#batch.push([[this.imageId, this.layer, this.offset], chunk]);
     this.offset += chunk.size;
     this.#batchBytes += chunk.size;
     if (this.#batchBytes >= BATCH_BYTES) await this.#flush();
@@ -46,22 +56,25 @@ class ChunkSink {
     await this.#inflight;
     if (!batch.length) return;
     const first = batch[0][0][2];
-    const what = `layer ${this.layer} content, bytes ${first}–${first + bytes - 1}`;
-    const s = this.s;
-    this.#inflight = track(s, what, bytes, () =>
-      inStore(stores.content, 'readwrite', `Storing ${what} of image ${s.id} (${formatBytes(bytes)})`, (os) => {
-        for (const [key, blob] of batch) os.put(blob, key);
-      })).then(() => { s.contentBytes += bytes; });
+    this.#inflight = this.write(`layer ${this.layer} ${this.label}, bytes ${first}–${first + bytes - 1}`, bytes, batch);
     this.#inflight.catch(() => {}); // surfaced by the next add/finish; this only avoids "unhandled"
   }
 }
 
-function claimLayer(s: Session, layer: number): void {
+/** A batch writer of an import: every write is tracked by its session (see session.ts). */
+function sessionWrite(s: Session, store: ChunkStore): BatchWrite {
+  return (what, bytes, batch) =>
+    track(s, what, bytes, () => putBatch(store, `Storing ${what} of image ${s.id} (${formatBytes(bytes)})`, batch))
+      .then(() => { s.contentBytes += bytes; });
+}
+
+function claimLayer(s: Session, layer: number, store: ChunkStore): void {
   if (!Number.isInteger(layer) || layer < 0) throw new RangeError(`layer must be a non-negative integer, got ${layer}`);
-  if (s.layers.has(layer)) {
-    throw new StrataError('STORAGE', `The content of layer ${layer} of "${s.name}" is already stored or being stored; each layer is stored once.`);
+  const claims = store === 'packed' ? s.packed : s.layers;
+  if (claims.has(layer)) {
+    throw new StrataError('STORAGE', `The ${store === 'packed' ? 'compressed blob' : 'content'} of layer ${layer} of "${s.name}" is already stored or being stored; each layer is stored once.`);
   }
-  s.layers.add(layer);
+  claims.add(layer);
   s.open.add(layer);
 }
 
@@ -74,13 +87,12 @@ export interface ContentWriter {
   close(): Promise<number>;
 }
 
-/** A writer for the decompressed stream of `layer` of an image begun with beginImage. */
-export function createContentWriter(imageId: string, layer: number): ContentWriter {
-  const s = session(imageId);
-  claimLayer(s, layer);
-  const sink = new ChunkSink(s, layer);
-  // Pieces are copied into a chunk-sized buffer and each full buffer becomes a Blob (which copies it
-  // again): one extra memcpy, cheap next to the IndexedDB write, and it never keeps the caller's views.
+/**
+ * A ContentWriter over `sink`: pieces are copied into chunk-sized buffers and each full buffer
+ * becomes a Blob. `check` runs before every call (it throws to refuse), `closed` after close.
+ */
+export function bufferedWriter(sink: ChunkSink, what: string, check: () => Promise<void>, closed: () => void): ContentWriter {
+  // One extra memcpy per piece, cheap next to the IndexedDB write, and it never keeps the caller's views.
   // A NEW buffer per chunk, on purpose: V8 counts ArrayBuffer memory toward starting a GC but not
   // Blob memory, and a stored chunk Blob's bytes stay in the browser's blob store until its wrapper
   // is collected. With one reused buffer nothing prompted a GC: in headless Chromium 156, ~0.5 GB of
@@ -89,7 +101,7 @@ export function createContentWriter(imageId: string, layer: number): ContentWrit
   let buf: Uint8Array<ArrayBuffer> | null = null;
   let fill = 0;
   let busy = false;
-  let closed = false;
+  let done = false;
   let size = 0;
 
   const emit = async () => {
@@ -99,10 +111,15 @@ export function createContentWriter(imageId: string, layer: number): ContentWrit
     await sink.add(chunk);
   };
   const enter = async () => {
-    if (closed) throw new StrataError('STORAGE', `The content writer of layer ${layer} of "${s.name}" is closed.`);
-    if (busy) throw new StrataError('STORAGE', `Content writer of layer ${layer}: a write was started before the previous one finished; await each write.`);
-    if (s.stopped) await throwStopped(s);
+    if (done) throw new StrataError('STORAGE', `The content writer of ${what} is closed.`);
+    if (busy) throw new StrataError('STORAGE', `Content writer of ${what}: a write was started before the previous one finished; await each write.`);
     busy = true;
+    try {
+      await check();
+    } catch (e) {
+      busy = false;
+      throw e;
+    }
   };
 
   return {
@@ -129,25 +146,37 @@ export function createContentWriter(imageId: string, layer: number): ContentWrit
         if (fill) await emit();
         return await sink.finish();
       } finally {
-        closed = true;
+        done = true;
         buf = null;
         busy = false;
-        s.open.delete(layer);
+        closed();
       }
     },
   };
 }
 
-/**
- * Stores a Blob (e.g. an uncompressed layer sliced from the dropped File) as the content of `layer`.
- * It is copied into storage as CHUNK_SIZE slices: the File may be gone after a reload, and slices
- * keep each transaction bounded. Resolves with the layer's size.
- */
-export async function storeLayerBlob(imageId: string, layer: number, blob: Blob): Promise<number> {
+/** A writer for the decompressed stream of `layer` of an image begun with beginImage. */
+export function createContentWriter(imageId: string, layer: number): ContentWriter {
   const s = session(imageId);
-  claimLayer(s, layer);
+  claimLayer(s, layer, 'content');
+  const sink = new ChunkSink(imageId, layer, 'content', sessionWrite(s, 'content'));
+  return bufferedWriter(sink, `layer ${layer} of "${s.name}"`,
+    async () => { if (s.stopped) await throwStopped(s); },
+    () => s.open.delete(layer));
+}
+
+/**
+ * Stores a Blob as `layer` of an image being imported, copied into storage as CHUNK_SIZE slices
+ * (the File may be gone after a reload, and slices keep each transaction bounded): an uncompressed
+ * layer sliced from the dropped File as its content, or with `packed` a compressed layer as
+ * shipped, which commitImage records as still to be expanded. Resolves with the stored size.
+ */
+export async function storeLayerBlob(imageId: string, layer: number, blob: Blob, opts: { packed?: boolean } = {}): Promise<number> {
+  const s = session(imageId);
+  const store: ChunkStore = opts.packed ? 'packed' : 'content';
+  claimLayer(s, layer, store);
   try {
-    const sink = new ChunkSink(s, layer);
+    const sink = new ChunkSink(imageId, layer, opts.packed ? 'compressed blob' : 'content', sessionWrite(s, store));
     for (let o = 0; o < blob.size; o += CHUNK_SIZE) await sink.add(blob.slice(o, o + CHUNK_SIZE));
     return await sink.finish();
   } finally {

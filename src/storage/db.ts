@@ -11,7 +11,15 @@ export const stores = {
   trees: createStore('strata-trees', 'trees'),
   /** ChunkKey -> Blob (a piece of a layer's decompressed tar stream) */
   content: createStore('strata-content', 'chunks'),
+  /**
+   * ChunkKey -> Blob (a piece of a compressed layer as the archive shipped it). An import stores
+   * compressed layers this way — a copy of the dropped File that no byte of passes through JS —
+   * and expansion.ts replaces them with their decompressed streams in `content` after the commit.
+   */
+  packed: createStore('strata-packed', 'chunks'),
 };
+
+export type ChunkStore = 'content' | 'packed';
 
 /**
  * [imageId, layer, byte offset of the chunk in the layer stream]. Array keys sort numerically

@@ -14,6 +14,11 @@ export interface StoredImage extends ImageMeta {
   status: 'writing' | 'ready';
   /** bytes the image occupies in storage: layer content plus the encoded tree */
   totalBytes: number;
+  /**
+   * Layers still stored compressed, as the archive shipped them (store `packed`): their content
+   * is expanded after the commit (expansion.ts). Absent or empty once every layer is expanded.
+   */
+  packed?: number[];
 }
 
 // getRandomValues, not randomUUID: the latter needs a secure context (a LAN IP over http is not).
@@ -45,7 +50,8 @@ export async function commitImage(id: string): Promise<StoredImage> {
   if (!s.hasTree) {
     throw new StrataError('STORAGE', `Cannot finish storing "${s.name}": its tree was not stored; call putTree first.`);
   }
-  const ready = await rewriteRecord(s, 'the ready mark', (rec) => ({ ...rec, status: 'ready', totalBytes: s.contentBytes + s.treeBytes }));
+  const packed = [...s.packed].sort((a, b) => a - b);
+  const ready = await rewriteRecord(s, 'the ready mark', (rec) => ({ ...rec, status: 'ready', totalBytes: s.contentBytes + s.treeBytes, ...(packed.length ? { packed } : {}) }));
   finishSession(s, new StrataError('STORAGE', `"${s.name}" is already stored; an import takes no writes after commitImage.`));
   return ready;
 }
@@ -80,7 +86,7 @@ export async function listImages(): Promise<StoredImage[]> {
 
 export async function openImage(id: string): Promise<{ meta: StoredImage; tree: EncodedTree }> {
   const [meta, tree] = await Promise.all([
-    inStore(stores.images, 'readonly', `Reading image ${id}`, (os) => request<StoredImage | undefined>(os.get(id))),
+    readRecord(id),
     readTree(id),
   ]);
   if (meta?.status !== 'ready') {
@@ -90,6 +96,11 @@ export async function openImage(id: string): Promise<{ meta: StoredImage; tree: 
     throw new StrataError('STORAGE', `The tree of "${meta.image.name}" is missing from storage. Delete the image and import it again.`);
   }
   return { meta, tree };
+}
+
+/** The record of image `id` whatever its status, or undefined. */
+export function readRecord(id: string): Promise<StoredImage | undefined> {
+  return inStore(stores.images, 'readonly', `Reading image ${id}`, (os) => request<StoredImage | undefined>(os.get(id)));
 }
 
 /** Records the verify result of one layer, e.g. when hashing finishes after the import. */

@@ -8,20 +8,29 @@ function lockManager(): LockManager | undefined {
   return typeof navigator === 'undefined' ? undefined : navigator.locks ?? undefined;
 }
 
-/** Takes the import lock of image `id`; resolves once it is held, with the function that releases it. */
-export async function holdImportLock(id: string): Promise<() => void> {
+/** Takes lock `name`; resolves once it is held, with the function that releases it. */
+async function hold(name: string): Promise<() => void> {
   const locks = lockManager();
   if (!locks) return () => {};
   let release!: () => void;
   const held = new Promise<void>((resolve) => (release = resolve));
   await new Promise<void>((granted, failed) => {
-    locks.request(PREFIX + id, () => {
+    locks.request(name, () => {
       granted();
       return held;
     }).catch(failed);
   });
   return release;
 }
+
+/** Takes the import lock of image `id`; resolves once it is held, with the function that releases it. */
+export const holdImportLock = (id: string): Promise<() => void> => hold(PREFIX + id);
+
+/**
+ * Takes the lock for expanding `layer` of image `id` (waiting while another tab expands it), so
+ * one tab expands a layer at a time; the holder re-reads the record once it has the lock.
+ */
+export const holdExpansionLock = (id: string, layer: number): Promise<() => void> => hold(`strata-expand:${id}:${layer}`);
 
 /** Ids of the images whose import lock is held anywhere in this origin. */
 export async function importsInProgress(): Promise<Set<string>> {

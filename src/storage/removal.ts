@@ -1,7 +1,7 @@
 // Removing images: delete/abort by id, and the start-up sweep of whatever an interrupted import
 // (error, cancel, closed tab) left behind.
 import { type ErrorInfo, StrataError, toErrorInfo } from '../core/errors.ts';
-import { inStore, isChunkKey, request, stores } from './db.ts';
+import { inStore, isChunkKey, layerRange, request, stores } from './db.ts';
 import type { StoredImage } from './images.ts';
 import { importsInProgress } from './locks.ts';
 import { removeImageData } from './remove-data.ts';
@@ -31,14 +31,16 @@ export interface CleanupReport {
 }
 
 /**
- * Deletes every image that is not 'ready' and every tree or content key without a ready image,
- * except imports still running (here, or in another tab: see locks.ts). Call it at start-up.
+ * Deletes every image that is not 'ready' and every tree, content or packed key without a ready
+ * image, except imports still running (here, or in another tab: see locks.ts), and the packed
+ * chunks of layers already expanded. Call it at start-up.
  */
 export async function cleanupOrphans(): Promise<CleanupReport> {
-  const [records, treeIds, chunkKeys] = await Promise.all([
+  const [records, treeIds, chunkKeys, packedKeys] = await Promise.all([
     inStore(stores.images, 'readonly', 'Listing stored images', (os) => request<StoredImage[]>(os.getAll())),
     inStore(stores.trees, 'readonly', 'Listing stored trees', (os) => request(os.getAllKeys())),
     inStore(stores.content, 'readonly', 'Listing stored content', (os) => request(os.getAllKeys())),
+    inStore(stores.packed, 'readonly', 'Listing stored compressed layers', (os) => request(os.getAllKeys())),
   ]);
   // Asked after the scan: an import takes its lock before writing anything, so every key seen
   // above that belongs to a running import is covered by a lock still held now. An import that
@@ -49,6 +51,7 @@ export async function cleanupOrphans(): Promise<CleanupReport> {
     ...records.map((r) => r.id),
     ...treeIds.filter((k): k is string => typeof k === 'string'),
     ...chunkKeys.filter(isChunkKey).map((k) => k[0]),
+    ...packedKeys.filter(isChunkKey).map((k) => k[0]),
   ]);
   const orphans = [...ids].filter((id) => !ready.has(id) && !running.has(id));
   const results = await Promise.allSettled(orphans.map((id) => removeImageData(id, { keepIfReady: true })));
@@ -57,5 +60,18 @@ export async function cleanupOrphans(): Promise<CleanupReport> {
     if (r.status === 'rejected') report.failed.push({ id: orphans[i], error: toErrorInfo(r.reason) });
     else if (r.value) report.removed.push(orphans[i]);
   });
+  // Compressed chunks of a layer a ready image no longer lists as packed: an expansion recorded
+  // the layer as expanded and stopped before deleting them (expansion.ts). Its content is stored.
+  const packedOf = new Map(records.filter((r) => r.status === 'ready').map((r) => [r.id, new Set(r.packed ?? [])]));
+  const stale = new Map<string, [string, number]>();
+  for (const k of packedKeys.filter(isChunkKey)) {
+    if (packedOf.get(k[0])?.has(k[1]) === false) stale.set(`${k[0]}\n${k[1]}`, [k[0], k[1]]);
+  }
+  for (const [id, layer] of stale.values()) {
+    await inStore(stores.packed, 'readwrite', `Deleting the compressed blob of expanded layer ${layer} of image ${id}`,
+      (os) => void os.delete(layerRange(id, layer)))
+      .then(() => { if (!report.removed.includes(id)) report.removed.push(id); })
+      .catch((e: unknown) => report.failed.push({ id, error: toErrorInfo(e) }));
+  }
   return report;
 }

@@ -1,4 +1,4 @@
-// Deleting one image's data from every store. The record goes first: the image leaves listings at
+// Deleting one image's data from every store (record, tree, content, packed layers). The record goes first: the image leaves listings at
 // once, and if a later delete fails, what remains has no record and cleanupOrphans removes it.
 import { StrataError, toErrorInfo } from '../core/errors.ts';
 import { imageRange, inStore, request, stores } from './db.ts';
@@ -18,10 +18,11 @@ export async function removeImageData(id: string, opts: { keepIfReady?: boolean 
     return true;
   });
   if (!removing) return false;
-  const parts = ['tree', 'content'] as const;
+  const parts = ['tree', 'content', 'compressed layers'] as const;
   const results = await Promise.allSettled([
     inStore(stores.trees, 'readwrite', `Deleting the tree of image ${id}`, (os) => void os.delete(id)),
     inStore(stores.content, 'readwrite', `Deleting the content of image ${id}`, (os) => void os.delete(imageRange(id))),
+    inStore(stores.packed, 'readwrite', `Deleting the compressed layers of image ${id}`, (os) => void os.delete(imageRange(id))),
   ]);
   const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ part: parts[i], reason: r.reason }] : []));
   if (failed.length) {

@@ -14,6 +14,8 @@ export interface Session {
   hasTree: boolean;
   /** layers whose content has been started; each layer is stored once */
   readonly layers: Set<number>;
+  /** layers whose compressed blob has been started (stored packed, expanded after the commit) */
+  readonly packed: Set<number>;
   /** layers with a writer not yet closed */
   readonly open: Set<number>;
   readonly pending: Set<Promise<unknown>>;
@@ -30,7 +32,7 @@ const sessions = new Map<string, Session>();
 
 export function startSession(id: string, name: string, release: () => void): Session {
   const s: Session = {
-    id, name, release, contentBytes: 0, treeBytes: 0, hasTree: false, layers: new Set(), open: new Set(),
+    id, name, release, contentBytes: 0, treeBytes: 0, hasTree: false, layers: new Set(), packed: new Set(), open: new Set(),
     pending: new Set(), stopped: null, removal: null, removalError: null,
   };
   sessions.set(id, s);

@@ -1,10 +1,12 @@
-// A pool worker: decodes one layer (decompress + parse; a compressed layer's uncompressed stream
-// goes to the coordinator in transferred buffers, which stores it while this worker goes on),
-// verifies one layer's digests, or builds one window of an export's tar Blob. Glue only.
+// A pool worker: decodes one layer (decompress + parse, for its entries), expands one packed layer
+// (decompress; the stream goes to the coordinator in transferred buffers, which stores it while
+// this worker goes on), verifies one layer's digests, or builds one window of an export's tar
+// Blob. Glue only.
 /// <reference lib="webworker" />
 import { blobSpool, nobleSha256, type CoreEnv } from '../core/env.ts';
 import { StrataError, toErrorInfo } from '../core/errors.ts';
-import { decodeLayer } from '../core/layers/decode.ts';
+import { decodeLayer, layerLabel } from '../core/layers/decode.ts';
+import { decompressTo } from '../core/compress/decompress.ts';
 import { verifyLayer } from '../core/verify.ts';
 import type { Job, JobReply } from './protocol.ts';
 import { EntryPacker } from './entry-columns.ts';
@@ -84,21 +86,24 @@ function serve(port: MessagePort): void {
     try {
       if (m.type === 'decode') {
         let last = 0;
-        const pipe = m.info.compression === 'none' ? undefined : new ContentPipe(m.job, send, ctl.signal);
-        run.pipe = pipe;
         const entries = new EntryPacker();
         const d = await decodeLayer(m.info, m.blob, env, {
           signal: ctl.signal,
+          spool: false, // the content is stored from the archive's bytes, and expanded later
           onEntry: (e) => entries.add(e),
-          onContent: pipe && ((c) => pipe.write(c)),
           onProgress: (bytesIn, bytesOut) => {
             const now = performance.now();
             if (now - last > 100) { last = now; send({ type: 'progress', job: m.job, bytesIn, bytesOut }); }
           },
         });
-        pipe?.flush();
         const { columns, transfer } = entries.finish();
         send({ type: 'decoded', job: m.job, entries: columns, size: d.size }, transfer);
+      } else if (m.type === 'expand') {
+        const pipe = new ContentPipe(m.job, send, ctl.signal);
+        run.pipe = pipe;
+        const size = await decompressTo(() => m.blob.stream(), m.info.compression, (c) => pipe.write(c), { signal: ctl.signal, what: layerLabel(m.info) });
+        pipe.flush();
+        send({ type: 'expanded', job: m.job, size });
       } else if (m.type === 'verify') {
         const verify = await verifyLayer(m.info, m.compressed, m.content, env, ctl.signal);
         send({ type: 'verified', job: m.job, verify });

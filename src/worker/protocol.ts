@@ -37,12 +37,16 @@ export type Reply =
   | { type: 'result'; id: number; value: unknown }
   | { type: 'error'; id: number; error: ErrorInfo }
   | { type: 'progress'; id: number; progress: ImportProgress }
-  | { type: 'verify'; imageId: string; layer: number; verify: LayerVerify };
+  | { type: 'verify'; imageId: string; layer: number; verify: LayerVerify }
+  /** a packed layer's content is stored (or, with `error`, could not be) */
+  | { type: 'expanded'; imageId: string; layer: number; error?: ErrorInfo };
 
 /** coordinator → decode worker */
 export type Job =
-  /** a compressed layer's uncompressed stream comes back as `content` messages, in order */
+  /** parse a layer (decompressing it on the way); its entries come back, not its content */
   | { type: 'decode'; job: number; info: LayerInfo; blob: Blob }
+  /** decompress a packed layer; its uncompressed stream comes back as `content` messages, in order */
+  | { type: 'expand'; job: number; info: LayerInfo; blob: Blob }
   /** a `content` buffer handed back once stored: the worker refills it (and may send more) */
   | { type: 'ack'; job: number; buffer: ArrayBuffer }
   | { type: 'verify'; job: number; info: LayerInfo; compressed: Blob | null; content: Blob }
@@ -56,6 +60,7 @@ export type JobReply =
   /** the next piece of the uncompressed stream; its buffer is transferred and comes back by `ack` */
   | { type: 'content'; job: number; chunk: Uint8Array<ArrayBuffer> }
   | { type: 'decoded'; job: number; entries: EntryColumns; size: number }
+  | { type: 'expanded'; job: number; size: number }
   | { type: 'verified'; job: number; verify: LayerVerify }
   | { type: 'window'; job: number; blob: Blob }
   | { type: 'error'; job: number; error: ErrorInfo };

@@ -103,6 +103,11 @@ export class MemoryEngine implements Engine {
     return () => this.listeners.delete(cb);
   }
 
+  /** the memory engine stores content decompressed from the start: nothing is ever expanded */
+  onExpanded(): () => void {
+    return () => {};
+  }
+
   emitVerify(id: string, layer: number, v: LayerVerify): void {
     for (const cb of this.listeners) cb(id, layer, v);
   }

@@ -14,7 +14,7 @@ export interface DecodedLayer {
   size: number;
   /**
    * the uncompressed stream: the layer blob itself when it is not compressed, else the spool's
-   * Blob — or an empty Blob when `onContent` took the stream
+   * Blob — or an empty Blob when `onContent` took the stream or `spool` was false
    */
   content: Blob;
   /** sha256 of the uncompressed stream, when asked for */
@@ -95,7 +95,7 @@ export async function decodeLayer(info: LayerInfo, blob: Blob, env: CoreEnv, opt
     }
     reader.finish();
     opts.onProgress?.(info.compression === 'none' ? size : bytesIn, size);
-    const content = spool ? await spool.finish() : onContent ? new Blob([]) : blob;
+    const content = spool ? await spool.finish() : info.compression === 'none' ? blob : new Blob([]);
     return { index: info.index, entries, size, content, ...(hasher ? { diffId: hasher.digest() } : {}) };
   } catch (e) {
     await spool?.abort();
