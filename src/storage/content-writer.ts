@@ -28,7 +28,9 @@ export class ChunkSink {
   /** stream offset of the next chunk */
   offset = 0;
 
-  constructor(readonly imageId: string, readonly layer: number, readonly label: string, readonly write: BatchWrite) {}
+  /** `onStored` is told how many bytes from the start of the stream are stored, after each batch */
+  constructor(readonly imageId: string, readonly layer: number, readonly label: string, readonly write: BatchWrite,
+    readonly onStored?: (bytes: number) => void) {}
 
   async add(chunk: Blob): Promise<void> {
     this.#batch.push([[this.imageId, this.layer, this.offset], chunk]);
@@ -56,7 +58,8 @@ export class ChunkSink {
     await this.#inflight;
     if (!batch.length) return;
     const first = batch[0][0][2];
-    this.#inflight = this.write(`layer ${this.layer} ${this.label}, bytes ${first}–${first + bytes - 1}`, bytes, batch);
+    this.#inflight = this.write(`layer ${this.layer} ${this.label}, bytes ${first}–${first + bytes - 1}`, bytes, batch)
+      .then(() => this.onStored?.(first + bytes)); // batches are written one after another, in order
     this.#inflight.catch(() => {}); // surfaced by the next add/finish; this only avoids "unhandled"
   }
 }

@@ -222,6 +222,8 @@ async function importImage(file: Blob, name: string, sel: ImageSelector, signal:
 const expansions = new Map<string, Promise<void>>();
 /** per image: stops its expansions (on delete) */
 const expansionStops = new Map<string, AbortController>();
+/** expansions under way here: bytes of the stream stored so far, and reads waiting for more */
+const progress = new Map<string, { upTo: number; waiters: Set<() => void> }>();
 
 /**
  * Expands `layer` of `imageId` unless it is done or under way here; resolves once its content is
@@ -233,21 +235,23 @@ function ensureExpanded(imageId: string, layer: number): Promise<void> {
   if (!p) {
     let stop = expansionStops.get(imageId);
     if (!stop) expansionStops.set(imageId, (stop = new AbortController()));
-    p = expandLayer(imageId, layer, stop.signal);
+    const pr = { upTo: 0, waiters: new Set<() => void>() };
+    progress.set(key, pr);
+    p = expandLayer(imageId, layer, stop.signal, (n) => { pr.upTo = n; for (const w of pr.waiters) w(); });
     expansions.set(key, p);
     // a failed expansion is tried again by the next read that needs the layer
     p.then(() => post({ type: 'expanded', imageId, layer }), (e: unknown) => {
       expansions.delete(key);
       post({ type: 'expanded', imageId, layer, error: toErrorInfo(e) });
-    });
+    }).finally(() => progress.delete(key));
   }
   return p;
 }
 
-async function expandLayer(imageId: string, layer: number, signal: AbortSignal): Promise<void> {
+async function expandLayer(imageId: string, layer: number, signal: AbortSignal, onStored: (bytes: number) => void): Promise<void> {
   const release = await storage.holdExpansionLock(imageId, layer);
   try {
-    const x = await storage.beginExpansion(imageId, layer, signal);
+    const x = await storage.beginExpansion(imageId, layer, { signal, onStored });
     if (!x) return; // expanded already (by another tab, or before a reload)
     const stop = new AbortController();
     const onAbort = () => stop.abort();
@@ -282,9 +286,10 @@ function expandAll(rec: storage.StoredImage): Promise<unknown> {
   return Promise.allSettled(order.map((l) => ensureExpanded(rec.id, l)));
 }
 
-/** Before reading content of `layers`: each must be expanded (waits for it, or starts it). */
-async function expanded(imageId: string, layers: Iterable<number>): Promise<void> {
-  const todo = [...layers].filter((l) => !expansions.has(`${imageId}:${l}`));
+/** Starts the expansions `layers` still need (per the record); resolves with one promise per layer. */
+async function startExpansions(imageId: string, layers: Iterable<number>): Promise<Promise<void>[]> {
+  const all = [...layers];
+  const todo = all.filter((l) => !expansions.has(`${imageId}:${l}`));
   if (todo.length) {
     const rec = await storage.readRecord(imageId);
     for (const l of todo) {
@@ -292,7 +297,28 @@ async function expanded(imageId: string, layers: Iterable<number>): Promise<void
       else if (rec) expansions.set(`${imageId}:${l}`, Promise.resolve()); // stored expanded
     }
   }
-  await Promise.all([...layers].map((l) => expansions.get(`${imageId}:${l}`)));
+  return all.map((l) => expansions.get(`${imageId}:${l}`) ?? Promise.resolve());
+}
+
+/** Before reading whole layers (an export): each must be expanded (waits for it, or starts it). */
+async function expanded(imageId: string, layers: Iterable<number>): Promise<void> {
+  await Promise.all(await startExpansions(imageId, layers));
+}
+
+/**
+ * Before reading bytes [0, end) of `layer` (a file's content): waits until its expansion has
+ * stored that far — a file near the start of a big layer is readable long before the layer is done.
+ */
+async function readable(imageId: string, layer: number, end: number): Promise<void> {
+  const [whole] = await startExpansions(imageId, [layer]);
+  const pr = progress.get(`${imageId}:${layer}`);
+  if (!pr) return whole; // done, or not packed
+  if (pr.upTo >= end) return;
+  await new Promise<void>((resolve, reject) => {
+    const wake = () => { if (pr.upTo >= end) { pr.waiters.delete(wake); resolve(); } };
+    pr.waiters.add(wake);
+    whole.then(() => { pr.waiters.delete(wake); resolve(); }, (e: unknown) => { pr.waiters.delete(wake); reject(e); });
+  });
 }
 
 /** Stops this worker's expansions of `imageId` and waits until they have settled (before a delete). */
@@ -389,13 +415,13 @@ self.onmessage = async (ev: MessageEvent<RequestMessage | { type: 'port'; port: 
         break;
       }
       case 'readRange': {
-        await expanded(m.imageId, [m.layer]);
+        await readable(m.imageId, m.layer, m.offset + m.length);
         const bytes = await storage.readRange(m.imageId, m.layer, m.offset, m.length);
         post({ type: 'result', id: m.id, value: bytes }, [bytes.buffer]);
         break;
       }
       case 'fileBlob': {
-        await expanded(m.imageId, [m.layer]);
+        await readable(m.imageId, m.layer, m.offset + m.size);
         const blob = (await storage.layerContentBlob(m.imageId, m.layer)).slice(m.offset, m.offset + m.size);
         post({ type: 'result', id: m.id, value: blob });
         break;

@@ -11,9 +11,10 @@ export async function keyCounts(): Promise<{ images: number; trees: number; cont
 }
 
 export const contentKeys = () => keys<[string, number, number]>(stores.content);
+export const packedKeys = () => keys<[string, number, number]>(stores.packed);
 
 export async function clearAll(): Promise<void> {
-  await Promise.all([clear(stores.images), clear(stores.trees), clear(stores.content)]);
+  await Promise.all([clear(stores.images), clear(stores.trees), clear(stores.content), clear(stores.packed)]);
 }
 
 /**
