@@ -1,7 +1,8 @@
 // Expanding a packed layer of a committed image: its decompressed stream is written to `content`,
-// then one transaction takes the layer off the record's `packed` list, then the compressed chunks
-// go. Until that transaction the layer counts as packed, so an expansion cut short (tab closed,
-// error, quota) is simply done again: it starts by removing what an earlier attempt wrote.
+// then one transaction takes the layer off the record's `packed` list. Until that transaction the
+// layer counts as packed, so an expansion cut short (tab closed, error, quota) is simply done
+// again: it starts by removing what an earlier attempt wrote. The compressed chunks stay until the
+// layer's digest has been checked against them (dropPacked), which may be after a reload.
 import { StrataError } from '../core/errors.ts';
 import type { LayerInfo } from '../core/model.ts';
 import { type ChunkStore, formatBytes, inStore, layerRange, request, storageError, stores } from './db.ts';
@@ -63,14 +64,22 @@ export async function beginExpansion(imageId: string, layer: number,
         await dropLayer('content', imageId, layer).catch(() => {});
         throw e;
       });
-      // Not needed any more; if this fails, cleanupOrphans removes it at the next start.
-      await dropLayer('packed', imageId, layer).catch(() => {});
       return next;
     },
     async abort() {
       await dropLayer('content', imageId, layer).catch(() => {});
     },
   };
+}
+
+/**
+ * Deletes the compressed chunks of an expanded layer once its verify result is recorded (they were
+ * kept for the digest check). If this fails, cleanupOrphans removes them at the next start.
+ */
+export async function dropPacked(imageId: string, layer: number): Promise<void> {
+  const rec = await readRecord(imageId);
+  if (rec?.packed?.includes(layer)) return; // not expanded: still the only copy
+  await dropLayer('packed', imageId, layer);
 }
 
 /** The message for an expansion that failed: what, why, and what the user can do. */

@@ -199,8 +199,7 @@ async function importImage(file: Blob, name: string, sel: ImageSelector, signal:
       const rec = await storage.commitImage(imageId);
       p.phase = 'done';
       report(true);
-      const expanded = expandAll(rec);
-      void expanded.then(() => verifyLater(imageId, img.meta.layers, img.layers.map((l) => l.blob)));
+      void settle(rec);
       return imageId;
     } catch (e) {
       // decided before stopping: stopping makes the other layers' writes fail too
@@ -220,8 +219,13 @@ async function importImage(file: Blob, name: string, sel: ImageSelector, signal:
 // ---- expansion: a packed layer's decompressed stream into storage --------------------------------
 /** `${imageId}:${layer}` -> the expansion of that layer in this worker (settled ones stay: done) */
 const expansions = new Map<string, Promise<void>>();
-/** per image: stops its expansions (on delete) */
+/** per image: stops its expansions and digest checks (on delete) */
 const expansionStops = new Map<string, AbortController>();
+function stopOf(imageId: string): AbortSignal {
+  let stop = expansionStops.get(imageId);
+  if (!stop) expansionStops.set(imageId, (stop = new AbortController()));
+  return stop.signal;
+}
 /** expansions under way here: bytes of the stream stored so far, and reads waiting for more */
 const progress = new Map<string, { upTo: number; waiters: Set<() => void> }>();
 
@@ -233,11 +237,9 @@ function ensureExpanded(imageId: string, layer: number): Promise<void> {
   const key = `${imageId}:${layer}`;
   let p = expansions.get(key);
   if (!p) {
-    let stop = expansionStops.get(imageId);
-    if (!stop) expansionStops.set(imageId, (stop = new AbortController()));
     const pr = { upTo: 0, waiters: new Set<() => void>() };
     progress.set(key, pr);
-    p = expandLayer(imageId, layer, stop.signal, (n) => { pr.upTo = n; for (const w of pr.waiters) w(); });
+    p = expandLayer(imageId, layer, stopOf(imageId), (n) => { pr.upTo = n; for (const w of pr.waiters) w(); });
     expansions.set(key, p);
     // a failed expansion is tried again by the next read that needs the layer
     p.then(() => post({ type: 'expanded', imageId, layer }), (e: unknown) => {
@@ -331,20 +333,39 @@ async function stopExpansions(imageId: string): Promise<void> {
 }
 
 /**
- * Digest checks after the commit (the tree is browsable meanwhile), over the stored content: the
- * archive's bytes for an uncompressed layer, what IndexedDB now holds for a compressed one.
+ * What follows a commit (and a start-up, for what a closed tab left undone): expand the packed
+ * layers, then check every pending layer's digests. Never rejects.
  */
-function verifyLater(imageId: string, layers: LayerInfo[], blobs: Blob[]): void {
-  for (const info of layers) {
-    const compressed = info.compression === 'none' ? null : blobs[info.index];
-    void (info.compression === 'none' ? Promise.resolve(blobs[info.index]) : storage.layerContentBlob(imageId, info.index))
-      .then((content) => runJob({ type: 'verify', job: nextJob++, info, compressed, content }, undefined))
-      .then((m) => (m as JobReply & { type: 'verified' }).verify)
-      .catch((e): LayerVerify => ({ state: 'unverifiable', detail: toErrorInfo(e).message }))
-      .then(async (verify) => {
-        await storage.setVerify(imageId, info.index, verify).catch(() => {});
-        post({ type: 'verify', imageId, layer: info.index, verify });
-      });
+async function settle(rec: storage.StoredImage): Promise<void> {
+  await expandAll(rec);
+  const pending = rec.layers.filter((l) => l.verify?.state === 'pending').map((l) => l.index);
+  await Promise.allSettled(pending.map((l) => verifyLayer(rec.id, l)));
+}
+
+/**
+ * Digest checks, off the critical path (the tree is browsable meanwhile), over what storage holds:
+ * the packed blob for the digest of a compressed layer, the content for its diff_id (and for
+ * both of an uncompressed one). The result is stored, posted, and the packed chunks dropped.
+ */
+async function verifyLayer(imageId: string, layer: number): Promise<void> {
+  const stop = stopOf(imageId);
+  const release = await storage.holdExpansionLock(imageId, layer);
+  try {
+    const rec = await storage.readRecord(imageId);
+    const info = rec?.status === 'ready' ? rec.layers.find((l) => l.index === layer) : undefined;
+    if (!info || info.verify?.state !== 'pending') return; // deleted, or verified by another tab
+    const verify = await (rec!.packed?.includes(layer)
+      ? Promise.reject(new StrataError('STORAGE', 'its content could not be stored decompressed (see the error shown when it was read)'))
+      : Promise.all([info.compression === 'none' ? null : storage.packedLayerBlob(imageId, layer), storage.layerContentBlob(imageId, layer)])
+        .then(([compressed, content]) => runJob({ type: 'verify', job: nextJob++, info, compressed, content }, stop))
+        .then((m) => (m as JobReply & { type: 'verified' }).verify))
+      .catch((e): LayerVerify => ({ state: 'unverifiable', detail: toErrorInfo(e).message }));
+    if (stop.aborted) return; // being deleted
+    await storage.setVerify(imageId, layer, verify).catch(() => {});
+    post({ type: 'verify', imageId, layer, verify });
+    await storage.dropPacked(imageId, layer).catch(() => {});
+  } finally {
+    release();
   }
 }
 
@@ -383,9 +404,10 @@ function toStored(r: storage.StoredImage): StoredImage {
 
 // ---- message loop --------------------------------------------------------------------------------
 const aborts = new Map<number, AbortController>();
-// start-up: remove what interrupted imports left, then finish expansions a closed tab cut short
+// start-up: remove what interrupted imports left, then finish the expansions and digest checks a
+// closed tab cut short
 const ready = storage.cleanupOrphans().catch(() => null);
-void ready.then(() => storage.listImages()).then((all) => { for (const r of all) void expandAll(r); }).catch(() => {});
+void ready.then(() => storage.listImages()).then((all) => { for (const r of all) void settle(r); }).catch(() => {});
 
 self.onmessage = async (ev: MessageEvent<RequestMessage | { type: 'port'; port: MessagePort }>) => {
   const m = ev.data;

@@ -6,7 +6,7 @@ import { del, get, set } from 'idb-keyval';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { stores } from '../../src/storage/db.ts';
 import {
-  CHUNK_SIZE, beginExpansion, beginImage, cleanupOrphans, commitImage, deleteImage, layerContentBlob, listImages,
+  CHUNK_SIZE, beginExpansion, beginImage, cleanupOrphans, commitImage, deleteImage, dropPacked, layerContentBlob, listImages,
   packedLayerBlob, putTree, readRange, readRecord, storeLayerBlob, type StoredImage,
 } from '../../src/storage/index.ts';
 import { clearAll, contentKeys, exhaustQuota, packedKeys } from './idb-helpers.ts';
@@ -66,7 +66,7 @@ describe('an import with a packed layer', () => {
 });
 
 describe('expansion', () => {
-  test('stores the stream as content, reports progress in order, then drops the packed chunks', async () => {
+  test('stores the stream as content, reports progress in order; the packed chunks go with dropPacked', async () => {
     const id = await packedImage();
     const before = (await readRecord(id))!.totalBytes;
     const stored: number[] = [];
@@ -79,6 +79,9 @@ describe('expansion', () => {
     expect(rec.totalBytes).toBe(before + CONTENT.length - PACKED.length);
     expect(firstDiff(await bytes(await layerContentBlob(id, 1)), CONTENT)).toBe(-1);
     expect(firstDiff(await readRange(id, 1, CHUNK_SIZE - 5, 10), CONTENT.subarray(CHUNK_SIZE - 5, CHUNK_SIZE + 5))).toBe(-1);
+    // kept for the digest check until dropPacked
+    expect((await packedKeys()).length).toBe(2);
+    await dropPacked(id, 1);
     expect(await packedKeys()).toEqual([]);
     expect(stored.length).toBeGreaterThan(0);
     expect(stored).toEqual([...stored].sort((a, b) => a - b));
@@ -112,6 +115,12 @@ describe('expansion', () => {
     await writeContent(again);
     await again.finish();
     expect(firstDiff(await bytes(await layerContentBlob(id, 1)), CONTENT)).toBe(-1);
+  });
+
+  test('dropPacked leaves a layer that is not expanded alone (the only copy)', async () => {
+    const id = await packedImage();
+    await dropPacked(id, 1);
+    expect((await packedKeys()).length).toBe(2);
   });
 
   test('abort removes what was written and leaves the layer packed', async () => {
@@ -180,12 +189,17 @@ describe('expansion', () => {
 });
 
 describe('cleanup and delete with packed layers', () => {
-  test('cleanupOrphans keeps packed chunks a ready image lists, removes those of an expanded layer', async () => {
+  test('cleanupOrphans keeps packed chunks while the layer is packed or unverified, then removes them', async () => {
     const id = await packedImage();
     expect(await cleanupOrphans()).toEqual({ removed: [], failed: [] });
     expect((await packedKeys()).length).toBe(2);
-    // as if a tab closed between recording the layer expanded and deleting its packed chunks
+    // expanded, digest check still pending (the tab closed before it ran): kept for it
     const rec = (await get<StoredImage>(id, stores.images))!;
+    await set(id, { ...rec, packed: [] }, stores.images);
+    expect(await cleanupOrphans()).toEqual({ removed: [], failed: [] });
+    expect((await packedKeys()).length).toBe(2);
+    // verified, and the tab closed before dropPacked
+    rec.layers[1].verify = { state: 'verified' };
     await set(id, { ...rec, packed: [] }, stores.images);
     expect(await cleanupOrphans()).toEqual({ removed: [id], failed: [] });
     expect(await packedKeys()).toEqual([]);
