@@ -28,7 +28,8 @@ export interface Engine {
   /** import one image; resolves with the stored image id once the tree is browsable */
   import(file: Blob, name: string, sel: ImageSelector, opts: { signal?: AbortSignal; onProgress?: (p: ImportProgress) => void }): Promise<string>;
   list(): Promise<StoredImage[]>;
-  open(id: string): Promise<{ meta: ImageMeta; tree: EncodedTree }>;
+  /** `packed`: layers whose content is still being expanded (reads of them wait; see onExpanded) */
+  open(id: string): Promise<{ meta: ImageMeta; tree: EncodedTree; packed: number[] }>;
   /** bytes [offset, offset+length) of the decompressed stream of a layer (file content) */
   readRange(id: string, layer: number, offset: number, length: number): Promise<Uint8Array>;
   /** a file's content as a Blob (no copy), for download / image preview */

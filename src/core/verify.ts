@@ -44,12 +44,16 @@ async function hashBlob(blob: Blob, env: CoreEnv, signal?: AbortSignal): Promise
   return h.digest();
 }
 
-/** Verify from stored bytes: the compressed blob and the decompressed stream (no re-decompression). */
-export async function verifyLayer(info: LayerInfo, compressed: Blob | null, uncompressed: Blob, env: CoreEnv, signal?: AbortSignal): Promise<LayerVerify> {
+/**
+ * Verify from stored bytes: the compressed blob (or its sha256, "sha256:<hex>", when that was
+ * computed earlier, e.g. while it was being decompressed) and the decompressed stream.
+ */
+export async function verifyLayer(info: LayerInfo, compressed: Blob | string | null, uncompressed: Blob, env: CoreEnv, signal?: AbortSignal): Promise<LayerVerify> {
   const diffId = info.diffId ? await hashBlob(uncompressed, env, signal) : undefined;
   let digest: string | undefined;
   if (info.digest) {
     if (info.compression === 'none' && diffId) digest = diffId;
+    else if (typeof compressed === 'string') digest = compressed;
     else if (compressed) digest = await hashBlob(compressed, env, signal);
   }
   return judgeLayer(info, { digest, diffId });

@@ -58,7 +58,8 @@ export class ChunkSink {
     await this.#inflight;
     if (!batch.length) return;
     const first = batch[0][0][2];
-    this.#inflight = this.write(`layer ${this.layer} ${this.label}, bytes ${first}–${first + bytes - 1}`, bytes, batch)
+    // 1-based, as the app numbers layers: these messages reach the user (e.g. a full quota)
+    this.#inflight = this.write(`layer ${this.layer + 1} ${this.label}, bytes ${first}–${first + bytes - 1}`, bytes, batch)
       .then(() => this.onStored?.(first + bytes)); // batches are written one after another, in order
     this.#inflight.catch(() => {}); // surfaced by the next add/finish; this only avoids "unhandled"
   }

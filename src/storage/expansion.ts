@@ -1,8 +1,8 @@
 // Expanding a packed layer of a committed image: its decompressed stream is written to `content`,
-// then one transaction takes the layer off the record's `packed` list. Until that transaction the
+// then one transaction takes the layer off the record's `packed` list (and keeps the compressed
+// blob's sha256 for the digest check), then the compressed chunks go. Until that transaction the
 // layer counts as packed, so an expansion cut short (tab closed, error, quota) is simply done
-// again: it starts by removing what an earlier attempt wrote. The compressed chunks stay until the
-// layer's digest has been checked against them (dropPacked), which may be after a reload.
+// again: it starts by removing what an earlier attempt wrote.
 import { StrataError } from '../core/errors.ts';
 import type { LayerInfo } from '../core/model.ts';
 import { type ChunkStore, formatBytes, inStore, layerRange, request, storageError, stores } from './db.ts';
@@ -17,8 +17,11 @@ export interface Expansion {
   readonly packed: Blob;
   /** takes the decompressed stream, in order */
   readonly writer: ContentWriter;
-  /** closes the writer and records the layer as expanded; resolves with the updated record */
-  finish(): Promise<StoredImage>;
+  /**
+   * Closes the writer and records the layer as expanded, with `digest`, the sha256 of `packed`
+   * ("sha256:<hex>"), then deletes the packed chunks; resolves with the updated record.
+   */
+  finish(digest: string): Promise<StoredImage>;
   /** removes what was written (after a failure or cancel); never rejects */
   abort(): Promise<void>;
 }
@@ -46,40 +49,35 @@ export async function beginExpansion(imageId: string, layer: number,
   await dropLayer('content', imageId, layer); // an earlier attempt's partial stream
   const what = `layer ${layer + 1} of "${name}"`;
   const sink = new ChunkSink(imageId, layer, 'content', (part, bytes, batch) =>
-    putBatch('content', `Expanding ${what}: writing ${part} (${formatBytes(bytes)})`, batch), opts.onStored);
+    putBatch('content', `Expanding "${name}": writing ${part} (${formatBytes(bytes)})`, batch), opts.onStored);
   const writer = bufferedWriter(sink, what, async () => {
     if (signal?.aborted) throw new StrataError('ABORTED', `Expanding ${what} was cancelled.`);
   }, () => {});
   return {
     info, packed, writer,
-    async finish() {
+    async finish(digest) {
       const size = await writer.close();
       const next = await inStore(stores.images, 'readwrite', `Recording ${what} as expanded`, async (os) => {
         const r = await request<StoredImage | undefined>(os.get(imageId));
         if (r?.status !== 'ready') throw new StrataError('ABORTED', `"${name}" was deleted while ${what} was being expanded.`);
-        const n: StoredImage = { ...r, packed: (r.packed ?? []).filter((l) => l !== layer), totalBytes: r.totalBytes + size - packed.size };
+        const n: StoredImage = {
+          ...r, packed: (r.packed ?? []).filter((l) => l !== layer), digests: { ...r.digests, [layer]: digest },
+          totalBytes: r.totalBytes + size - packed.size,
+        };
         os.put(n, imageId);
         return n;
       }).catch(async (e: unknown) => {
         await dropLayer('content', imageId, layer).catch(() => {});
         throw e;
       });
+      // Not needed any more; if this fails, cleanupOrphans removes it at the next start.
+      await dropLayer('packed', imageId, layer).catch(() => {});
       return next;
     },
     async abort() {
       await dropLayer('content', imageId, layer).catch(() => {});
     },
   };
-}
-
-/**
- * Deletes the compressed chunks of an expanded layer once its verify result is recorded (they were
- * kept for the digest check). If this fails, cleanupOrphans removes them at the next start.
- */
-export async function dropPacked(imageId: string, layer: number): Promise<void> {
-  const rec = await readRecord(imageId);
-  if (rec?.packed?.includes(layer)) return; // not expanded: still the only copy
-  await dropLayer('packed', imageId, layer);
 }
 
 /** The message for an expansion that failed: what, why, and what the user can do. */

@@ -19,6 +19,11 @@ export interface StoredImage extends ImageMeta {
    * is expanded after the commit (expansion.ts). Absent or empty once every layer is expanded.
    */
   packed?: number[];
+  /**
+   * sha256 ("sha256:<hex>") of each expanded layer's compressed blob, taken while expanding it —
+   * the blob itself is not kept — for the digest check, which may run after a reload.
+   */
+  digests?: Record<number, string>;
 }
 
 // getRandomValues, not randomUUID: the latter needs a secure context (a LAN IP over http is not).

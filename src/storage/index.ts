@@ -4,10 +4,10 @@
 // layer may be stored `packed`, as shipped); putTree; updateImageMeta once decoding has filled in
 // layer sizes and counts; commitImage. Any failure removes the partial image; abortImage on
 // cancel; cleanupOrphans at start-up. After the commit, beginExpansion turns each packed layer
-// into its decompressed content (readers wait for it); dropPacked once its digest is checked.
+// into its decompressed content (readers wait for it).
 export { CHUNK_SIZE, type ContentWriter, createContentWriter, storeLayerBlob } from './content-writer.ts';
 export { layerContentBlob, packedLayerBlob, readRange } from './content-reader.ts';
-export { beginExpansion, dropPacked, type Expansion, expansionError } from './expansion.ts';
+export { beginExpansion, type Expansion, expansionError } from './expansion.ts';
 export { beginImage, commitImage, listImages, openImage, readRecord, setVerify, updateImageMeta, type StoredImage } from './images.ts';
 export { holdExpansionLock } from './locks.ts';
 export { putTree } from './tree-store.ts';

@@ -33,7 +33,7 @@ export interface CleanupReport {
 /**
  * Deletes every image that is not 'ready' and every tree, content or packed key without a ready
  * image, except imports still running (here, or in another tab: see locks.ts), and the packed
- * chunks of layers already expanded and verified. Call it at start-up.
+ * chunks of layers already expanded. Call it at start-up.
  */
 export async function cleanupOrphans(): Promise<CleanupReport> {
   const [records, treeIds, chunkKeys, packedKeys] = await Promise.all([
@@ -60,10 +60,9 @@ export async function cleanupOrphans(): Promise<CleanupReport> {
     if (r.status === 'rejected') report.failed.push({ id: orphans[i], error: toErrorInfo(r.reason) });
     else if (r.value) report.removed.push(orphans[i]);
   });
-  // Compressed chunks of a layer a ready image has expanded and verified: the tab stopped before
-  // deleting them (expansion.ts). Kept while the layer is packed or its digest check is pending.
-  const keep = new Map(records.filter((r) => r.status === 'ready').map((r) => [r.id, new Set([
-    ...(r.packed ?? []), ...r.layers.filter((l) => l.verify?.state === 'pending').map((l) => l.index)])]));
+  // Compressed chunks of a layer a ready image no longer lists as packed: an expansion recorded
+  // the layer as expanded and stopped before deleting them (expansion.ts). Its content is stored.
+  const keep = new Map(records.filter((r) => r.status === 'ready').map((r) => [r.id, new Set(r.packed ?? [])]));
   const stale = new Map<string, [string, number]>();
   for (const k of packedKeys.filter(isChunkKey)) {
     if (keep.get(k[0])?.has(k[1]) === false) stale.set(`${k[0]}\n${k[1]}`, [k[0], k[1]]);

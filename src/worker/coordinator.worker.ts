@@ -269,7 +269,7 @@ async function expandLayer(imageId: string, layer: number, signal: AbortSignal, 
       if (x.info.size !== undefined && m.size !== x.info.size) {
         throw new StrataError('STORAGE', `Expanding layer ${layer + 1} of image ${imageId}: it decompressed to ${m.size} bytes, but to ${x.info.size} when it was imported. Delete the image and import it again.`);
       }
-      await x.finish();
+      await x.finish(m.digest);
     } catch (e) {
       await x.abort();
       throw storage.expansionError(signal.aborted ? e : failure ?? e, imageId, layer);
@@ -343,9 +343,9 @@ async function settle(rec: storage.StoredImage): Promise<void> {
 }
 
 /**
- * Digest checks, off the critical path (the tree is browsable meanwhile), over what storage holds:
- * the packed blob for the digest of a compressed layer, the content for its diff_id (and for
- * both of an uncompressed one). The result is stored, posted, and the packed chunks dropped.
+ * Digest checks, off the critical path (the tree is browsable meanwhile): the compressed blob's
+ * sha256 taken while expanding it (kept in the record), the stored content for the diff_id (and
+ * for both of an uncompressed layer). The result is stored and posted.
  */
 async function verifyLayer(imageId: string, layer: number): Promise<void> {
   const stop = stopOf(imageId);
@@ -356,14 +356,13 @@ async function verifyLayer(imageId: string, layer: number): Promise<void> {
     if (!info || info.verify?.state !== 'pending') return; // deleted, or verified by another tab
     const verify = await (rec!.packed?.includes(layer)
       ? Promise.reject(new StrataError('STORAGE', 'its content could not be stored decompressed (see the error shown when it was read)'))
-      : Promise.all([info.compression === 'none' ? null : storage.packedLayerBlob(imageId, layer), storage.layerContentBlob(imageId, layer)])
+      : Promise.all([info.compression === 'none' ? null : rec!.digests?.[layer] ?? null, storage.layerContentBlob(imageId, layer)])
         .then(([compressed, content]) => runJob({ type: 'verify', job: nextJob++, info, compressed, content }, stop))
         .then((m) => (m as JobReply & { type: 'verified' }).verify))
       .catch((e): LayerVerify => ({ state: 'unverifiable', detail: toErrorInfo(e).message }));
     if (stop.aborted) return; // being deleted
     await storage.setVerify(imageId, layer, verify).catch(() => {});
     post({ type: 'verify', imageId, layer, verify });
-    await storage.dropPacked(imageId, layer).catch(() => {});
   } finally {
     release();
   }
@@ -433,7 +432,7 @@ self.onmessage = async (ev: MessageEvent<RequestMessage | { type: 'port'; port: 
         const { meta, tree } = await storage.openImage(m.imageId);
         cached = { id: m.imageId, tree };
         // structured clone copies the typed arrays (a memcpy); we keep ours for exports
-        post({ type: 'result', id: m.id, value: { meta: toStored(meta).meta, tree } });
+        post({ type: 'result', id: m.id, value: { meta: toStored(meta).meta, tree, packed: meta.packed ?? [] } });
         break;
       }
       case 'readRange': {

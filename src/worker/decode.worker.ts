@@ -101,9 +101,16 @@ function serve(port: MessagePort): void {
       } else if (m.type === 'expand') {
         const pipe = new ContentPipe(m.job, send, ctl.signal);
         run.pipe = pipe;
-        const size = await decompressTo(() => m.blob.stream(), m.info.compression, (c) => pipe.write(c), { signal: ctl.signal, what: layerLabel(m.info) });
+        // The digest of the compressed blob is taken on the way: the packed chunks are deleted
+        // once the layer is expanded. A fresh hash per opening (the pako fallback reads again).
+        let hash = env.sha256();
+        const open = () => {
+          hash = env.sha256();
+          return m.blob.stream().pipeThrough(new TransformStream<Uint8Array, Uint8Array>({ transform(c, out) { hash.update(c); out.enqueue(c); } }));
+        };
+        const size = await decompressTo(open, m.info.compression, (c) => pipe.write(c), { signal: ctl.signal, what: layerLabel(m.info) });
         pipe.flush();
-        send({ type: 'expanded', job: m.job, size });
+        send({ type: 'expanded', job: m.job, size, digest: hash.digest() });
       } else if (m.type === 'verify') {
         const verify = await verifyLayer(m.info, m.compressed, m.content, env, ctl.signal);
         send({ type: 'verified', job: m.job, verify });

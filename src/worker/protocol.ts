@@ -24,7 +24,7 @@ export interface ResultMap {
   inspect: ArchiveInfo;
   import: string;
   list: StoredImage[];
-  open: { meta: ImageMeta; tree: EncodedTree };
+  open: { meta: ImageMeta; tree: EncodedTree; packed: number[] };
   readRange: Uint8Array;
   fileBlob: Blob;
   exportTar: Blob;
@@ -49,7 +49,8 @@ export type Job =
   | { type: 'expand'; job: number; info: LayerInfo; blob: Blob }
   /** a `content` buffer handed back once stored: the worker refills it (and may send more) */
   | { type: 'ack'; job: number; buffer: ArrayBuffer }
-  | { type: 'verify'; job: number; info: LayerInfo; compressed: Blob | null; content: Blob }
+  /** `compressed`: the blob, or its sha256 computed while expanding it */
+  | { type: 'verify'; job: number; info: LayerInfo; compressed: Blob | string | null; content: Blob }
   /** part of an export: these tar records as a Blob, content from the layers' stored streams */
   | { type: 'tarWindow'; job: number; records: TarRecord[]; contents: Blob[] }
   | { type: 'cancel'; job: number };
@@ -60,7 +61,8 @@ export type JobReply =
   /** the next piece of the uncompressed stream; its buffer is transferred and comes back by `ack` */
   | { type: 'content'; job: number; chunk: Uint8Array<ArrayBuffer> }
   | { type: 'decoded'; job: number; entries: EntryColumns; size: number }
-  | { type: 'expanded'; job: number; size: number }
+  /** `digest`: sha256 of the packed blob as read, "sha256:<hex>" */
+  | { type: 'expanded'; job: number; size: number; digest: string }
   | { type: 'verified'; job: number; verify: LayerVerify }
   | { type: 'window'; job: number; blob: Blob }
   | { type: 'error'; job: number; error: ErrorInfo };

@@ -115,6 +115,23 @@ describe('AppState view', () => {
     expect(app.verify[1]).toEqual({ state: 'pending' });
   });
 
+  test('layers still being expanded are known on open and leave the set as they are done (not when they fail)', async () => {
+    const { app, engine } = setup();
+    const stop = app.start();
+    engine.packedOnOpen = [0, 2];
+    await app.openArchive(blob, 'one.tar');
+    const id = app.image!.id;
+    expect([...app.expanding]).toEqual([0, 2]);
+    engine.emitExpanded('another-image', 0);
+    engine.emitExpanded(id, 2);
+    expect([...app.expanding]).toEqual([0]);
+    engine.emitExpanded(id, 0, { code: 'QUOTA_EXCEEDED', message: 'full' });
+    expect([...app.expanding]).toEqual([0]);
+    stop();
+    engine.emitExpanded(id, 0);
+    expect([...app.expanding]).toEqual([0]); // unsubscribed
+  });
+
   test('the hash describes image, layer, mode and path, and restores them', async () => {
     const { app } = setup();
     await app.openArchive(blob, 'one.tar');

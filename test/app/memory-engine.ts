@@ -1,6 +1,6 @@
 // Test-only Engine: serves hand-built images from memory. Never shipped (lives under test/).
 import type { ArchiveInfo, EncodedTree, ImageMeta, LayerInfo, LayerVerify } from '../../src/core/model.ts';
-import { StrataError } from '../../src/core/errors.ts';
+import { type ErrorInfo, StrataError } from '../../src/core/errors.ts';
 import type { Engine, ImportProgress, StoredImage } from '../../src/app/engine-api.ts';
 import { buildImage, type Op } from '../core/tree/tree-builder.ts';
 
@@ -11,6 +11,9 @@ export class MemoryEngine implements Engine {
   readonly images = new Map<string, { meta: ImageMeta; tree: EncodedTree; streams: Uint8Array[]; importedAt: number }>();
   readonly calls: string[] = [];
   private listeners = new Set<(id: string, layer: number, v: LayerVerify) => void>();
+  private expandedListeners = new Set<(id: string, layer: number, error?: ErrorInfo) => void>();
+  /** what `open` reports as still being expanded (the real engine expands compressed layers after an import) */
+  packedOnOpen: number[] = [];
   private nextId = 1;
   /** make the next call of this method fail with this error */
   failNext: { method: string; error: unknown } | null = null;
@@ -70,7 +73,7 @@ export class MemoryEngine implements Engine {
     this.check('open');
     const img = this.images.get(id);
     if (!img) throw new StrataError('NOT_FOUND', `No stored image ${id}. It may have been deleted; import it again.`);
-    return { meta: img.meta, tree: img.tree };
+    return { meta: img.meta, tree: img.tree, packed: [...this.packedOnOpen] };
   }
 
   async readRange(id: string, layer: number, offset: number, length: number): Promise<Uint8Array> {
@@ -103,9 +106,13 @@ export class MemoryEngine implements Engine {
     return () => this.listeners.delete(cb);
   }
 
-  /** the memory engine stores content decompressed from the start: nothing is ever expanded */
-  onExpanded(): () => void {
-    return () => {};
+  onExpanded(cb: (id: string, layer: number, error?: ErrorInfo) => void): () => void {
+    this.expandedListeners.add(cb);
+    return () => this.expandedListeners.delete(cb);
+  }
+
+  emitExpanded(id: string, layer: number, error?: ErrorInfo): void {
+    for (const cb of this.expandedListeners) cb(id, layer, error);
   }
 
   emitVerify(id: string, layer: number, v: LayerVerify): void {

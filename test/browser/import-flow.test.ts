@@ -130,7 +130,7 @@ describe('import flow in the built site: cancel, broken input, ?src=, several im
     const verification = page.getByRole('table').filter({ hasText: 'Digest / diff ID' }).locator('tbody tr td:last-child');
     await expect.poll(() => verification.allInnerTexts(), { timeout: 60_000 }).not.toContainEqual(expect.stringContaining('verifying'));
     for (const v of await verification.allInnerTexts()) expect(v).toMatch(/^✓\s+verified/);
-    // the compressed copies went once verified
+    // the compressed copies are gone (each once its layer was expanded)
     await expect.poll(() => idbCounts(page).then((c) => c['strata-packed/chunks']), { timeout: 10_000 }).toBe(0);
   }, 120_000);
 

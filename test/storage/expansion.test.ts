@@ -6,7 +6,7 @@ import { del, get, set } from 'idb-keyval';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { stores } from '../../src/storage/db.ts';
 import {
-  CHUNK_SIZE, beginExpansion, beginImage, cleanupOrphans, commitImage, deleteImage, dropPacked, layerContentBlob, listImages,
+  CHUNK_SIZE, beginExpansion, beginImage, cleanupOrphans, commitImage, deleteImage, layerContentBlob, listImages,
   packedLayerBlob, putTree, readRange, readRecord, storeLayerBlob, type StoredImage,
 } from '../../src/storage/index.ts';
 import { clearAll, contentKeys, exhaustQuota, packedKeys } from './idb-helpers.ts';
@@ -66,7 +66,7 @@ describe('an import with a packed layer', () => {
 });
 
 describe('expansion', () => {
-  test('stores the stream as content, reports progress in order; the packed chunks go with dropPacked', async () => {
+  test('stores the stream as content, reports progress in order, records the digest, drops the packed chunks', async () => {
     const id = await packedImage();
     const before = (await readRecord(id))!.totalBytes;
     const stored: number[] = [];
@@ -74,14 +74,13 @@ describe('expansion', () => {
     expect(x.info).toMatchObject({ index: 1, compression: 'gzip', size: CONTENT.length });
     expect(firstDiff(await bytes(x.packed), PACKED)).toBe(-1);
     await writeContent(x);
-    const rec = await x.finish();
+    const rec = await x.finish('sha256:abc');
     expect(rec.packed).toEqual([]);
+    expect(rec.digests).toEqual({ 1: 'sha256:abc' });
+    expect((await readRecord(id))!.digests).toEqual({ 1: 'sha256:abc' });
     expect(rec.totalBytes).toBe(before + CONTENT.length - PACKED.length);
     expect(firstDiff(await bytes(await layerContentBlob(id, 1)), CONTENT)).toBe(-1);
     expect(firstDiff(await readRange(id, 1, CHUNK_SIZE - 5, 10), CONTENT.subarray(CHUNK_SIZE - 5, CHUNK_SIZE + 5))).toBe(-1);
-    // kept for the digest check until dropPacked
-    expect((await packedKeys()).length).toBe(2);
-    await dropPacked(id, 1);
     expect(await packedKeys()).toEqual([]);
     expect(stored.length).toBeGreaterThan(0);
     expect(stored).toEqual([...stored].sort((a, b) => a - b));
@@ -100,7 +99,7 @@ describe('expansion', () => {
     await vi.waitFor(() => expect(upTo).toBe(4 * CHUNK_SIZE));
     expect(firstDiff(await readRange(id, 1, 0, upTo), big.subarray(0, upTo))).toBe(-1);
     await x.writer.write(big.subarray(4 * CHUNK_SIZE + 1));
-    await x.finish();
+    await x.finish('sha256:00');
     expect(upTo).toBe(big.length);
     expect(firstDiff(await bytes(await layerContentBlob(id, 1)), big)).toBe(-1);
   });
@@ -113,14 +112,8 @@ describe('expansion', () => {
     expect((await readRecord(id))!.packed).toEqual([1]);
     const again = (await beginExpansion(id, 1))!;
     await writeContent(again);
-    await again.finish();
+    await again.finish('sha256:00');
     expect(firstDiff(await bytes(await layerContentBlob(id, 1)), CONTENT)).toBe(-1);
-  });
-
-  test('dropPacked leaves a layer that is not expanded alone (the only copy)', async () => {
-    const id = await packedImage();
-    await dropPacked(id, 1);
-    expect((await packedKeys()).length).toBe(2);
   });
 
   test('abort removes what was written and leaves the layer packed', async () => {
@@ -147,7 +140,7 @@ describe('expansion', () => {
     const x = (await beginExpansion(id, 1))!;
     await writeContent(x);
     await deleteImage(id);
-    await expect(x.finish()).rejects.toMatchObject({ code: 'ABORTED', message: expect.stringMatching(/deleted while layer 2 .* was being expanded/) });
+    await expect(x.finish('sha256:00')).rejects.toMatchObject({ code: 'ABORTED', message: expect.stringMatching(/deleted while layer 2 .* was being expanded/) });
     expect(await contentKeys()).toEqual([]);
     expect(await packedKeys()).toEqual([]);
   });
@@ -156,7 +149,7 @@ describe('expansion', () => {
     const id = await packedImage();
     const x = (await beginExpansion(id, 1))!;
     exhaustQuota('chunks', CHUNK_SIZE, 'commit');
-    const err = await writeContent(x).then(() => x.finish()).then(() => null, (e: unknown) => e);
+    const err = await writeContent(x).then(() => x.finish('sha256:00')).then(() => null, (e: unknown) => e);
     vi.restoreAllMocks();
     expect(err).toMatchObject({ code: 'QUOTA_EXCEEDED' });
     await x.abort();
@@ -189,17 +182,12 @@ describe('expansion', () => {
 });
 
 describe('cleanup and delete with packed layers', () => {
-  test('cleanupOrphans keeps packed chunks while the layer is packed or unverified, then removes them', async () => {
+  test('cleanupOrphans keeps packed chunks a ready image lists, removes those of an expanded layer', async () => {
     const id = await packedImage();
     expect(await cleanupOrphans()).toEqual({ removed: [], failed: [] });
     expect((await packedKeys()).length).toBe(2);
-    // expanded, digest check still pending (the tab closed before it ran): kept for it
+    // as if a tab closed between recording the layer expanded and deleting its packed chunks
     const rec = (await get<StoredImage>(id, stores.images))!;
-    await set(id, { ...rec, packed: [] }, stores.images);
-    expect(await cleanupOrphans()).toEqual({ removed: [], failed: [] });
-    expect((await packedKeys()).length).toBe(2);
-    // verified, and the tab closed before dropPacked
-    rec.layers[1].verify = { state: 'verified' };
     await set(id, { ...rec, packed: [] }, stores.images);
     expect(await cleanupOrphans()).toEqual({ removed: [id], failed: [] });
     expect(await packedKeys()).toEqual([]);

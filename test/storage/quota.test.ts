@@ -46,7 +46,7 @@ describe.each(['commit', 'throw'] as const)('quota exhausted (reported at %s)', 
     expect(err).toMatchObject({ name: 'StrataError', code: 'QUOTA_EXCEEDED' });
     const message = (err as Error).message;
     // The second 16 MiB batch crosses the 20 MiB budget; the first one had been stored.
-    expect(message).toContain(`Storing "big:latest" ran out of browser storage while writing layer 0 content, bytes ${16 * MiB}–${32 * MiB - 1} (16.0 MiB; 16.0 MiB of this image were stored before)`);
+    expect(message).toContain(`Storing "big:latest" ran out of browser storage while writing layer 1 content, bytes ${16 * MiB}–${32 * MiB - 1} (16.0 MiB; 16.0 MiB of this image were stored before)`);
     expect(message).toMatch(/partial image was removed; images stored earlier are intact\. Delete stored images/);
     vi.restoreAllMocks();
     await expectEarlierImageIntact(earlier);
@@ -60,7 +60,7 @@ describe.each(['commit', 'throw'] as const)('quota exhausted (reported at %s)', 
     const id = await beginImage(makeMeta('blob'));
     exhaustQuota('chunks', 0, how);
     await expect(storeLayerBlob(id, 0, new Blob([new Uint8Array(3 * MiB)]))).rejects.toMatchObject({
-      code: 'QUOTA_EXCEEDED', message: expect.stringMatching(/while writing layer 0 content, bytes 0–3145727 \(3\.0 MiB; 0 B /),
+      code: 'QUOTA_EXCEEDED', message: expect.stringMatching(/while writing layer 1 content, bytes 0–3145727 \(3\.0 MiB; 0 B /),
     });
     vi.restoreAllMocks();
     await expectEarlierImageIntact(earlier);
@@ -109,7 +109,7 @@ test('error: any other failed write → STORAGE with the cause; partial image re
     return put.call(this, v, k);
   });
   await expect(writeLayer(id, 20 * MiB)).rejects.toMatchObject({
-    code: 'STORAGE', message: expect.stringMatching(/^Storing layer 0 content, bytes 0–16777215 of image .* \(16\.0 MiB\): Disk I\/O error\. The partial image was removed\.$/),
+    code: 'STORAGE', message: expect.stringMatching(/^Storing layer 1 content, bytes 0–16777215 of image .* \(16\.0 MiB\): Disk I\/O error\. The partial image was removed\.$/),
   });
   vi.restoreAllMocks();
   await expectEarlierImageIntact(earlier);

@@ -30,6 +30,8 @@ export class AppState {
   storage = $state.raw<{ usage: number; quota: number } | null>(null);
   /** verification results by layer index, for the open image */
   verify = $state.raw<Record<number, LayerVerify>>({});
+  /** layers of the open image whose content is still being expanded after the import */
+  expanding = $state.raw<ReadonlySet<number>>(new Set());
   /** the next hash write should add a history entry (image/layer change or a jump) */
   pushNext = false;
   private nextBannerId = 1;
@@ -43,8 +45,12 @@ export class AppState {
     const off = this.engine.onVerify((id, layer, v) => {
       if (this.image?.id === id) this.verify = { ...this.verify, [layer]: v };
     });
+    // a failed expansion stays listed: reads of that layer try again and report why
+    const offExpanded = this.engine.onExpanded((id, layer, error) => {
+      if (this.image?.id === id && !error) this.expanding = new Set([...this.expanding].filter((l) => l !== layer));
+    });
     void this.refreshStored();
-    return off;
+    return () => { off(); offExpanded(); };
   }
 
   // ---- errors ----
@@ -126,12 +132,13 @@ export class AppState {
 
   async openStored(id: string, view: HashView = {}): Promise<void> {
     try {
-      const { meta, tree } = await this.engine.open(id);
+      const { meta, tree, packed } = await this.engine.open(id);
       const ft = new FileTree(tree);
       const last = Math.max(0, tree.layerCount - 1);
       const verify: Record<number, LayerVerify> = {};
       for (const l of meta.layers) if (l.verify) verify[l.index] = l.verify;
       this.verify = verify;
+      this.expanding = new Set(packed);
       this.image = { id, meta, tree: ft };
       this.treeView.reset(ft, Math.min(view.layer ?? last, last));
       if (view.mode) this.treeView.mode = view.mode;
