@@ -1,6 +1,6 @@
 // What the core needs from its platform: somewhere to put decompressed bytes (a spool that
 // becomes a Blob — a temp file in Node, chunked Blobs/IndexedDB in the browser) and sha256.
-import { sha256 } from '@noble/hashes/sha2.js';
+import { Sha256 } from './sha256.ts';
 
 export interface Spool {
   /**
@@ -31,9 +31,9 @@ function hex(b: Uint8Array): string {
   return s;
 }
 
-/** Pure-JS streaming sha256 (crypto.subtle is one-shot only). */
-export function nobleSha256(): Hasher {
-  const h = sha256.create();
+/** Pure-JS streaming sha256 (crypto.subtle is one-shot only); see sha256.ts. */
+export function jsSha256(): Hasher {
+  const h = new Sha256();
   return { update: (b) => { h.update(b); }, digest: () => 'sha256:' + hex(h.digest()) };
 }
 
@@ -62,4 +62,4 @@ export function blobSpool(partSize = 4 << 20): Spool {
   };
 }
 
-export const memoryEnv: CoreEnv = { spool: () => blobSpool(), sha256: nobleSha256 };
+export const memoryEnv: CoreEnv = { spool: () => blobSpool(), sha256: jsSha256 };

@@ -5,7 +5,7 @@
 // the compressed layers into their decompressed streams (reads wait for the layer they need) and
 // verifies digests.
 /// <reference lib="webworker" />
-import { blobSpool, nobleSha256, type CoreEnv } from '../core/env.ts';
+import { blobSpool, jsSha256, type CoreEnv } from '../core/env.ts';
 import { StrataError, toErrorInfo } from '../core/errors.ts';
 import { openArchive, type LayerSource } from '../core/archive/open.ts';
 import { layerLabel } from '../core/layers/decode.ts';
@@ -17,7 +17,7 @@ import * as storage from '../storage/index.ts';
 import type { ImportProgress, ImageSelector, StoredImage } from '../app/engine-api.ts';
 import type { Job, JobReply, MergeReply, MergeRequest, Reply, RequestMessage } from './protocol.ts';
 
-const env: CoreEnv = { spool: () => blobSpool(4 << 20), sha256: nobleSha256 };
+const env: CoreEnv = { spool: () => blobSpool(4 << 20), sha256: jsSha256 };
 const post = (m: Reply, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(m, transfer);
 
 // ---- the decode pool -------------------------------------------------------------------------
@@ -355,7 +355,7 @@ async function verifyLayer(imageId: string, layer: number): Promise<void> {
     const info = rec?.status === 'ready' ? rec.layers.find((l) => l.index === layer) : undefined;
     if (!info || info.verify?.state !== 'pending') return; // deleted, or verified by another tab
     const verify = await (rec!.packed?.includes(layer)
-      ? Promise.reject(new StrataError('STORAGE', 'its content could not be stored decompressed (see the error shown when it was read)'))
+      ? Promise.reject(new StrataError('STORAGE', 'its content could not be stored decompressed, so its diff_id cannot be checked (the error is shown when one of its files is opened)'))
       : Promise.all([info.compression === 'none' ? null : rec!.digests?.[layer] ?? null, storage.layerContentBlob(imageId, layer)])
         .then(([compressed, content]) => runJob({ type: 'verify', job: nextJob++, info, compressed, content }, stop))
         .then((m) => (m as JobReply & { type: 'verified' }).verify))

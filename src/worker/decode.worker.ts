@@ -3,7 +3,7 @@
 // this worker goes on), verifies one layer's digests, or builds one window of an export's tar
 // Blob. Glue only.
 /// <reference lib="webworker" />
-import { blobSpool, nobleSha256, type CoreEnv } from '../core/env.ts';
+import { blobSpool, jsSha256, type CoreEnv } from '../core/env.ts';
 import { StrataError, toErrorInfo } from '../core/errors.ts';
 import { decodeLayer, layerLabel } from '../core/layers/decode.ts';
 import { decompressTo } from '../core/compress/decompress.ts';
@@ -12,7 +12,7 @@ import type { Job, JobReply } from './protocol.ts';
 import { EntryPacker } from './entry-columns.ts';
 import { windowBlob } from './tar-blob.ts';
 
-const env: CoreEnv = { spool: () => blobSpool(4 << 20), sha256: nobleSha256 };
+const env: CoreEnv = { spool: () => blobSpool(4 << 20), sha256: jsSha256 };
 const running = new Map<number, { ctl: AbortController; pipe?: ContentPipe }>();
 
 /** Buffer size of a `content` message: the coordinator stores 4 MiB chunks; fewer messages too. */

@@ -115,7 +115,7 @@ describe('AppState view', () => {
     expect(app.verify[1]).toEqual({ state: 'pending' });
   });
 
-  test('layers still being expanded are known on open and leave the set as they are done (not when they fail)', async () => {
+  test('layers still being expanded are known on open and leave the set as they are done; a failure is shown', async () => {
     const { app, engine } = setup();
     const stop = app.start();
     engine.packedOnOpen = [0, 2];
@@ -127,6 +127,7 @@ describe('AppState view', () => {
     expect([...app.expanding]).toEqual([0]);
     engine.emitExpanded(id, 0, { code: 'QUOTA_EXCEEDED', message: 'full' });
     expect([...app.expanding]).toEqual([0]);
+    expect(app.errors.map((e) => e.message)).toEqual(['full']);
     stop();
     engine.emitExpanded(id, 0);
     expect([...app.expanding]).toEqual([0]); // unsubscribed

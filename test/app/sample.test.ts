@@ -4,11 +4,11 @@ import { openAsBlob } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { openArchive, importImage } from '../../src/core/import.ts';
-import { blobSpool, nobleSha256, type CoreEnv } from '../../src/core/env.ts';
+import { blobSpool, jsSha256, type CoreEnv } from '../../src/core/env.ts';
 import { FileTree } from '../../src/core/tree/file-tree.ts';
 import { DiffType as D } from '../../src/core/model.ts';
 
-const env: CoreEnv = { spool: () => blobSpool(), sha256: nobleSha256 };
+const env: CoreEnv = { spool: () => blobSpool(), sha256: jsSha256 };
 
 describe('sample image', () => {
   test('imports with matching diff_ids, and FileTree shows its story', async () => {

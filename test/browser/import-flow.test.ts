@@ -134,6 +134,23 @@ describe('import flow in the built site: cancel, broken input, ?src=, several im
     await expect.poll(() => idbCounts(page).then((c) => c['strata-packed/chunks']), { timeout: 10_000 }).toBe(0);
   }, 120_000);
 
+  test('delete an image while its layers are still being expanded: every store ends empty', async () => {
+    const page = await fresh();
+    await chooseFile(page, join(site.scratch, 'big.tar'));
+    await waitForImage(page);
+    const atDelete = await idbCounts(page);
+    expect(atDelete['strata-packed/chunks']).toBeGreaterThan(0);
+    await page.getByRole('button', { name: 'Stored images', exact: true }).click();
+    await page.getByRole('button', { name: 'Delete big:cancel-me' }).click();
+    await page.getByRole('button', { name: 'Confirm delete big:cancel-me' }).click();
+    await page.getByText('No images stored yet').waitFor();
+    // the expansion was stopped before the delete, so no late write leaves chunks behind
+    await page.waitForTimeout(1500);
+    const after = await idbCounts(page);
+    expect(Object.values(after).every((n) => n === 0), JSON.stringify(after)).toBe(true);
+    expect(await banner(page).count()).toBe(0);
+  });
+
   test('opening another archive during an import cancels the first: only the second is stored', async () => {
     const page = await fresh();
     await chooseFile(page, join(site.scratch, 'big.tar'));

@@ -45,9 +45,11 @@ export class AppState {
     const off = this.engine.onVerify((id, layer, v) => {
       if (this.image?.id === id) this.verify = { ...this.verify, [layer]: v };
     });
-    // a failed expansion stays listed: reads of that layer try again and report why
+    // a failed expansion is shown and stays listed: reads of that layer try again (and say why)
     const offExpanded = this.engine.onExpanded((id, layer, error) => {
-      if (this.image?.id === id && !error) this.expanding = new Set([...this.expanding].filter((l) => l !== layer));
+      if (this.image?.id !== id) return;
+      if (error) this.report(error);
+      else this.expanding = new Set([...this.expanding].filter((l) => l !== layer));
     });
     void this.refreshStored();
     return () => { off(); offExpanded(); };

@@ -5,12 +5,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { openArchive, importImage } from '../../../src/core/import.ts';
-import { blobSpool, nobleSha256, type CoreEnv } from '../../../src/core/env.ts';
+import { blobSpool, jsSha256, type CoreEnv } from '../../../src/core/env.ts';
 import { FileTree } from '../../../src/core/tree/file-tree.ts';
 import { DiffType as D, FileType } from '../../../src/core/model.ts';
 
 const GEN = join(import.meta.dirname, '../../../../shared/fixtures/generated');
-const env: CoreEnv = { spool: () => blobSpool(), sha256: nobleSha256 };
+const env: CoreEnv = { spool: () => blobSpool(), sha256: jsSha256 };
 const TYPE_LETTER: Record<number, string> = {
   [FileType.File]: 'f', [FileType.Dir]: 'd', [FileType.Symlink]: 'l', [FileType.Char]: 'c', [FileType.Block]: 'b', [FileType.Fifo]: 'p',
 };
