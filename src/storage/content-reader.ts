@@ -1,6 +1,7 @@
 // Reading layer content back: a whole layer as one Blob composed of its chunk Blobs (no bytes pass
-// through JS), or a byte range as a Uint8Array; and a packed (still compressed) layer as one Blob. Chunk keys carry their offsets, so readers need
-// no chunk size and check that the chunks they use are contiguous.
+// through JS), or a byte range as a Uint8Array; and a packed (still compressed) layer as one Blob.
+// Chunk keys carry their offsets, so readers need no chunk size and check that the chunks they use
+// are contiguous.
 import { StrataError } from '../core/errors.ts';
 import { type ChunkKey, type ChunkStore, inStore, layerRange, request, storageError, stores } from './db.ts';
 

@@ -1,6 +1,6 @@
 // Decode one layer: decompress by magic bytes, parse the tar stream, optionally hash the
-// uncompressed stream (diff_id), and spool it (or hand it to the caller) so file content can be
-// sliced later. This is the unit of parallel work (a worker decodes one layer at a time).
+// uncompressed stream (diff_id), and spool it so file content can be sliced later. This is the
+// unit of parallel work (a worker decodes one layer at a time).
 import { StrataError, wrapError } from '../errors.ts';
 import type { CoreEnv } from '../env.ts';
 import type { LayerInfo } from '../model.ts';
@@ -14,7 +14,7 @@ export interface DecodedLayer {
   size: number;
   /**
    * the uncompressed stream: the layer blob itself when it is not compressed, else the spool's
-   * Blob — or an empty Blob when `onContent` took the stream or `spool` was false
+   * Blob — or an empty Blob when `spool` was false
    */
   content: Blob;
   /** sha256 of the uncompressed stream, when asked for */
@@ -34,11 +34,6 @@ export interface DecodeOptions {
    * throws should already be StrataErrors. Without it the layer is decompressed here.
    */
   source?: AsyncIterable<Uint8Array>;
-  /**
-   * Takes the uncompressed stream of a compressed layer, in order, instead of a spool (the browser
-   * streams it into storage). Chunks are the callee's: nothing here reads or reuses them afterwards.
-   */
-  onContent?: (chunk: Uint8Array) => void | Promise<void>;
   /** Takes each entry as it is parsed instead of collecting them in `entries` (which stays empty). */
   onEntry?: (e: TarEntry) => void;
 }
@@ -58,8 +53,7 @@ export async function decodeLayer(info: LayerInfo, blob: Blob, env: CoreEnv, opt
   const entries: TarEntry[] = [];
   const reader = new TarReader({ entry: opts.onEntry ?? ((e) => { entries.push(e); }) }, what);
   const hasher = opts.hashDiffId ? env.sha256() : null;
-  const spool = info.compression !== 'none' && opts.spool !== false && !opts.onContent ? env.spool(what) : null;
-  const onContent = info.compression !== 'none' ? opts.onContent : undefined;
+  const spool = info.compression !== 'none' && opts.spool !== false ? env.spool(what) : null;
   let bytesIn = 0;
   let bytesOut = 0;
   const counted = () => {
@@ -75,7 +69,6 @@ export async function decodeLayer(info: LayerInfo, blob: Blob, env: CoreEnv, opt
       if (!reader.ended) reader.push(chunk);
       hasher?.update(chunk);
       if (spool) await spool.write(chunk);
-      else if (onContent) await onContent(chunk);
       if (opts.onProgress && bytesOut - lastReport >= 1 << 20) {
         lastReport = bytesOut;
         opts.onProgress(info.compression === 'none' ? bytesOut : bytesIn, bytesOut);
