@@ -11,6 +11,8 @@ import { packedLayerBlob } from './content-reader.ts';
 import { readRecord, type StoredImage } from './images.ts';
 
 export interface Expansion {
+  /** for messages: `layer 2 of "name:tag"` */
+  readonly what: string;
   /** the layer, as the record has it (its compression; its size from the import) */
   readonly info: LayerInfo;
   /** the layer as shipped (compressed), read back from storage */
@@ -54,7 +56,7 @@ export async function beginExpansion(imageId: string, layer: number,
     if (signal?.aborted) throw new StrataError('ABORTED', `Expanding ${what} was cancelled.`);
   }, () => {});
   return {
-    info, packed, writer,
+    what, info, packed, writer,
     async finish(digest) {
       const size = await writer.close();
       const next = await inStore(stores.images, 'readwrite', `Recording ${what} as expanded`, async (os) => {
@@ -80,12 +82,19 @@ export async function beginExpansion(imageId: string, layer: number,
   };
 }
 
-/** The message for an expansion that failed: what, why, and what the user can do. */
-export function expansionError(err: unknown, imageId: string, layer: number): StrataError {
-  const e = storageError(err, `Expanding layer ${layer + 1} of image ${imageId}`);
+/**
+ * The message for an expansion that failed: what, why, and what the user can do. `what` names the
+ * layer (Expansion.what, or the image id when it failed before starting).
+ */
+export function expansionError(err: unknown, what: string): StrataError {
+  const e = storageError(err, `Expanding ${what}`);
   if (e.code === 'QUOTA_EXCEEDED') {
     return new StrataError('QUOTA_EXCEEDED',
       `${e.message} The layer stays stored compressed and is expanded again when its content is next needed.`, { cause: e.cause ?? err });
   }
-  return e;
+  if (e.code === 'ABORTED' || e.code === 'STORAGE' || e.code === 'NOT_FOUND') return e;
+  // a decoding error: the import decoded the same bytes, so the stored copy changed since
+  return new StrataError(e.code,
+    `Expanding ${what} from its stored compressed copy failed: ${e.message.replace(/ The file is damaged;.*$/, '')} The stored copy is damaged; delete the image and import it again.`,
+    { cause: e });
 }

@@ -267,12 +267,12 @@ async function expandLayer(imageId: string, layer: number, signal: AbortSignal, 
       }) as JobReply & { type: 'expanded' };
       await queue;
       if (x.info.size !== undefined && m.size !== x.info.size) {
-        throw new StrataError('STORAGE', `Expanding layer ${layer + 1} of image ${imageId}: it decompressed to ${m.size} bytes, but to ${x.info.size} when it was imported. Delete the image and import it again.`);
+        throw new StrataError('STORAGE', `Expanding ${x.what}: it decompressed to ${m.size} bytes, but to ${x.info.size} when it was imported. The stored copy is damaged; delete the image and import it again.`);
       }
       await x.finish(m.digest);
     } catch (e) {
       await x.abort();
-      throw storage.expansionError(signal.aborted ? e : failure ?? e, imageId, layer);
+      throw storage.expansionError(signal.aborted ? e : failure ?? e, x.what);
     } finally {
       signal.removeEventListener('abort', onAbort);
     }
