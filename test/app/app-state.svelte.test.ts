@@ -133,6 +133,19 @@ describe('AppState view', () => {
     expect([...app.expanding]).toEqual([0]); // unsubscribed
   });
 
+  test('an expansion that finishes while the image is being opened is not shown as still running', async () => {
+    const { app, engine } = setup();
+    const stop = app.start();
+    engine.packedOnOpen = [0, 1];
+    await app.openArchive(blob, 'one.tar');
+    const id = app.image!.id;
+    app.close();
+    engine.emitExpanded(id, 1); // arrives while no image is open (e.g. between open's read and its reply)
+    await app.openStored(id);
+    expect([...app.expanding]).toEqual([0]);
+    stop();
+  });
+
   test('the hash describes image, layer, mode and path, and restores them', async () => {
     const { app } = setup();
     await app.openArchive(blob, 'one.tar');

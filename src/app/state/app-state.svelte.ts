@@ -35,6 +35,8 @@ export class AppState {
   /** the next hash write should add a history entry (image/layer change or a jump) */
   pushNext = false;
   private nextBannerId = 1;
+  /** layers whose expansion finished, by image: an image being opened may have been read before */
+  private expandedSeen = new Map<string, Set<number>>();
 
   constructor(engine: Engine) {
     this.engine = engine;
@@ -47,6 +49,10 @@ export class AppState {
     });
     // a failed expansion is shown and stays listed: reads of that layer try again (and say why)
     const offExpanded = this.engine.onExpanded((id, layer, error) => {
+      if (!error) {
+        const seen = this.expandedSeen.get(id) ?? new Set<number>();
+        this.expandedSeen.set(id, seen.add(layer));
+      }
       if (this.image?.id !== id) return;
       if (error) this.report(error);
       else this.expanding = new Set([...this.expanding].filter((l) => l !== layer));
@@ -140,7 +146,7 @@ export class AppState {
       const verify: Record<number, LayerVerify> = {};
       for (const l of meta.layers) if (l.verify) verify[l.index] = l.verify;
       this.verify = verify;
-      this.expanding = new Set(packed);
+      this.expanding = new Set(packed.filter((l) => !this.expandedSeen.get(id)?.has(l)));
       this.image = { id, meta, tree: ft };
       this.treeView.reset(ft, Math.min(view.layer ?? last, last));
       if (view.mode) this.treeView.mode = view.mode;
