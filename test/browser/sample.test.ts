@@ -292,6 +292,29 @@ describe('browsing images in the built site', () => {
     expect(check2.stdout + check2.stderr).toMatch(/^identical: \d+ paths/);
   });
 
+  test('narrow layout: the selected layer stays in view in the short layers box as [ and ] change it', async () => {
+    const context = await newContext(browser, { viewport: { width: 700, height: 640 } });
+    const page = await context.newPage();
+    opened.push({ context, problems: watchPage(page) });
+    await page.goto(site.url);
+    await page.getByRole('button', { name: 'Try the sample image' }).click();
+    await waitForImage(page);
+    const inView = (n: number) => page.evaluate((k) => {
+      const row = document.querySelector(`.layers [data-layer="${k}"]`)!.getBoundingClientRect();
+      const box = document.querySelector('.layers .list')!.getBoundingClientRect();
+      return { fits: row.top >= box.top - 0.5 && row.bottom <= box.bottom + 0.5, boxHeight: box.height, rowHeight: row.height };
+    }, n);
+    const first = await inView(2);
+    expect(first.boxHeight).toBeLessThan(3 * first.rowHeight); // the box cannot show every layer at once
+    expect(first.fits).toBe(true);
+    await page.getByRole('tree').focus();
+    for (const [key, layer] of [['[', 1], ['[', 0], [']', 1], [']', 2]] as const) {
+      await page.keyboard.press(key);
+      await expect.poll(() => page.locator('header').innerText()).toContain(`layer ${layer + 1}/3`);
+      await expect.poll(() => inView(layer).then((v) => v.fits), { timeout: 2000 }).toBe(true);
+    }
+  });
+
   test('keyboard only: arrows, Right/Left expand and collapse, Enter, /, [ and ], Tab between panes', async () => {
     const page = await openSample();
     const tree = page.getByRole('tree');
