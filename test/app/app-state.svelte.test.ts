@@ -163,6 +163,21 @@ describe('AppState view', () => {
     expect(app.image!.tree.path(app.treeView.cursor)).toBe('/app/main.js');
   });
 
+  test('the filter is part of the hash: written while set, restored on open and on back/forward', async () => {
+    const { app } = setup();
+    await app.openArchive(blob, 'one.tar');
+    app.treeView.filter = '*.js';
+    expect(app.hash).toBe('#image=img1&layer=2&mode=all&q=*.js');
+    await app.applyHash('#image=img1&layer=2&mode=all&q=passwd');
+    expect(app.treeView.filter).toBe('passwd');
+    await app.applyHash('#image=img1&layer=2&mode=all'); // back to before the filter
+    expect(app.treeView.filter).toBe('');
+    app.close();
+    await app.applyHash('#image=img1&layer=1&q=main');
+    expect(app.treeView.filter).toBe('main');
+    expect(app.treeView.layer).toBe(1);
+  });
+
   test('goTo jumps to a layer and a path and asks for a history entry', async () => {
     const { app } = setup();
     await app.openArchive(blob, 'one.tar');

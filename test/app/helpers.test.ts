@@ -38,6 +38,13 @@ describe('hash', () => {
     ['#image=x&layer=1.5', { image: 'x' }],
   ])('parseHash(%j)', (h, want) => expect(parseHash(h)).toEqual(want));
   test('no image, no hash', () => expect(formatHash({ layer: 1 })).toBe(''));
+  test('the filter round-trips as q=, a blank one is left out', () => {
+    const h = formatHash({ image: 'abc', layer: 0, filter: 'usr/*.so & more' });
+    expect(h).toBe('#image=abc&layer=0&q=usr/*.so+%26+more');
+    expect(parseHash(h)).toEqual({ image: 'abc', layer: 0, filter: 'usr/*.so & more' });
+    expect(formatHash({ image: 'abc', filter: '  ' })).toBe('#image=abc');
+    expect(parseHash('#image=abc&q=%20%20')).toEqual({ image: 'abc' });
+  });
 });
 
 describe('preview', () => {

@@ -88,7 +88,7 @@ describe('App in Chromium', () => {
     expect(page.url()).toContain('layer=1');
     expect(await rowNames(page)).toEqual(['etc', 'nginx.conf']);
     await page.keyboard.press(']');
-    expect(page.url()).toContain('layer=2');
+    await expect.poll(() => page.url()).toContain('layer=2');
     await page.getByRole('searchbox').fill('');
     await page.getByRole('searchbox').press('Escape');
     await page.getByRole('treeitem', { name: /^bin,/ }).click();

@@ -88,6 +88,20 @@ describe('reload, history and offline with the built site', () => {
     await expect.poll(() => header(page)).toContain('layer 3/3');
     await expect.poll(() => view(page)).toEqual(third);
 
+    // the filter goes into the hash and comes back with a reload, in the box and in the rows
+    const filter = page.getByRole('searchbox', { name: /Filter paths/ });
+    await filter.fill('*.yaml');
+    await filter.press('Enter');
+    await expect.poll(() => hashOf(page)).toMatch(/&q=\*\.yaml$/);
+    await page.reload();
+    await row(page, 'config.yaml').waitFor();
+    expect(await filter.inputValue()).toBe('*.yaml');
+    expect(await page.getByRole('treeitem').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')!.split(',')[0]))).toEqual(['etc', 'app', 'config.yaml']);
+    await filter.fill('');
+    await filter.press('Enter');
+    await expect.poll(() => hashOf(page)).not.toContain('q=');
+    await expect.poll(() => view(page)).toEqual(third);
+
     // a second tab with the same address shows the same view
     const tab = await page.context().newPage();
     problems.push(watchPage(tab));

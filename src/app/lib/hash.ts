@@ -1,6 +1,7 @@
-// The URL hash holds the open view (image, layer, path, mode) so reload and back/forward restore it.
+// The URL hash holds the open view (image, layer, path, mode, filter) so reload and back/forward
+// restore it.
 
-export interface HashView { image?: string; layer?: number; path?: string; mode?: 'changes' | 'all' }
+export interface HashView { image?: string; layer?: number; path?: string; mode?: 'changes' | 'all'; filter?: string }
 
 export function parseHash(hash: string): HashView {
   const q = new URLSearchParams(hash.replace(/^#/, ''));
@@ -13,6 +14,8 @@ export function parseHash(hash: string): HashView {
   if (path && path.startsWith('/')) view.path = path;
   const mode = q.get('mode');
   if (mode === 'changes' || mode === 'all') view.mode = mode;
+  const filter = q.get('q');
+  if (filter?.trim()) view.filter = filter;
   return view;
 }
 
@@ -23,6 +26,7 @@ export function formatHash(v: HashView): string {
   if (v.layer !== undefined) q.set('layer', String(v.layer));
   if (v.mode) q.set('mode', v.mode);
   if (v.path && v.path !== '/') q.set('path', v.path);
+  if (v.filter?.trim()) q.set('q', v.filter);
   // keep "/" readable in paths
   return '#' + q.toString().replace(/%2F/gi, '/');
 }

@@ -150,6 +150,7 @@ export class AppState {
       this.image = { id, meta, tree: ft };
       this.treeView.reset(ft, Math.min(view.layer ?? last, last));
       if (view.mode) this.treeView.mode = view.mode;
+      if (view.filter) this.treeView.filter = view.filter;
       if (view.path) this.revealPath(view.path);
       this.view = 'files';
       this.pushNext = true;
@@ -215,7 +216,7 @@ export class AppState {
     if (!img) return '';
     const tv = this.treeView;
     const path = tv.cursor >= 0 ? img.tree.path(tv.cursor) : undefined;
-    return formatHash({ image: img.id, layer: tv.layer, mode: tv.mode, path });
+    return formatHash({ image: img.id, layer: tv.layer, mode: tv.mode, path, filter: tv.filter });
   }
 
   /** Restore the view a hash describes (on load and on back/forward). */
@@ -232,6 +233,7 @@ export class AppState {
     const tv = this.treeView;
     if (v.layer !== undefined) tv.setLayer(v.layer);
     if (v.mode) tv.mode = v.mode;
+    tv.filter = v.filter ?? '';
     if (v.path) this.revealPath(v.path);
     else tv.cursor = -1;
   }
