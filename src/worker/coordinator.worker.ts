@@ -23,7 +23,12 @@ const post = (m: Reply, transfer: Transferable[] = []) => (self as unknown as Wo
 // ---- the decode pool -------------------------------------------------------------------------
 interface PoolWorker { port: MessagePort; busy: boolean }
 const pool: PoolWorker[] = [];
-const waiting: (() => void)[] = [];
+/**
+ * Callers waiting for a free pool worker: imports and exports first, background work (expanding
+ * stored layers, digest checks) after — an import must not queue behind another image's expansion.
+ */
+const waiting = { now: [] as (() => void)[], later: [] as (() => void)[] };
+const wakeNext = () => (waiting.now.shift() ?? waiting.later.shift())?.();
 const handlers = new Map<number, (m: JobReply) => void>();
 let nextJob = 1;
 
@@ -31,29 +36,32 @@ function addPort(port: MessagePort): void {
   const w: PoolWorker = { port, busy: false };
   port.onmessage = (ev: MessageEvent<JobReply>) => handlers.get(ev.data.job)?.(ev.data);
   pool.push(w);
-  waiting.shift()?.();
+  wakeNext();
 }
 
-async function acquire(signal?: AbortSignal): Promise<PoolWorker> {
-  for (;;) {
-    if (signal?.aborted) throw new StrataError('ABORTED', 'The import was cancelled.');
+async function acquire(signal: AbortSignal | undefined, background: boolean): Promise<PoolWorker> {
+  for (let woken = false; ; woken = true) {
+    if (signal?.aborted) {
+      if (woken) wakeNext(); // the worker we were woken for is free: pass it on
+      throw new StrataError('ABORTED', 'The import was cancelled.');
+    }
     const free = pool.find((w) => !w.busy);
     if (free) { free.busy = true; return free; }
-    await new Promise<void>((r) => waiting.push(r));
+    await new Promise<void>((r) => (background ? waiting.later : waiting.now).push(r));
   }
 }
 
 function release(w: PoolWorker): void {
   w.busy = false;
-  waiting.shift()?.();
+  wakeNext();
 }
 
 /** What a decode job streams back: a piece of a layer's content, and how to hand its buffer back. */
 type OnContent = (chunk: Uint8Array<ArrayBuffer>, ack: () => void) => void;
 
-/** run one job on a pool worker; resolves with its final reply */
+/** run one job on a pool worker; resolves with its final reply. Expansions and digest checks are background work. */
 async function runJob(job: Job & { type: 'decode' | 'expand' | 'verify' | 'tarWindow' }, signal: AbortSignal | undefined, onProgress?: (a: number, b: number) => void, onContent?: OnContent): Promise<JobReply> {
-  const w = await acquire(signal);
+  const w = await acquire(signal, job.type === 'expand' || job.type === 'verify');
   const id = job.job;
   try {
     return await new Promise<JobReply>((resolve, reject) => {

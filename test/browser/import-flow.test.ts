@@ -153,6 +153,20 @@ describe('import flow in the built site: cancel, broken input, ?src=, several im
     expect(await banner(page).count()).toBe(0);
   });
 
+  test('an import does not wait behind the expansion of the image imported before it', async () => {
+    const page = await fresh();
+    await chooseFile(page, join(site.scratch, 'big.tar'));
+    await waitForImage(page);
+    const t0 = Date.now();
+    await chooseFile(page, join(ROOT, 'public/sample.tar'));
+    await expect.poll(() => page.locator('header .image').innerText(), { timeout: 30_000 }).toBe('strata-sample:1.0');
+    const counts = await idbCounts(page);
+    console.log(`sample opened ${Date.now() - t0} ms after it was chosen; the big image still had ${counts['strata-packed/chunks']} packed chunks`);
+    // the big image's layers were still being expanded: the sample's decoding went first
+    expect(counts['strata-packed/chunks']).toBeGreaterThan(0);
+    await expect.poll(() => idbCounts(page).then((c) => c['strata-packed/chunks']), { timeout: 60_000 }).toBe(0);
+  });
+
   // A packed layer whose expansion fails after a reload: its stored compressed copy is replaced
   // (corrupt gzip; a valid gzip of other bytes) and the layer marked packed again, as if the tab had
   // closed before expanding it. The app must say why, keep the layer packed, and not mark it verified.
