@@ -225,8 +225,14 @@ async function importImage(file: Blob, name: string, sel: ImageSelector, signal:
 }
 
 // ---- expansion: a packed layer's decompressed stream into storage --------------------------------
-/** `${imageId}:${layer}` -> the expansion of that layer in this worker (settled ones stay: done) */
-const expansions = new Map<string, Promise<void>>();
+/**
+ * `${imageId}:${layer}` -> that layer's expansion in this worker: `done` settles when its content is
+ * stored (settled entries stay: known expanded); while `running`, `upTo` bytes of the stream are
+ * stored and `waiters` are reads waiting for more.
+ */
+interface ExpansionState { done: Promise<void>; running: boolean; upTo: number; waiters: Set<() => void> }
+const expansions = new Map<string, ExpansionState>();
+const expandedAlready = (): ExpansionState => ({ done: Promise.resolve(), running: false, upTo: 0, waiters: new Set() });
 /** per image: stops its expansions and digest checks (on delete) */
 const expansionStops = new Map<string, AbortController>();
 function stopOf(imageId: string): AbortSignal {
@@ -234,8 +240,6 @@ function stopOf(imageId: string): AbortSignal {
   if (!stop) expansionStops.set(imageId, (stop = new AbortController()));
   return stop.signal;
 }
-/** expansions under way here: bytes of the stream stored so far, and reads waiting for more */
-const progress = new Map<string, { upTo: number; waiters: Set<() => void> }>();
 
 /**
  * Expands `layer` of `imageId` unless it is done or under way here; resolves once its content is
@@ -243,19 +247,17 @@ const progress = new Map<string, { upTo: number; waiters: Set<() => void> }>();
  */
 function ensureExpanded(imageId: string, layer: number): Promise<void> {
   const key = `${imageId}:${layer}`;
-  let p = expansions.get(key);
-  if (!p) {
-    const pr = { upTo: 0, waiters: new Set<() => void>() };
-    progress.set(key, pr);
-    p = expandLayer(imageId, layer, stopOf(imageId), (n) => { pr.upTo = n; for (const w of pr.waiters) w(); });
-    expansions.set(key, p);
-    // a failed expansion is tried again by the next read that needs the layer
-    p.then(() => post({ type: 'expanded', imageId, layer }), (e: unknown) => {
-      expansions.delete(key);
-      post({ type: 'expanded', imageId, layer, error: toErrorInfo(e) });
-    }).finally(() => progress.delete(key));
-  }
-  return p;
+  const known = expansions.get(key);
+  if (known) return known.done;
+  const x: ExpansionState = { done: Promise.resolve(), running: true, upTo: 0, waiters: new Set() };
+  x.done = expandLayer(imageId, layer, stopOf(imageId), (n) => { x.upTo = n; for (const w of x.waiters) w(); });
+  expansions.set(key, x);
+  // a failed expansion is tried again by the next read that needs the layer
+  x.done.then(() => post({ type: 'expanded', imageId, layer }), (e: unknown) => {
+    expansions.delete(key);
+    post({ type: 'expanded', imageId, layer, error: toErrorInfo(e) });
+  }).finally(() => { x.running = false; });
+  return x.done;
 }
 
 async function expandLayer(imageId: string, layer: number, signal: AbortSignal, onStored: (bytes: number) => void): Promise<void> {
@@ -304,10 +306,10 @@ async function startExpansions(imageId: string, layers: Iterable<number>): Promi
     const rec = await storage.readRecord(imageId);
     for (const l of todo) {
       if (rec?.packed?.includes(l)) void ensureExpanded(imageId, l).catch(() => {});
-      else if (rec) expansions.set(`${imageId}:${l}`, Promise.resolve()); // stored expanded
+      else if (rec) expansions.set(`${imageId}:${l}`, expandedAlready()); // stored expanded
     }
   }
-  return all.map((l) => expansions.get(`${imageId}:${l}`) ?? Promise.resolve());
+  return all.map((l) => expansions.get(`${imageId}:${l}`)?.done ?? Promise.resolve());
 }
 
 /** Before reading whole layers (an export): each must be expanded (waits for it, or starts it). */
@@ -321,22 +323,25 @@ async function expanded(imageId: string, layers: Iterable<number>): Promise<void
  */
 async function readable(imageId: string, layer: number, end: number): Promise<void> {
   const [whole] = await startExpansions(imageId, [layer]);
-  const pr = progress.get(`${imageId}:${layer}`);
-  if (!pr) return whole; // done, or not packed
-  if (pr.upTo >= end) return;
+  const x = expansions.get(`${imageId}:${layer}`);
+  if (!x?.running) return whole; // done, failed, or not packed
+  if (x.upTo >= end) return;
   await new Promise<void>((resolve, reject) => {
-    const wake = () => { if (pr.upTo >= end) { pr.waiters.delete(wake); resolve(); } };
-    pr.waiters.add(wake);
-    whole.then(() => { pr.waiters.delete(wake); resolve(); }, (e: unknown) => { pr.waiters.delete(wake); reject(e); });
+    const wake = () => { if (x.upTo >= end) { x.waiters.delete(wake); resolve(); } };
+    x.waiters.add(wake);
+    whole.then(() => { x.waiters.delete(wake); resolve(); }, (e: unknown) => { x.waiters.delete(wake); reject(e); });
   });
 }
 
-/** Stops this worker's expansions of `imageId` and waits until they have settled (before a delete). */
-async function stopExpansions(imageId: string): Promise<void> {
+/**
+ * Stops this worker's expansions and digest checks of `imageId` and waits until the expansions
+ * have settled (before a delete; a stopped digest check writes nothing).
+ */
+async function stopBackground(imageId: string): Promise<void> {
   expansionStops.get(imageId)?.abort();
   expansionStops.delete(imageId);
   const mine = [...expansions].filter(([k]) => k.startsWith(`${imageId}:`));
-  await Promise.allSettled(mine.map(([, p]) => p));
+  await Promise.allSettled(mine.map(([, x]) => x.done));
   for (const [k] of mine) expansions.delete(k);
 }
 
@@ -362,12 +367,17 @@ async function verifyLayer(imageId: string, layer: number): Promise<void> {
     const rec = await storage.readRecord(imageId);
     const info = rec?.status === 'ready' ? rec.layers.find((l) => l.index === layer) : undefined;
     if (!info || info.verify?.state !== 'pending') return; // deleted, or verified by another tab
-    const verify = await (rec!.packed?.includes(layer)
-      ? Promise.reject(new StrataError('STORAGE', 'its content could not be stored decompressed, so its diff_id cannot be checked (the error is shown when one of its files is opened)'))
-      : Promise.all([info.compression === 'none' ? null : rec!.digests?.[layer] ?? null, storage.layerContentBlob(imageId, layer)])
-        .then(([compressed, content]) => runJob({ type: 'verify', job: nextJob++, info, compressed, content }, stop))
-        .then((m) => (m as JobReply & { type: 'verified' }).verify))
-      .catch((e): LayerVerify => ({ state: 'unverifiable', detail: toErrorInfo(e).message }));
+    let verify: LayerVerify;
+    if (rec!.packed?.includes(layer)) {
+      // its expansion failed (and said why): there is no content to hash
+      verify = { state: 'unverifiable', detail: 'its content could not be stored decompressed, so its diff_id cannot be checked (the error is shown when one of its files is opened)' };
+    } else {
+      const compressed = info.compression === 'none' ? null : rec!.digests?.[layer] ?? null;
+      verify = await storage.layerContentBlob(imageId, layer)
+        .then((content) => runJob({ type: 'verify', job: nextJob++, info, compressed, content }, stop))
+        .then((m) => (m as JobReply & { type: 'verified' }).verify)
+        .catch((e): LayerVerify => ({ state: 'unverifiable', detail: toErrorInfo(e).message }));
+    }
     if (stop.aborted) return; // being deleted
     await storage.setVerify(imageId, layer, verify).catch(() => {});
     post({ type: 'verify', imageId, layer, verify });
@@ -457,7 +467,7 @@ self.onmessage = async (ev: MessageEvent<RequestMessage | { type: 'port'; port: 
       }
       case 'exportTar': post({ type: 'result', id: m.id, value: await exportTar(m.imageId, m.layer, m.path, m.gzip) }); break;
       case 'delete': {
-        await stopExpansions(m.imageId);
+        await stopBackground(m.imageId);
         await storage.deleteImage(m.imageId);
         if (cached?.id === m.imageId) cached = null;
         post({ type: 'result', id: m.id, value: undefined });
