@@ -3,6 +3,7 @@
 // (worker bridge) and is written separately.
 import type { ArchiveInfo, EncodedTree, ImageMeta, LayerVerify } from '../core/model.ts';
 import type { ErrorInfo } from '../core/errors.ts';
+import type { AnalysisState, SbomFormat, SbomScope } from '../core/analysis/types.ts';
 
 export interface ImportProgress {
   phase: 'reading' | 'decoding' | 'merging' | 'storing' | 'done';
@@ -45,6 +46,16 @@ export interface Engine {
    * (reads of it wait meanwhile): called when that is done, or with the error if it failed.
    */
   onExpanded(cb: (id: string, layer: number, error?: ErrorInfo) => void): () => void;
+  /**
+   * The analysis of a stored image (space, hidden and sensitive files, packages). It is computed
+   * in the background after the import, in phases, and stored as it goes: this resolves at once
+   * with what is stored and whether it is still running; `onAnalysis` reports what follows.
+   */
+  analysis(id: string): Promise<AnalysisState>;
+  /** called whenever the analysis of an image moves on: progress, a phase stored, done or failed */
+  onAnalysis(cb: (id: string, state: AnalysisState) => void): () => void;
+  /** an SBOM of the image's packages (from its stored analysis), as a JSON Blob */
+  sbom(id: string, format: SbomFormat, scope: SbomScope): Promise<Blob>;
 }
 
 export type EngineError = ErrorInfo;

@@ -5,6 +5,27 @@
 export enum DiffType { Unmodified = 0, Added = 1, Modified = 2, Deleted = 3 }
 export const DIFF_NAMES = ['Unmodified', 'Added', 'Modified', 'Deleted'] as const;
 
+/**
+ * Why a version exists: what in the layer tar made the change. Analyses need it (which layer hid
+ * a file, and how; dive's view of a layer as its list of entries).
+ */
+export enum Cause {
+  /** an entry of the layer's tar at this path (not a hardlink) */
+  Entry = 0,
+  /** a hardlink entry at this path */
+  Hardlink = 1,
+  /** a directory the merge created because an entry below it needed one */
+  Implicit = 2,
+  /** deleted by a whiteout naming this path */
+  Whiteout = 3,
+  /** deleted because a whiteout named an ancestor */
+  UnderWhiteout = 4,
+  /** deleted by an opaque-directory marker of an ancestor */
+  Opaque = 5,
+  /** deleted because this path or an ancestor was replaced by an entry of another type */
+  Replaced = 6,
+}
+
 /** Node types in the merged tree. A hardlink is not a type: it is two paths sharing one inode. */
 export enum FileType { File = 0, Dir = 1, Symlink = 2, Char = 3, Block = 4, Fifo = 5, Socket = 6 }
 export const FILE_TYPE_NAMES = ['file', 'dir', 'symlink', 'char', 'block', 'fifo', 'socket'] as const;
@@ -127,6 +148,7 @@ export interface EncodedTree {
   vLayer: Uint16Array;         // [version] layer index that made the change
   vDiff: Uint8Array;           // [version] DiffType (Added / Modified / Deleted)
   vInode: Int32Array;          // [version] inode, -1 for Deleted
+  vWhy: Uint8Array;            // [version] Cause
   iType: Uint8Array;           // [inode] FileType
   iMode: Uint32Array;          // permission bits incl. setuid/setgid/sticky (07777)
   iUid: Uint32Array;
@@ -138,10 +160,15 @@ export interface EncodedTree {
   iDevMajor: Uint32Array;
   iDevMinor: Uint32Array;
   iLink: Int32Array;           // symlink target index into linkBytes/linkOffsets, -1 none
+  /** [inode] the node whose entry made it (a hardlink group's first path); every regular-file
+   *  entry of every layer has its own inode, even one a later entry of its layer replaced */
+  iNode: Int32Array;
   linkBytes: Uint8Array;
   linkOffsets: Uint32Array;
   /** sparse xattrs: inode -> name -> raw bytes */
   xattrs: { inode: number; name: string; value: Uint8Array }[];
+  /** whiteouts whose target did not exist (they change nothing; dive's numbers count them) */
+  deadWhiteouts: { layer: number; path: string }[];
 }
 
 /** A path's state as of one layer, decoded from EncodedTree (what views and exports use). */

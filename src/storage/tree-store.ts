@@ -6,7 +6,7 @@ import { inStore, request, stores } from './db.ts';
 import { session, track } from './session.ts';
 
 /** Bump when EncodedTree changes shape; older stored trees are then refused, not misread. */
-export const TREE_FORMAT = 1;
+export const TREE_FORMAT = 2;
 
 export interface StoredTree { format: number; tree: EncodedTree }
 

@@ -53,6 +53,7 @@ export function makeTree(nodeCount: number, layerCount = 3): EncodedTree {
     vLayer: fill(new Uint16Array(n), () => Math.floor(r() * layerCount)),
     vDiff: fill(new Uint8Array(n), () => 1 + Math.floor(r() * 3)),
     vInode: fill(new Int32Array(n), (i) => i),
+    vWhy: new Uint8Array(n),
     iType: fill(new Uint8Array(n), (i) => (i === 0 ? 1 : Math.floor(r() * 3))),
     iMode: fill(new Uint32Array(n), () => 0o644),
     iUid: fill(new Uint32Array(n), () => Math.floor(r() * 1000)),
@@ -63,8 +64,10 @@ export function makeTree(nodeCount: number, layerCount = 3): EncodedTree {
     iOffset: fill(new Float64Array(n), (i) => i * 512),
     iDevMajor: new Uint32Array(n), iDevMinor: new Uint32Array(n),
     iLink: fill(new Int32Array(n), () => -1),
+    iNode: fill(new Int32Array(n), (i) => i),
     linkBytes: enc.encode('/bin/busybox'), linkOffsets: Uint32Array.of(0, 12),
     xattrs: [{ inode: 1, name: 'security.capability', value: Uint8Array.of(1, 2, 3) }],
+    deadWhiteouts: [],
   };
 }
 

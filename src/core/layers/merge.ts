@@ -4,12 +4,14 @@
 // version of its path, so the tree "as of layer k" and each layer's Added/Modified/Deleted list
 // come out of the same data.
 import { StrataError } from '../errors.ts';
-import { DiffType, FileType, type EncodedTree } from '../model.ts';
+import { Cause, DiffType, FileType, type EncodedTree } from '../model.ts';
 import type { TarEntry } from '../tar/reader.ts';
 import { cleanPath } from './paths.ts';
 
 interface Inode {
   id: number;
+  /** the node whose entry made it */
+  node: number;
   type: FileType;
   mode: number;
   uid: number;
@@ -49,16 +51,20 @@ export class LayerMerger {
   private vLayer: number[] = [];
   private vDiff: number[] = [];
   private vInode: number[] = [];
+  private vWhy: number[] = [];
   private root: Node;
   /** state of nodes touched in the current layer, as it was before the layer */
   private before = new Map<Node, Inode | null>();
+  /** why each touched node changed in the current layer (the last change wins) */
+  private why = new Map<Node, Cause>();
+  private deadWhiteouts: { layer: number; path: string }[] = [];
   private layer = -1;
 
   constructor(private readonly layerCount: number) {
     this.root = this.newNode('', null);
     this.root.children = new Map();
-    this.root.inode = this.newInode(FileType.Dir, 0o755, 0, 0, 0, -1, 0, 0);
-    this.record(this.root, 0, DiffType.Added, this.root.inode.id); // the root exists from the start
+    this.root.inode = this.newInode(this.root, FileType.Dir, 0o755, 0, 0, 0, -1, 0, 0);
+    this.record(this.root, 0, DiffType.Added, this.root.inode.id, Cause.Implicit); // the root exists from the start
   }
 
   apply(layer: number, entries: TarEntry[], what: string): LayerCounts {
@@ -90,11 +96,12 @@ export class LayerMerger {
     // 1. opaque dirs and whiteouts hide lower-layer content only: apply them before any entry
     for (const dir of opaques) {
       const n = this.lookup(dir);
-      if (n?.inode?.type === FileType.Dir) for (const c of n.children!.values()) this.remove(c);
+      if (n?.inode?.type === FileType.Dir) for (const c of n.children!.values()) this.remove(c, Cause.Opaque, Cause.Opaque);
     }
     for (const p of whiteouts) {
       const n = this.lookup(p);
-      if (n?.inode) this.remove(n);
+      if (n?.inode) this.remove(n, Cause.Whiteout, Cause.UnderWhiteout);
+      else this.deadWhiteouts.push({ layer, path: '/' + p });
     }
     // 2. entries in tar order; later entries for the same path win
     for (const { path, e } of regular) this.add(path, e, what);
@@ -116,7 +123,7 @@ export class LayerMerger {
 
   private add(path: string, e: TarEntry, what: string): void {
     if (path === '') {
-      if (e.kind === 'dir') this.setInode(this.root, this.inodeFrom(e, FileType.Dir));
+      if (e.kind === 'dir') this.setInode(this.root, this.inodeFrom(this.root, e, FileType.Dir), Cause.Entry);
       return; // a non-directory root entry cannot be applied; the root stays a directory
     }
     const parts = path.split('/');
@@ -128,17 +135,17 @@ export class LayerMerger {
       const inode = this.linkTarget(e, what);
       if (node && node.inode === inode) return; // re-linking the same inode
       if (!node) node = this.child(dir, name);
-      else if (node.inode) this.removeChildren(node);
-      this.setInode(node, inode);
+      else if (node.inode) this.removeChildren(node, Cause.Replaced);
+      this.setInode(node, inode, Cause.Hardlink);
       return;
     }
     const type = KIND_TYPE[e.kind];
     if (type === undefined) return; // vendor / unknown entry types carry no filesystem object
-    const inode = this.inodeFrom(e, type);
     if (!node) node = this.child(dir, name);
-    else if (node.inode && !(node.inode.type === FileType.Dir && type === FileType.Dir)) this.removeChildren(node);
+    else if (node.inode && !(node.inode.type === FileType.Dir && type === FileType.Dir)) this.removeChildren(node, Cause.Replaced);
+    const inode = this.inodeFrom(node, e, type);
     if (type === FileType.Dir) node.children ??= new Map();
-    this.setInode(node, inode);
+    this.setInode(node, inode, Cause.Entry);
   }
 
   private linkTarget(e: TarEntry, what: string): Inode {
@@ -170,10 +177,10 @@ export class LayerMerger {
     let n = parent.children!.get(name);
     if (n?.inode?.type === FileType.Dir) return n;
     if (!n) n = this.child(parent, name);
-    else if (n.inode) this.removeChildren(n); // a file/symlink where a directory must be: replaced
+    else if (n.inode) this.removeChildren(n, Cause.Replaced); // a file/symlink where a directory must be: replaced
     n.children ??= new Map();
     // missing parents are created as root-owned 0755 directories, as tar extraction does
-    this.setInode(n, this.newInode(FileType.Dir, 0o755, 0, 0, 0, -1, 0, 0));
+    this.setInode(n, this.newInode(n, FileType.Dir, 0o755, 0, 0, 0, -1, 0, 0), Cause.Implicit);
     return n;
   }
 
@@ -183,8 +190,8 @@ export class LayerMerger {
     return n;
   }
 
-  private inodeFrom(e: TarEntry, type: FileType): Inode {
-    const ino = this.newInode(type, e.mode & 0o7777, e.uid, e.gid, e.mtime, type === FileType.File ? this.layer : -1, e.dataOffset, type === FileType.File ? e.size : 0);
+  private inodeFrom(node: Node, e: TarEntry, type: FileType): Inode {
+    const ino = this.newInode(node, type, e.mode & 0o7777, e.uid, e.gid, e.mtime, type === FileType.File ? this.layer : -1, e.dataOffset, type === FileType.File ? e.size : 0);
     // a symlink's own mode is meaningless on Linux, which always reports 0777
     if (type === FileType.Symlink) { ino.link = e.linkname; ino.mode = 0o777; }
     if (type === FileType.Char || type === FileType.Block) { ino.devmajor = e.devmajor; ino.devminor = e.devminor; }
@@ -196,21 +203,23 @@ export class LayerMerger {
     if (!this.before.has(n)) this.before.set(n, n.inode);
   }
 
-  private setInode(n: Node, inode: Inode): void {
+  private setInode(n: Node, inode: Inode, why: Cause): void {
     this.touch(n);
+    this.why.set(n, why);
     n.inode = inode;
   }
 
-  /** delete a live node and everything below it */
-  private remove(n: Node): void {
+  /** delete a live node (for `why`) and everything below it (for `whyBelow`) */
+  private remove(n: Node, why: Cause, whyBelow: Cause): void {
     if (!n.inode) return;
-    this.removeChildren(n);
+    this.removeChildren(n, whyBelow);
     this.touch(n);
+    this.why.set(n, why);
     n.inode = null;
   }
 
-  private removeChildren(n: Node): void {
-    if (n.children) for (const c of n.children.values()) this.remove(c);
+  private removeChildren(n: Node, why: Cause): void {
+    if (n.children) for (const c of n.children.values()) this.remove(c, why, why);
   }
 
   private finishLayer(entries: number): LayerCounts {
@@ -224,20 +233,22 @@ export class LayerMerger {
       if (n === this.root && this.layer === 0 && diff === DiffType.Modified) {
         // the root's initial version is the layer-0 version; update it in place
         this.vInode[0] = now!.id;
+        this.vWhy[0] = this.why.get(n) ?? Cause.Entry;
         continue;
       }
-      this.record(n, this.layer, diff, now ? now.id : -1);
+      this.record(n, this.layer, diff, now ? now.id : -1, this.why.get(n) ?? Cause.Entry);
       if (n === this.root) continue; // the root itself is not a change users care about
       if (diff === DiffType.Added) counts.added++;
       else if (diff === DiffType.Deleted) counts.deleted++;
       else counts.modified++;
     }
     this.before.clear();
+    this.why.clear();
     return counts;
   }
 
-  private record(n: Node, layer: number, diff: DiffType, inode: number): void {
-    this.vNode.push(n.id); this.vLayer.push(layer); this.vDiff.push(diff); this.vInode.push(inode);
+  private record(n: Node, layer: number, diff: DiffType, inode: number, why: Cause): void {
+    this.vNode.push(n.id); this.vLayer.push(layer); this.vDiff.push(diff); this.vInode.push(inode); this.vWhy.push(why);
   }
 
   private newNode(name: string, parent: Node | null): Node {
@@ -246,8 +257,8 @@ export class LayerMerger {
     return n;
   }
 
-  private newInode(type: FileType, mode: number, uid: number, gid: number, mtime: number, layer: number, offset: number, size: number): Inode {
-    const i: Inode = { id: this.inodes.length, type, mode, uid, gid, size, mtime, layer, offset, link: null, devmajor: 0, devminor: 0, xattrs: null };
+  private newInode(node: Node, type: FileType, mode: number, uid: number, gid: number, mtime: number, layer: number, offset: number, size: number): Inode {
+    const i: Inode = { id: this.inodes.length, node: node.id, type, mode, uid, gid, size, mtime, layer, offset, link: null, devmajor: 0, devminor: 0, xattrs: null };
     this.inodes.push(i);
     return i;
   }
@@ -274,18 +285,18 @@ export class LayerMerger {
     for (let v = 0; v < V; v++) verStart[this.vNode[v] + 1]++;
     for (let i = 0; i < N; i++) verStart[i + 1] += verStart[i];
     const fill = verStart.slice(0, N);
-    const vLayer = new Uint16Array(V), vDiff = new Uint8Array(V), vInode = new Int32Array(V);
+    const vLayer = new Uint16Array(V), vDiff = new Uint8Array(V), vInode = new Int32Array(V), vWhy = new Uint8Array(V);
     for (let v = 0; v < V; v++) {
       const at = fill[this.vNode[v]]++;
-      vLayer[at] = this.vLayer[v]; vDiff[at] = this.vDiff[v]; vInode[at] = this.vInode[v];
+      vLayer[at] = this.vLayer[v]; vDiff[at] = this.vDiff[v]; vInode[at] = this.vInode[v]; vWhy[at] = this.vWhy[v];
     }
     const I = this.inodes.length;
     const t: EncodedTree = {
-      layerCount: this.layerCount, nodeCount: N, parent, nameBytes, nameOffsets, verStart, vLayer, vDiff, vInode,
+      layerCount: this.layerCount, nodeCount: N, parent, nameBytes, nameOffsets, verStart, vLayer, vDiff, vInode, vWhy,
       iType: new Uint8Array(I), iMode: new Uint32Array(I), iUid: new Uint32Array(I), iGid: new Uint32Array(I),
       iSize: new Float64Array(I), iMtime: new Float64Array(I), iLayer: new Int16Array(I), iOffset: new Float64Array(I),
-      iDevMajor: new Uint32Array(I), iDevMinor: new Uint32Array(I), iLink: new Int32Array(I),
-      linkBytes: new Uint8Array(0), linkOffsets: new Uint32Array(0), xattrs: [],
+      iDevMajor: new Uint32Array(I), iDevMinor: new Uint32Array(I), iLink: new Int32Array(I), iNode: new Int32Array(I),
+      linkBytes: new Uint8Array(0), linkOffsets: new Uint32Array(0), xattrs: [], deadWhiteouts: this.deadWhiteouts,
     };
     const links: Uint8Array[] = [];
     const linkOffsets: number[] = [0];
@@ -293,7 +304,7 @@ export class LayerMerger {
     for (const i of this.inodes) {
       t.iType[i.id] = i.type; t.iMode[i.id] = i.mode; t.iUid[i.id] = i.uid; t.iGid[i.id] = i.gid;
       t.iSize[i.id] = i.size; t.iMtime[i.id] = i.mtime; t.iLayer[i.id] = i.layer; t.iOffset[i.id] = i.offset;
-      t.iDevMajor[i.id] = i.devmajor; t.iDevMinor[i.id] = i.devminor;
+      t.iDevMajor[i.id] = i.devmajor; t.iDevMinor[i.id] = i.devminor; t.iNode[i.id] = i.node;
       if (i.link !== null) {
         const b = enc.encode(i.link);
         links.push(b); loff += b.length; linkOffsets.push(loff);

@@ -1,7 +1,7 @@
 // Hand-built EncodedTree inputs for tests: layers of ops → the columnar model, as a merge would
 // encode it. Missing parent directories are added implicitly; nothing else is inferred (a deleted
 // directory does not get deletions for its children unless the test says so).
-import { DiffType, FileType, type EncodedTree } from '../../../src/core/model.ts';
+import { Cause, DiffType, FileType, type EncodedTree } from '../../../src/core/model.ts';
 
 export interface Attrs {
   mode?: number; uid?: number; gid?: number; size?: number; mtime?: number;
@@ -31,7 +31,7 @@ const TYPES: Record<string, FileType> = {
   block: FileType.Block, socket: FileType.Socket, symlink: FileType.Symlink,
 };
 
-interface Inode { type: FileType; mode: number; uid: number; gid: number; size: number; mtime: number; layer: number; offset: number; dev: [number, number]; link: string | null; xattrs?: Record<string, string> }
+interface Inode { node: number; type: FileType; mode: number; uid: number; gid: number; size: number; mtime: number; layer: number; offset: number; dev: [number, number]; link: string | null; xattrs?: Record<string, string> }
 
 export function buildTree(layers: Op[][]): EncodedTree {
   return buildImage(layers).tree;
@@ -52,7 +52,7 @@ export function buildImage(layers: Op[][]): { tree: EncodedTree; streams: Uint8A
   const names: string[] = [''];
   const parents: number[] = [-1];
   const byPath = new Map<string, number>([['/', 0]]);
-  const versions: { node: number; layer: number; diff: DiffType; inode: number }[][] = [[]];
+  const versions: { node: number; layer: number; diff: DiffType; inode: number; why: Cause }[][] = [[]];
   const current = new Map<number, number>(); // node -> inode (-1 deleted)
   const inodes: Inode[] = [];
   const offsets = new Array(layers.length).fill(0);
@@ -64,7 +64,7 @@ export function buildImage(layers: Op[][]): { tree: EncodedTree; streams: Uint8A
     const p = clean(path);
     if (p === '/') return 0;
     const parent = nodeFor(parentOf(p), layer);
-    if (parent !== 0 && (current.get(parent) ?? -1) < 0) addVersion(parent, layer, newInode(dir(parentOf(p)), layer), {});
+    if (parent !== 0 && (current.get(parent) ?? -1) < 0) addVersion(parent, layer, newInode(parent, dir(parentOf(p)), layer), {}, Cause.Implicit);
     const known = byPath.get(p);
     if (known !== undefined) return known;
     const id = names.length;
@@ -74,14 +74,14 @@ export function buildImage(layers: Op[][]): { tree: EncodedTree; streams: Uint8A
     byPath.set(p, id);
     return id;
   };
-  const newInode = (op: Op, layer: number): number => {
+  const newInode = (node: number, op: Op, layer: number): number => {
     const a = op.attrs;
     const type = TYPES[op.op];
     const content = typeof a.content === 'string' ? new TextEncoder().encode(a.content) : a.content;
     const size = type === FileType.File ? content?.length ?? a.size ?? 0 : 0;
     if (content && type === FileType.File) put(layer, offsets[layer] + 512, content);
     inodes.push({
-      type, mode: a.mode ?? (type === FileType.Dir ? 0o755 : type === FileType.Symlink ? 0o777 : 0o644),
+      node, type, mode: a.mode ?? (type === FileType.Dir ? 0o755 : type === FileType.Symlink ? 0o777 : 0o644),
       uid: a.uid ?? 0, gid: a.gid ?? 0, size, mtime: a.mtime ?? 1_700_000_000 + layer,
       layer: type === FileType.File ? layer : -1, offset: offsets[layer] + 512, dev: a.dev ?? [0, 0],
       link: op.op === 'symlink' ? op.target : null, xattrs: a.xattrs,
@@ -89,29 +89,29 @@ export function buildImage(layers: Op[][]): { tree: EncodedTree; streams: Uint8A
     offsets[layer] += 512 + Math.ceil(size / 512) * 512;
     return inodes.length - 1;
   };
-  const addVersion = (node: number, layer: number, inode: number, a: Attrs) => {
+  const addVersion = (node: number, layer: number, inode: number, a: Attrs, why: Cause) => {
     const was = current.get(node) ?? -1;
     const diff = a.diff ?? (inode < 0 ? DiffType.Deleted : was >= 0 ? DiffType.Modified : DiffType.Added);
-    versions[node].push({ node, layer, diff, inode });
+    versions[node].push({ node, layer, diff, inode, why });
     current.set(node, inode);
   };
 
   layers.forEach((ops, layer) => {
     for (const op of ops) {
       const node = nodeFor(op.path, layer);
-      if (op.op === 'delete') addVersion(node, layer, -1, op.attrs);
+      if (op.op === 'delete') addVersion(node, layer, -1, op.attrs, Cause.Whiteout);
       else if (op.op === 'hardlink') {
         const target = byPath.get(clean(op.target));
         const ino = target === undefined ? -1 : current.get(target) ?? -1;
         if (ino < 0) throw new Error(`hardlink target missing: ${op.target}`);
-        addVersion(node, layer, ino, op.attrs);
-      } else addVersion(node, layer, newInode(op, layer), op.attrs);
+        addVersion(node, layer, ino, op.attrs, Cause.Hardlink);
+      } else addVersion(node, layer, newInode(node, op, layer), op.attrs, Cause.Entry);
     }
   });
   return { tree: encode(layers.length, names, parents, versions, inodes), streams };
 }
 
-function encode(layerCount: number, names: string[], parents: number[], versions: { layer: number; diff: DiffType; inode: number }[][], inodes: Inode[]): EncodedTree {
+function encode(layerCount: number, names: string[], parents: number[], versions: { layer: number; diff: DiffType; inode: number; why: Cause }[][], inodes: Inode[]): EncodedTree {
   const enc = new TextEncoder();
   const nameChunks = names.map((n) => enc.encode(n));
   const nameOffsets = new Uint32Array(names.length + 1);
@@ -121,8 +121,8 @@ function encode(layerCount: number, names: string[], parents: number[], versions
   const verStart = new Uint32Array(names.length + 1);
   versions.forEach((vs, i) => { verStart[i + 1] = verStart[i] + vs.length; });
   const nv = verStart[names.length];
-  const vLayer = new Uint16Array(nv), vDiff = new Uint8Array(nv), vInode = new Int32Array(nv);
-  versions.flat().forEach((v, i) => { vLayer[i] = v.layer; vDiff[i] = v.diff; vInode[i] = v.inode; });
+  const vLayer = new Uint16Array(nv), vDiff = new Uint8Array(nv), vInode = new Int32Array(nv), vWhy = new Uint8Array(nv);
+  versions.flat().forEach((v, i) => { vLayer[i] = v.layer; vDiff[i] = v.diff; vInode[i] = v.inode; vWhy[i] = v.why; });
   const links = inodes.map((i) => (i.link === null ? null : enc.encode(i.link)));
   const linkList = links.filter((l) => l !== null);
   const linkOffsets = new Uint32Array(linkList.length + 1);
@@ -136,13 +136,13 @@ function encode(layerCount: number, names: string[], parents: number[], versions
   });
   return {
     layerCount, nodeCount: names.length,
-    parent: Int32Array.from(parents), nameBytes, nameOffsets, verStart, vLayer, vDiff, vInode,
+    parent: Int32Array.from(parents), nameBytes, nameOffsets, verStart, vLayer, vDiff, vInode, vWhy,
     iType: Uint8Array.from(inodes, (i) => i.type), iMode: Uint32Array.from(inodes, (i) => i.mode),
     iUid: Uint32Array.from(inodes, (i) => i.uid), iGid: Uint32Array.from(inodes, (i) => i.gid),
     iSize: Float64Array.from(inodes, (i) => i.size), iMtime: Float64Array.from(inodes, (i) => i.mtime),
     iLayer: Int16Array.from(inodes, (i) => i.layer), iOffset: Float64Array.from(inodes, (i) => i.offset),
     iDevMajor: Uint32Array.from(inodes, (i) => i.dev[0]), iDevMinor: Uint32Array.from(inodes, (i) => i.dev[1]),
-    iLink: Int32Array.from(links, (l) => (l === null ? -1 : li++)),
-    linkBytes, linkOffsets, xattrs,
+    iLink: Int32Array.from(links, (l) => (l === null ? -1 : li++)), iNode: Int32Array.from(inodes, (i) => i.node),
+    linkBytes, linkOffsets, xattrs, deadWhiteouts: [],
   };
 }
