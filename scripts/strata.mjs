@@ -19,7 +19,7 @@ function newest(dir) {
 }
 
 // one directory per source state: a bundle in use is never replaced under a running process
-const stamp = Math.max(newest(join(root, 'src/cli')), newest(join(root, 'src/core')), statSync(join(root, 'package-lock.json')).mtimeMs);
+const stamp = Math.max(newest(join(root, 'src/cli')), newest(join(root, 'src/core')), statSync(join(root, 'package-lock.json')).mtimeMs, statSync(fileURLToPath(import.meta.url)).mtimeMs);
 const out = join(cache, String(Math.floor(stamp)));
 if (!existsSync(join(out, 'main.mjs'))) {
   const tmp = `${out}.${process.pid}.tmp`;
@@ -27,6 +27,14 @@ if (!existsSync(join(out, 'main.mjs'))) {
     entryPoints: [join(root, 'src/cli/main.ts'), join(root, 'src/cli/decode-worker.ts')],
     bundle: true, platform: 'node', format: 'esm', target: 'node20', outdir: tmp,
     outExtension: { '.js': '.mjs' }, logLevel: 'warning', sourcemap: 'linked',
+    // The CycloneDX library is CommonJS: it require()s Node built-ins and optional plug-ins (XML,
+    // schema validation; not installed, not used, loaded inside try/catch), and names its schema
+    // directory from __dirname (used only to validate). An ES module bundle has neither.
+    external: ['xmlbuilder2', 'libxmljs2', 'ajv', 'ajv-formats', 'ajv-formats-draft2019'],
+    banner: {
+      js: "import { createRequire as __strataRequire } from 'node:module'; const require = __strataRequire(import.meta.url); " +
+        "const __dirname = new URL('.', import.meta.url).pathname; const __filename = new URL(import.meta.url).pathname;",
+    },
   });
   mkdirSync(cache, { recursive: true });
   try {

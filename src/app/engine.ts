@@ -4,6 +4,7 @@
 import { type ErrorInfo, StrataError } from '../core/errors.ts';
 import type { ArchiveInfo, LayerVerify } from '../core/model.ts';
 import type { Engine, ImageSelector, ImportProgress, StoredImage } from './engine-api.ts';
+import type { AnalysisState } from '../core/analysis/types.ts';
 import type { Reply, Request, ResultMap } from '../worker/protocol.ts';
 
 interface Call { resolve: (v: unknown) => void; reject: (e: Error) => void; onProgress?: (p: ImportProgress) => void }
@@ -20,12 +21,14 @@ export function createEngine(opts: { poolSize?: number } = {}): Engine {
   const calls = new Map<number, Call>();
   const verifyListeners = new Set<(id: string, layer: number, v: LayerVerify) => void>();
   const expandedListeners = new Set<(id: string, layer: number, error?: ErrorInfo) => void>();
+  const analysisListeners = new Set<(id: string, state: AnalysisState) => void>();
   let nextId = 1;
 
   coordinator.onmessage = (ev: MessageEvent<Reply>) => {
     const m = ev.data;
     if (m.type === 'verify') { for (const l of verifyListeners) l(m.imageId, m.layer, m.verify); return; }
     if (m.type === 'expanded') { for (const l of expandedListeners) l(m.imageId, m.layer, m.error); return; }
+    if (m.type === 'analysis') { for (const l of analysisListeners) l(m.imageId, m.state); return; }
     const c = calls.get(m.id);
     if (!c) return;
     if (m.type === 'progress') { c.onProgress?.(m.progress); return; }
@@ -63,5 +66,8 @@ export function createEngine(opts: { poolSize?: number } = {}): Engine {
     estimate: () => call({ type: 'estimate' }),
     onVerify(cb) { verifyListeners.add(cb); return () => verifyListeners.delete(cb); },
     onExpanded(cb) { expandedListeners.add(cb); return () => expandedListeners.delete(cb); },
+    analysis: (imageId) => call({ type: 'analysis', imageId }),
+    onAnalysis(cb) { analysisListeners.add(cb); return () => analysisListeners.delete(cb); },
+    sbom: (imageId, format, scope) => call({ type: 'sbom', imageId, format, scope }),
   };
 }

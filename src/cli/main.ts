@@ -12,23 +12,30 @@ import { assertVerified, judgeLayer } from '../core/verify.ts';
 import { NodeEnv } from './node-env.ts';
 import { DecodePool } from './pool.ts';
 import { copyRange } from './file-source.ts';
+import { analysisJson, analysisText, runAnalysis, sbomText } from './analyze.ts';
+import type { SbomFormat, SbomScope } from '../core/analysis/types.ts';
 
 const USAGE = `usage: strata <command> IMAGE [options]
   flatten IMAGE -o OUT.tar [--image REF|N] [--platform os/arch[/variant]] [--layer N] [--no-verify]
   ls IMAGE [--layer N] [--changes] [--image REF|N] [--platform P]
   inspect IMAGE [--image REF|N] [--platform P]
+  analyze IMAGE [--image REF|N] [--platform P] [--json]
+  sbom IMAGE [--format cyclonedx|spdx] [--scope squashed|all-layers] [-o FILE] [--image REF|N] [--platform P]
 IMAGE: docker save / podman save / skopeo docker-archive or oci-archive output, kaniko tarball,
        optionally gzip/zstd-wrapped, or a plain root-filesystem tar. Layers are numbered from 1.`;
 
 class UsageError extends Error {}
 
-interface Args { cmd: string; image: string; out?: string; sel: ImageSelector; layer?: number; changes: boolean; verify: boolean; jobs?: number }
+interface Args {
+  cmd: string; image: string; out?: string; sel: ImageSelector; layer?: number; changes: boolean; verify: boolean; jobs?: number;
+  json: boolean; format: SbomFormat; scope: SbomScope;
+}
 
 function parseArgs(argv: string[]): Args {
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === '-h' || cmd === '--help') throw new UsageError('');
-  if (!['flatten', 'ls', 'inspect'].includes(cmd)) throw new UsageError(`unknown command "${cmd}"`);
-  const a: Args = { cmd, image: '', sel: {}, changes: false, verify: true };
+  if (!['flatten', 'ls', 'inspect', 'analyze', 'sbom'].includes(cmd)) throw new UsageError(`unknown command "${cmd}"`);
+  const a: Args = { cmd, image: '', sel: {}, changes: false, verify: true, json: false, format: 'cyclonedx', scope: 'squashed' };
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i];
     const val = () => {
@@ -48,6 +55,17 @@ function parseArgs(argv: string[]): Args {
       case '--jobs': a.jobs = Number(val()); break;
       case '--changes': a.changes = true; break;
       case '--no-verify': a.verify = false; break;
+      case '--json': a.json = true; break;
+      case '--format': {
+        const v = val();
+        if (v !== 'cyclonedx' && v !== 'spdx') throw new UsageError(`--format takes cyclonedx or spdx, not "${v}"`);
+        a.format = v; break;
+      }
+      case '--scope': {
+        const v = val();
+        if (v !== 'squashed' && v !== 'all-layers') throw new UsageError(`--scope takes squashed or all-layers, not "${v}"`);
+        a.scope = v; break;
+      }
       default:
         if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg}`);
         if (a.image) throw new UsageError(`unexpected argument "${arg}"`);
@@ -135,6 +153,35 @@ function writeRecords(records: Iterable<TarRecord>, fd: number, files: { path: s
     flush();
   } finally {
     for (const f of fds.values()) closeSync(f);
+  }
+}
+
+async function analyze(a: Args, env: NodeEnv): Promise<void> {
+  const archive = await open(a.image, env);
+  const img = await archive.resolve(a.sel);
+  const res = await load(a.image, archive, img, env, a.verify, a.jobs);
+  const r = await runAnalysis(res.files, res.tree);
+  if (a.cmd === 'sbom') {
+    const epoch = process.env.SOURCE_DATE_EPOCH;
+    const created = epoch && /^\d+$/.test(epoch) ? new Date(Number(epoch) * 1000) : new Date();
+    const text = sbomText(res.meta, r, a.format, a.scope, created);
+    if (a.out) atomicWrite(a.out, text);
+    else process.stdout.write(text);
+    return;
+  }
+  process.stdout.write(a.json ? JSON.stringify(analysisJson(res.meta, r), null, 2) + '\n' : analysisText(res.meta, r));
+}
+
+/** Writes a temp file next to `out` and renames it: a failed run leaves nothing behind. */
+function atomicWrite(out: string, text: string): void {
+  const tmp = join(dirname(out), `.${basename(out)}.strata-${process.pid}.tmp`);
+  try {
+    const fd = openSync(tmp, 'w');
+    try { writeSync(fd, text); } finally { closeSync(fd); }
+    renameSync(tmp, out);
+  } catch (e) {
+    try { unlinkSync(tmp); } catch { /* gone */ }
+    throw new StrataError('IO', `writing ${out}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
 }
 
@@ -262,6 +309,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (a.cmd === 'flatten') await flatten(a, env);
     else if (a.cmd === 'ls') await ls(a, env);
+    else if (a.cmd === 'analyze' || a.cmd === 'sbom') await analyze(a, env);
     else await inspect(a, env);
     return 0;
   } catch (e) {

@@ -17,6 +17,12 @@ export const stores = {
    * and expansion.ts replaces them with their decompressed streams in `content` after the commit.
    */
   packed: createStore('strata-packed', 'chunks'),
+  /**
+   * The analysis of each image: [imageId, 'captured', layer] -> CapturedLayer (small files the
+   * decoders kept during the import: package databases and the like), [imageId, 'result'] ->
+   * StoredAnalysis (computed after the commit, stored as each phase finishes).
+   */
+  analysis: createStore('strata-analysis', 'analysis'),
 };
 
 export type ChunkStore = 'content' | 'packed';

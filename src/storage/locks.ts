@@ -32,6 +32,9 @@ export const holdImportLock = (id: string): Promise<() => void> => hold(PREFIX +
  */
 export const holdExpansionLock = (id: string, layer: number): Promise<() => void> => hold(`strata-expand:${id}:${layer}`);
 
+/** Takes the lock for analysing image `id`, so two tabs do not compute the same analysis. */
+export const holdAnalysisLock = (id: string): Promise<() => void> => hold(`strata-analysis:${id}`);
+
 /** Ids of the images whose import lock is held anywhere in this origin. */
 export async function importsInProgress(): Promise<Set<string>> {
   const locks = lockManager();

@@ -5,6 +5,7 @@ import { inStore, isChunkKey, layerRange, request, stores } from './db.ts';
 import type { StoredImage } from './images.ts';
 import { importsInProgress } from './locks.ts';
 import { removeImageData } from './remove-data.ts';
+import { analysisImageIds } from './analysis-store.ts';
 import { findSession, sessionIds, stop } from './session.ts';
 
 /**
@@ -31,16 +32,17 @@ export interface CleanupReport {
 }
 
 /**
- * Deletes every image that is not 'ready' and every tree, content or packed key without a ready
+ * Deletes every image that is not 'ready' and every tree, content, packed or analysis key without a ready
  * image, except imports still running (here, or in another tab: see locks.ts), and the packed
  * chunks of layers already expanded. Call it at start-up.
  */
 export async function cleanupOrphans(): Promise<CleanupReport> {
-  const [records, treeIds, chunkKeys, packedKeys] = await Promise.all([
+  const [records, treeIds, chunkKeys, packedKeys, analysed] = await Promise.all([
     inStore(stores.images, 'readonly', 'Listing stored images', (os) => request<StoredImage[]>(os.getAll())),
     inStore(stores.trees, 'readonly', 'Listing stored trees', (os) => request(os.getAllKeys())),
     inStore(stores.content, 'readonly', 'Listing stored content', (os) => request(os.getAllKeys())),
     inStore(stores.packed, 'readonly', 'Listing stored compressed layers', (os) => request(os.getAllKeys())),
+    analysisImageIds(),
   ]);
   // Asked after the scan: an import takes its lock before writing anything, so every key seen
   // above that belongs to a running import is covered by a lock still held now. An import that
@@ -52,6 +54,7 @@ export async function cleanupOrphans(): Promise<CleanupReport> {
     ...treeIds.filter((k): k is string => typeof k === 'string'),
     ...chunkKeys.filter(isChunkKey).map((k) => k[0]),
     ...packedKeys.filter(isChunkKey).map((k) => k[0]),
+    ...analysed,
   ]);
   const orphans = [...ids].filter((id) => !ready.has(id) && !running.has(id));
   const results = await Promise.allSettled(orphans.map((id) => removeImageData(id, { keepIfReady: true })));

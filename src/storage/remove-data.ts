@@ -1,11 +1,11 @@
-// Deleting one image's data from every store (record, tree, content, packed layers). The record goes first: the image leaves listings at
+// Deleting one image's data from every store (record, tree, content, packed layers, analysis). The record goes first: the image leaves listings at
 // once, and if a later delete fails, what remains has no record and cleanupOrphans removes it.
 import { StrataError, toErrorInfo } from '../core/errors.ts';
 import { imageRange, inStore, request, stores } from './db.ts';
 import type { StoredImage } from './images.ts';
 
 /**
- * Deletes the record, tree and content of image `id`. With `keepIfReady`, an image whose record is
+ * Deletes the record, tree, content and analysis of image `id`. With `keepIfReady`, an image whose record is
  * 'ready' is left alone (checked in the same transaction that deletes the record) and false returned.
  */
 export async function removeImageData(id: string, opts: { keepIfReady?: boolean } = {}): Promise<boolean> {
@@ -18,11 +18,12 @@ export async function removeImageData(id: string, opts: { keepIfReady?: boolean 
     return true;
   });
   if (!removing) return false;
-  const parts = ['tree', 'content', 'compressed layers'] as const;
+  const parts = ['tree', 'content', 'compressed layers', 'analysis'] as const;
   const results = await Promise.allSettled([
     inStore(stores.trees, 'readwrite', `Deleting the tree of image ${id}`, (os) => void os.delete(id)),
     inStore(stores.content, 'readwrite', `Deleting the content of image ${id}`, (os) => void os.delete(imageRange(id))),
     inStore(stores.packed, 'readwrite', `Deleting the compressed layers of image ${id}`, (os) => void os.delete(imageRange(id))),
+    inStore(stores.analysis, 'readwrite', `Deleting the analysis of image ${id}`, (os) => void os.delete(imageRange(id))),
   ]);
   const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ part: parts[i], reason: r.reason }] : []));
   if (failed.length) {

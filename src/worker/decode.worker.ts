@@ -1,11 +1,12 @@
-// A pool worker: decodes one layer (decompress + parse, for its entries), expands one packed layer
-// (decompress; the stream goes to the coordinator in transferred buffers, which stores it while
-// this worker goes on), verifies one layer's digests, or builds one window of an export's tar
-// Blob. Glue only.
+// A pool worker: decodes one layer (decompress + parse, for its entries and the few files the
+// analysis reads early), expands one packed layer (decompress; the stream goes to the coordinator
+// in transferred buffers, which stores it while this worker goes on), verifies one layer's
+// digests, or builds one window of an export's tar Blob. Glue only.
 /// <reference lib="webworker" />
 import { blobSpool, jsSha256, type CoreEnv } from '../core/env.ts';
 import { StrataError, toErrorInfo } from '../core/errors.ts';
 import { decodeLayer, layerLabel } from '../core/layers/decode.ts';
+import { analysisCapture } from '../core/analysis/capture.ts';
 import { decompressTo } from '../core/compress/decompress.ts';
 import { verifyLayer } from '../core/verify.ts';
 import type { Job, JobReply } from './protocol.ts';
@@ -91,13 +92,15 @@ function serve(port: MessagePort): void {
           signal: ctl.signal,
           spool: false, // the content is stored from the archive's bytes, and expanded later
           onEntry: (e) => entries.add(e),
+          capture: analysisCapture, // package databases and the like, for the analysis after the commit
           onProgress: (bytesIn, bytesOut) => {
             const now = performance.now();
             if (now - last > 100) { last = now; send({ type: 'progress', job: m.job, bytesIn, bytesOut }); }
           },
         });
         const { columns, transfer } = entries.finish();
-        send({ type: 'decoded', job: m.job, entries: columns, size: d.size }, transfer);
+        const captured = d.captured ?? [];
+        send({ type: 'decoded', job: m.job, entries: columns, size: d.size, captured }, [...transfer, ...captured.map((f) => f.bytes.buffer as ArrayBuffer)]);
       } else if (m.type === 'expand') {
         const pipe = new ContentPipe(m.job, send, ctl.signal);
         run.pipe = pipe;

@@ -5,6 +5,8 @@ import type { LayerCounts } from '../core/layers/merge.ts';
 import type { EntryColumns } from './entry-columns.ts';
 import type { TarRecord } from '../core/export/tar-export.ts';
 import type { ImageSelector, ImportProgress, StoredImage } from '../app/engine-api.ts';
+import type { AnalysisResult, AnalysisState, SbomFormat, SbomScope } from '../core/analysis/types.ts';
+import type { CapturedFile } from '../core/layers/decode.ts';
 
 /** main thread → coordinator */
 export type Request =
@@ -16,7 +18,9 @@ export type Request =
   | { type: 'fileBlob'; imageId: string; layer: number; offset: number; size: number }
   | { type: 'exportTar'; imageId: string; layer?: number; path?: string; gzip?: boolean }
   | { type: 'delete'; imageId: string }
-  | { type: 'estimate' };
+  | { type: 'estimate' }
+  | { type: 'analysis'; imageId: string }
+  | { type: 'sbom'; imageId: string; format: SbomFormat; scope: SbomScope };
 
 export type RequestMessage = { id: number } & (Request | { type: 'cancel'; target: number });
 
@@ -30,6 +34,8 @@ export interface ResultMap {
   exportTar: Blob;
   delete: void;
   estimate: { usage: number; quota: number } | null;
+  analysis: AnalysisState;
+  sbom: Blob;
 }
 
 /** coordinator → main thread */
@@ -39,7 +45,9 @@ export type Reply =
   | { type: 'progress'; id: number; progress: ImportProgress }
   | { type: 'verify'; imageId: string; layer: number; verify: LayerVerify }
   /** a packed layer's content is stored (or, with `error`, could not be) */
-  | { type: 'expanded'; imageId: string; layer: number; error?: ErrorInfo };
+  | { type: 'expanded'; imageId: string; layer: number; error?: ErrorInfo }
+  /** the analysis of an image moved on (progress, a phase stored, done, failed) */
+  | { type: 'analysis'; imageId: string; state: AnalysisState };
 
 /** coordinator → decode worker */
 export type Job =
@@ -60,7 +68,8 @@ export type JobReply =
   | { type: 'progress'; job: number; bytesIn: number; bytesOut: number }
   /** the next piece of the uncompressed stream; its buffer is transferred and comes back by `ack` */
   | { type: 'content'; job: number; chunk: Uint8Array<ArrayBuffer> }
-  | { type: 'decoded'; job: number; entries: EntryColumns; size: number }
+  /** `captured`: the small files the analysis reads early (package databases…), kept on the way */
+  | { type: 'decoded'; job: number; entries: EntryColumns; size: number; captured: CapturedFile[] }
   /** `digest`: sha256 of the packed blob as read, "sha256:<hex>" */
   | { type: 'expanded'; job: number; size: number; digest: string }
   | { type: 'verified'; job: number; verify: LayerVerify }
@@ -80,3 +89,21 @@ export type MergeReply =
   | { type: 'counts'; merge: number; counts: LayerCounts }
   | { type: 'tree'; merge: number; tree: EncodedTree }
   | { type: 'error'; merge: number; error: ErrorInfo };
+
+/** coordinator → analysis worker */
+export type AnalysisRequest =
+  /** `captured`: `${layer}:${offset}` -> bytes of the files the decoders kept */
+  | { type: 'analyze'; job: number; tree: EncodedTree; captured: Map<string, Uint8Array> }
+  /** the answer to a `read`: the bytes, or why they could not be read */
+  | { type: 'bytes'; job: number; req: number; bytes?: Uint8Array; error?: ErrorInfo }
+  | { type: 'cancel'; job: number };
+
+/** analysis worker → coordinator */
+export type AnalysisReply =
+  /** bytes [offset, offset+length) of a layer's content, please (waits for its expansion) */
+  | { type: 'read'; job: number; req: number; layer: number; offset: number; length: number }
+  | { type: 'progress'; job: number; phase: string; done: number; total: number }
+  /** the result so far, after a phase */
+  | { type: 'phase'; job: number; result: AnalysisResult }
+  | { type: 'done'; job: number }
+  | { type: 'error'; job: number; error: ErrorInfo };

@@ -6,6 +6,7 @@ import type { CoreEnv } from '../env.ts';
 import type { LayerInfo } from '../model.ts';
 import { decompressTo } from '../compress/decompress.ts';
 import { TarReader, type TarEntry } from '../tar/reader.ts';
+import { tryCleanPath } from './paths.ts';
 
 export interface DecodedLayer {
   index: number;
@@ -19,7 +20,22 @@ export interface DecodedLayer {
   content: Blob;
   /** sha256 of the uncompressed stream, when asked for */
   diffId?: string;
+  /** the content of the files `capture` asked for, by offset in the uncompressed stream */
+  captured?: CapturedFile[];
 }
+
+/** A small file's content, kept while its layer streamed past (`DecodeOptions.capture`). */
+export interface CapturedFile { offset: number; bytes: Uint8Array }
+
+/**
+ * Which regular files to keep while decoding: called with the "/"-rooted cleaned path and the
+ * size; keeps the whole file when it returns true. The analysis reads package databases this way
+ * without waiting for a layer's content to be stored. Bounded per layer (CAPTURE_LIMIT).
+ */
+export type CaptureTest = (path: string, size: number) => boolean;
+
+/** Capture stops for a layer past this many bytes: what is left is read from storage later. */
+export const CAPTURE_LIMIT = 64 << 20;
 
 export interface DecodeOptions {
   signal?: AbortSignal;
@@ -36,6 +52,7 @@ export interface DecodeOptions {
   source?: AsyncIterable<Uint8Array>;
   /** Takes each entry as it is parsed instead of collecting them in `entries` (which stays empty). */
   onEntry?: (e: TarEntry) => void;
+  capture?: CaptureTest;
 }
 
 /**
@@ -51,7 +68,11 @@ export function layerLabel(info: LayerInfo, total?: number): string {
 export async function decodeLayer(info: LayerInfo, blob: Blob, env: CoreEnv, opts: DecodeOptions = {}): Promise<DecodedLayer> {
   const what = layerLabel(info);
   const entries: TarEntry[] = [];
-  const reader = new TarReader({ entry: opts.onEntry ?? ((e) => { entries.push(e); }) }, what);
+  const onEntry = opts.onEntry ?? ((e: TarEntry) => { entries.push(e); });
+  const capture = opts.capture ? new Capture(opts.capture) : null;
+  const reader = new TarReader(capture
+    ? { entry: (e) => { onEntry(e); return capture.entry(e); }, data: (c) => capture.data(c) }
+    : { entry: onEntry }, what);
   const hasher = opts.hashDiffId ? env.sha256() : null;
   const spool = info.compression !== 'none' && opts.spool !== false ? env.spool(what) : null;
   let bytesIn = 0;
@@ -89,7 +110,7 @@ export async function decodeLayer(info: LayerInfo, blob: Blob, env: CoreEnv, opt
     reader.finish();
     opts.onProgress?.(info.compression === 'none' ? size : bytesIn, size);
     const content = spool ? await spool.finish() : info.compression === 'none' ? blob : new Blob([]);
-    return { index: info.index, entries, size, content, ...(hasher ? { diffId: hasher.digest() } : {}) };
+    return { index: info.index, entries, size, content, ...(hasher ? { diffId: hasher.digest() } : {}), ...(capture ? { captured: capture.files } : {}) };
   } catch (e) {
     await spool?.abort();
     // core errors raised inside this layer already name it; anything else gets the layer as context
@@ -125,4 +146,32 @@ async function walkHeaders(blob: Blob, reader: TarReader, opts: DecodeOptions): 
     }
   }
   return size;
+}
+
+/** Collects the content of the entries a CaptureTest asks for, up to CAPTURE_LIMIT per layer. */
+class Capture {
+  readonly files: CapturedFile[] = [];
+  private cur: CapturedFile | null = null;
+  private fill = 0;
+  private total = 0;
+
+  constructor(private readonly test: CaptureTest) {}
+
+  entry(e: TarEntry): boolean {
+    this.cur = null;
+    if (e.kind !== 'file' || e.size === 0 || this.total + e.size > CAPTURE_LIMIT) return false;
+    const path = tryCleanPath(e.name);
+    if (path === null || !this.test('/' + path, e.size)) return false;
+    this.cur = { offset: e.dataOffset, bytes: new Uint8Array(e.size) };
+    this.fill = 0;
+    this.total += e.size;
+    this.files.push(this.cur);
+    return true;
+  }
+
+  data(chunk: Uint8Array): void {
+    if (!this.cur) return;
+    this.cur.bytes.set(chunk, this.fill);
+    this.fill += chunk.length;
+  }
 }

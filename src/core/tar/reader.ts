@@ -28,7 +28,8 @@ export interface TarEntry {
 }
 
 export interface TarHandler {
-  entry(e: TarEntry): void;
+  /** `false` declines the entry's content: `data` is not called for it and it may be skipped */
+  entry(e: TarEntry): void | boolean;
   /** content of the last entry, as views valid only during the call */
   data?(chunk: Uint8Array): void;
 }
@@ -57,6 +58,8 @@ export class TarReader {
   private pending: { pax?: PaxRecords; longName?: string; longLink?: string; start: number } | null = null;
   private global: PaxRecords | null = null;
   private entries = 0;
+  /** whether `data` takes the current entry's content */
+  private wantData = true;
   private readonly what: string;
 
   constructor(private readonly handler: TarHandler, what = 'tar stream') {
@@ -90,7 +93,7 @@ export class TarReader {
         }
         case State.Data: {
           const take = Math.min(this.remaining, n - p);
-          if (this.handler.data && take > 0) this.handler.data(chunk.subarray(p, p + take));
+          if (this.wantData && this.handler.data && take > 0) this.handler.data(chunk.subarray(p, p + take));
           p += take; this.remaining -= take;
           if (this.remaining === 0) this.toPadding();
           break;
@@ -115,7 +118,7 @@ export class TarReader {
 
   /** Data + padding bytes left in the current entry that a caller without a data handler may skip. */
   skippable(): number {
-    if (this.handler.data) return 0;
+    if (this.handler.data && this.wantData) return 0;
     if (this.state === State.Data) return this.remaining + this.padAfter;
     if (this.state === State.Padding) return this.remaining;
     return 0;
@@ -211,10 +214,10 @@ export class TarReader {
     if (NO_DATA.has(tf)) size = 0;
     const dataOffset = blockOffset + BLOCK;
     this.entries++;
-    this.handler.entry({
+    this.wantData = this.handler.entry({
       name, kind, typeflag: tf, mode: mode & 0o7777, uid, gid, size, mtime, linkname, devmajor, devminor, xattrs,
       headerOffset: start, dataOffset,
-    });
+    }) !== false;
     this.remaining = size;
     this.padAfter = (BLOCK - (size % BLOCK)) % BLOCK;
     this.state = size ? State.Data : State.Header;

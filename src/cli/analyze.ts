@@ -1,0 +1,102 @@
+// `strata analyze` and `strata sbom`: the core analysis over the CLI's decoded layers (spool files
+// or ranges of the archive), a readable summary or the result as JSON, and SBOM documents.
+import { closeSync, openSync, readSync } from 'node:fs';
+import { analyzeImage, type ContentSource } from '../core/analysis/analyze.ts';
+import { writeSbom } from '../core/analysis/sbom/index.ts';
+import { ECOSYSTEMS, type AnalysisResult, type SbomFormat, type SbomScope } from '../core/analysis/types.ts';
+import { StrataError } from '../core/errors.ts';
+import type { ImageMeta } from '../core/model.ts';
+import { STRATA_VERSION } from '../core/version.ts';
+
+/** Positional reads of each layer's uncompressed stream, from where the CLI decoded it to. */
+export class FileContent implements ContentSource {
+  private fds = new Map<number, number>();
+  constructor(private readonly files: { path: string; base: number }[]) {}
+
+  async read(layer: number, offset: number, length: number): Promise<Uint8Array> {
+    let fd = this.fds.get(layer);
+    if (fd === undefined) { fd = openSync(this.files[layer].path, 'r'); this.fds.set(layer, fd); }
+    const out = new Uint8Array(length);
+    for (let done = 0; done < length;) {
+      const n = readSync(fd, out, done, length - done, this.files[layer].base + offset + done);
+      if (n <= 0) throw new StrataError('IO', `layer ${layer + 1}: content ends early while reading at byte ${offset + done}`);
+      done += n;
+    }
+    return out;
+  }
+
+  close(): void {
+    for (const fd of this.fds.values()) closeSync(fd);
+    this.fds.clear();
+  }
+}
+
+export async function runAnalysis(files: { path: string; base: number }[], tree: Parameters<typeof analyzeImage>[0]): Promise<AnalysisResult> {
+  const content = new FileContent(files);
+  try {
+    return await analyzeImage(tree, content);
+  } finally {
+    content.close();
+  }
+}
+
+/** The JSON of `analyze --json`: the result, layers numbered from 1. */
+export function analysisJson(meta: ImageMeta, r: AnalysisResult): object {
+  return {
+    image: { name: meta.image.name, digest: meta.image.digest ?? null, platform: meta.image.platform ?? null, layers: meta.layers.length },
+    dive: r.dive, waste: r.waste, sensitive: r.sensitive, packages: r.packages, warnings: r.warnings, distro: r.distro,
+  };
+}
+
+const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+export function bytes(n: number): string {
+  let i = 0, v = n;
+  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+  return i === 0 ? `${n} B` : `${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
+}
+
+const pct = (f: number) => `${(f * 100).toFixed(1)} %`;
+
+/** The readable summary of `analyze`. */
+export function analysisText(meta: ImageMeta, r: AnalysisResult, top = 10): string {
+  const out: string[] = [];
+  const w = r.waste, d = r.dive;
+  out.push(`${meta.image.name}: ${meta.layers.length} layer${meta.layers.length === 1 ? '' : 's'}${r.distro ? `, ${r.distro.prettyName ?? r.distro.id}` : ''}`);
+  out.push('', 'Size');
+  out.push(`  shipped by the layers     ${bytes(w.shippedBytes)}`);
+  out.push(`  in the merged filesystem  ${bytes(w.finalBytes)}`);
+  out.push(`  wasted                    ${bytes(w.wastedBytes)}   efficiency ${pct(w.efficiency)}`);
+  out.push(`  dive's numbers            efficiency ${d.efficiencyScore.toFixed(4)}, inefficient ${bytes(d.inefficientBytes)}, wasted user ${pct(d.wastedUserPercent)}`);
+  out.push('', 'Layers (bytes shipped, of which wasted)');
+  for (const l of w.layers) {
+    const by = meta.layers[l.layer - 1]?.createdBy?.replace(/\s+/g, ' ').slice(0, 70) ?? '';
+    out.push(`  ${String(l.layer).padStart(3)}  ${bytes(l.shippedBytes).padStart(10)}  ${bytes(l.wastedBytes).padStart(10)}  ${by}`);
+  }
+  if (w.files.length) {
+    out.push('', `Largest wasted files (${w.files.length} in all)`);
+    for (const f of w.files.slice(0, top)) out.push(`  ${bytes(f.size).padStart(10)}  ${f.path}  (layer ${f.layer}, ${f.how} in layer ${f.supersededIn})`);
+  }
+  const hidden = r.sensitive.filter((s) => !s.visible), visible = r.sensitive.filter((s) => s.visible);
+  out.push('', `Sensitive files: ${visible.length} visible, ${hidden.length} hidden in lower layers`);
+  for (const s of [...hidden, ...visible].slice(0, top * 2)) {
+    out.push(`  ${s.visible ? 'visible' : `HIDDEN (removed in layer ${s.hiddenIn})`}  ${s.path}  layer ${s.layer}: ${s.reason}`);
+  }
+  out.push('', 'Packages (merged filesystem / every layer)');
+  for (const eco of ECOSYSTEMS) {
+    const all = r.packages.filter((p) => p.ecosystem === eco);
+    if (!all.length) continue;
+    const live = all.filter((p) => p.removedIn === null).length;
+    const upgraded = all.filter((p) => p.replacedBy !== null).length;
+    out.push(`  ${eco.padEnd(7)} ${String(live).padStart(6)} / ${all.length}${all.length > live ? `  (${all.length - live} removed by later layers${upgraded ? `, ${upgraded} of them upgraded in place` : ''})` : ''}`);
+  }
+  if (!r.packages.length) out.push('  none found');
+  if (r.warnings.length) {
+    out.push('', 'Warnings');
+    for (const x of r.warnings) out.push(`  ${x.path} (layer ${x.layer}): ${x.message}`);
+  }
+  return out.join('\n') + '\n';
+}
+
+export function sbomText(meta: ImageMeta, r: AnalysisResult, format: SbomFormat, scope: SbomScope, created: Date): string {
+  return writeSbom(format, { meta, packages: r.packages, scope, distro: r.distro, created, toolVersion: STRATA_VERSION }).text;
+}

@@ -1,0 +1,276 @@
+// The analysis of one image, in three phases stored as they finish: (1) space, hidden content and
+// sensitive files by name, from the model alone; (2) packages from their databases and metadata
+// files, plus the content of files named like secrets — a few small files, which the browser
+// keeps while decoding so this does not wait for layers to be stored; (3) every small file's
+// content (secrets) and executables (Go module info). It reads file contents through a
+// ContentSource and never walks layer tars itself.
+import { StrataError } from '../errors.ts';
+import { FileType, type EncodedTree } from '../model.ts';
+import { FileTree } from '../tree/file-tree.ts';
+import { diveNumbers } from './dive.ts';
+import { debCopyrightMatch, parseDebCopyright } from './packages/dpkg.ts';
+import { goMayBeBinary, parseGoBinary } from './packages/golang.ts';
+import { FILE_CATALOGERS } from './packages/index.ts';
+import { COPYRIGHT_LIMIT, OS_RELEASE_LIMIT } from './capture.ts';
+import { osReleaseMatch, parseOsRelease } from './packages/os-release.ts';
+import type { FileCataloger } from './packages/types.ts';
+import { CONTENT_SCAN_LIMIT, capturesForName, scanContent, sensitiveByName } from './sensitive.ts';
+import { PackageLedger } from './ledger.ts';
+import { analyzeSpace, type SpaceResult } from './space.ts';
+import type { AnalysisResult, AnalysisWarning, Distro, SensitiveFinding } from './types.ts';
+import { fileVersions } from './versions.ts';
+
+/** Where file contents come from: the CLI's spooled layers, the browser's stored ones. */
+export interface ContentSource {
+  /** bytes [offset, offset + length) of the uncompressed stream of 0-based `layer` */
+  read(layer: number, offset: number, length: number): Promise<Uint8Array>;
+}
+
+export interface AnalyzeOptions {
+  signal?: AbortSignal;
+  /** what runs now and how far it is (phase text for people, done/total in its own unit) */
+  onProgress?: (phase: string, done: number, total: number) => void;
+  /** the result so far, after each phase (to store it as it goes) */
+  onPhase?: (result: AnalysisResult) => void | Promise<void>;
+  /** stop after the packages phase (no content scan) */
+  skipContent?: boolean;
+}
+
+export async function analyzeImage(tree: EncodedTree, source: ContentSource, opts: AnalyzeOptions = {}): Promise<AnalysisResult> {
+  return new Analysis(tree, source, opts).run();
+}
+
+class Analysis {
+  private readonly ft: FileTree;
+  private readonly paths: string[];
+  private readonly N: number;
+  private space!: SpaceResult;
+  /** per inode: 0-based layer where it stopped being visible (N when visible) */
+  private readonly until: Int32Array;
+  private readonly warnings: AnalysisWarning[] = [];
+  /** sensitive findings by inode: content hits replace the name hit */
+  private readonly byName = new Map<number, SensitiveFinding>();
+  private readonly byContent = new Map<number, SensitiveFinding[]>();
+  private readonly scanned = new Set<number>();
+  private readonly ledger = new PackageLedger();
+  private distro: Distro | null = null;
+  private result!: AnalysisResult;
+
+  constructor(private readonly t: EncodedTree, private readonly source: ContentSource, private readonly opts: AnalyzeOptions) {
+    this.ft = new FileTree(t);
+    this.N = t.layerCount;
+    this.paths = nodePaths(this.ft);
+    this.until = new Int32Array(t.iType.length).fill(this.N);
+  }
+
+  async run(): Promise<AnalysisResult> {
+    this.progress('space and hidden files', 0, 1);
+    this.space = analyzeSpace(this.t, this.ft);
+    for (const h of this.space.hidden) this.until[h.inode] = h.until;
+    this.result = {
+      format: 1, dive: diveNumbers(this.t), waste: this.space.waste, sensitive: [], packages: [], warnings: this.warnings,
+      distro: null, phases: { space: true, packages: false, content: false },
+    };
+    this.namedSecrets();
+    await this.publish();
+    await this.packages();
+    this.result.phases.packages = true;
+    await this.publish();
+    if (!this.opts.skipContent) {
+      await this.content();
+      this.result.phases.content = true;
+      await this.publish();
+    }
+    return this.result;
+  }
+
+  private progress(phase: string, done: number, total: number): void {
+    if (this.opts.signal?.aborted) throw new StrataError('ABORTED', 'The analysis was cancelled.');
+    this.opts.onProgress?.(phase, done, total);
+  }
+
+  private async publish(): Promise<void> {
+    this.result.sensitive = this.findings();
+    this.result.packages = this.ledger.records(this.N, { distro: this.distro });
+    this.result.distro = this.distro;
+    await this.opts.onPhase?.(structuredClone(this.result));
+  }
+
+  // ---- phase 1: sensitive files by name ----
+
+  private namedSecrets(): void {
+    const t = this.t;
+    for (let i = 0; i < t.iType.length; i++) {
+      if (t.iType[i] !== FileType.File || t.iLayer[i] < 0) continue;
+      const hit = sensitiveByName(this.paths[t.iNode[i]]);
+      if (hit) this.byName.set(i, this.finding(i, hit.rule, hit.reason));
+    }
+  }
+
+  private finding(inode: number, rule: string, reason: string): SensitiveFinding {
+    const u = this.until[inode];
+    return {
+      path: this.paths[this.t.iNode[inode]], layer: this.t.iLayer[inode] + 1, visible: u >= this.N,
+      hiddenIn: u >= this.N ? null : u + 1, rule, reason, size: this.t.iSize[inode],
+    };
+  }
+
+  private findings(): SensitiveFinding[] {
+    const all: SensitiveFinding[] = [];
+    for (const [i, f] of this.byName) if (!this.byContent.get(i)?.length) all.push(f);
+    for (const fs of this.byContent.values()) all.push(...fs);
+    return all.sort((a, b) => Number(b.visible) - Number(a.visible) || cmp(a.path, b.path) || a.layer - b.layer || cmp(a.rule, b.rule));
+  }
+
+  private scanSecrets(inode: number, bytes: Uint8Array): void {
+    this.scanned.add(inode);
+    const hits = scanContent(bytes, this.paths[this.t.iNode[inode]]);
+    if (hits.length) this.byContent.set(inode, hits.map((h) => this.finding(inode, h.rule, h.reason)));
+  }
+
+  // ---- phase 2: package databases and metadata files ----
+
+  private async packages(): Promise<void> {
+    const t = this.t;
+    const jobs: { node: number; cataloger: FileCataloger | null; kind: 'catalog' | 'copyright' | 'os-release' }[] = [];
+    for (let n = 1; n < t.nodeCount; n++) {
+      const p = this.paths[n];
+      const c = FILE_CATALOGERS.find((x) => x.match(p));
+      if (c) jobs.push({ node: n, cataloger: c, kind: 'catalog' });
+      else if (debCopyrightMatch(p) !== null) jobs.push({ node: n, cataloger: null, kind: 'copyright' });
+      else if (osReleaseMatch(p)) jobs.push({ node: n, cataloger: null, kind: 'os-release' });
+    }
+    const named = [...this.byName.keys()].filter((i) => t.iSize[i] <= CONTENT_SCAN_LIMIT);
+    const shadow = this.shadowInodes();
+    const total = jobs.length + named.length + shadow.length;
+    let done = 0;
+    // os-release first: every deb/apk/rpm purl carries the distro
+    jobs.sort((a, b) => Number(b.kind === 'os-release') - Number(a.kind === 'os-release'));
+    const licences = new Map<string, { layer: number; licence: string }>();
+    for (const job of jobs) {
+      this.progress('reading package databases', done++, total);
+      const path = this.paths[job.node];
+      for (const v of fileVersions(t, job.node)) {
+        const size = t.iSize[v.inode];
+        const limit = job.cataloger?.maxBytes ?? (job.kind === 'copyright' ? COPYRIGHT_LIMIT : OS_RELEASE_LIMIT);
+        if (size > limit) {
+          this.warn(path, v.from, `${job.cataloger?.label ?? job.kind} of ${size} bytes is larger than the ${limit}-byte limit; not read`);
+          continue;
+        }
+        const bytes = await this.read(v.inode);
+        if (job.kind === 'os-release') {
+          // the merged filesystem's copy wins; else the latest one any layer had
+          const d = parseOsRelease(bytes);
+          if (d && (v.until >= this.N || !this.distro)) this.distro = d;
+        } else if (job.kind === 'copyright') {
+          const licence = parseDebCopyright(bytes);
+          const name = debCopyrightMatch(path)!;
+          if (licence && (licences.get(name)?.layer ?? -1) <= v.from) licences.set(name, { layer: v.from, licence });
+        } else {
+          try {
+            for (const pkg of job.cataloger!.parse(bytes, path)) this.ledger.add(job.cataloger!.ecosystem, pkg, path, v.from, v.until);
+          } catch (e) {
+            this.warn(path, v.from, `${job.cataloger!.label}: ${e instanceof Error ? e.message : String(e)}; its packages are not listed`);
+          }
+        }
+      }
+    }
+    this.ledger.setDebLicences(new Map([...licences].map(([k, v]) => [k, v.licence])));
+    for (const i of [...named, ...shadow]) {
+      this.progress('reading files named like secrets', done++, total);
+      if (!this.scanned.has(i)) this.scanSecrets(i, await this.read(i));
+    }
+  }
+
+  /** /etc/shadow and /etc/gshadow have no name rule of their own: their hashes are the finding */
+  private shadowInodes(): number[] {
+    const out: number[] = [];
+    for (const p of ['/etc/shadow', '/etc/gshadow']) {
+      const n = this.ft.lookup(p);
+      if (n < 0) continue;
+      for (const v of fileVersions(this.t, n)) if (this.t.iSize[v.inode] <= CONTENT_SCAN_LIMIT && !this.byName.has(v.inode)) out.push(v.inode);
+    }
+    return out;
+  }
+
+  private read(inode: number): Promise<Uint8Array> {
+    const t = this.t;
+    return this.source.read(t.iLayer[inode], t.iOffset[inode], t.iSize[inode]);
+  }
+
+  private warn(path: string, layer: number, message: string): void {
+    this.warnings.push({ path, layer: layer + 1, message });
+  }
+
+  // ---- phase 3: every small file's content, and Go binaries ----
+
+  private async content(): Promise<void> {
+    const t = this.t;
+    const small: number[][] = Array.from({ length: this.N }, () => []);
+    const executables: number[] = [];
+    let total = 0;
+    for (let i = 0; i < t.iType.length; i++) {
+      if (t.iType[i] !== FileType.File || t.iLayer[i] < 0 || t.iSize[i] === 0) continue;
+      if (t.iSize[i] <= CONTENT_SCAN_LIMIT && !this.scanned.has(i)) { small[t.iLayer[i]].push(i); total += t.iSize[i]; }
+      if (goMayBeBinary(t.iSize[i], t.iMode[i])) executables.push(i);
+    }
+    let done = 0;
+    for (let k = 0; k < this.N; k++) {
+      const inodes = small[k].sort((a, b) => t.iOffset[a] - t.iOffset[b]);
+      for (const span of spans(t, inodes)) {
+        this.progress('scanning file contents for secrets', done, total);
+        const bytes = await this.source.read(k, span.start, span.end - span.start);
+        for (const i of span.inodes) {
+          const at = t.iOffset[i] - span.start;
+          this.scanSecrets(i, bytes.subarray(at, at + t.iSize[i]));
+          done += t.iSize[i];
+        }
+      }
+    }
+    for (let j = 0; j < executables.length; j++) {
+      this.progress('reading Go module info from executables', j, executables.length);
+      const i = executables[j];
+      const path = this.paths[t.iNode[i]];
+      const base = t.iOffset[i];
+      try {
+        const pkgs = await parseGoBinary((off, len) => this.source.read(t.iLayer[i], base + off, Math.max(0, Math.min(len, t.iSize[i] - off))), t.iSize[i]);
+        for (const pkg of pkgs ?? []) this.ledger.add('golang', pkg, path, t.iLayer[i], this.until[i]);
+      } catch (e) {
+        if (e instanceof StrataError) throw e; // reading failed: not the binary's fault
+        this.warn(path, t.iLayer[i], `Go build info: ${e instanceof Error ? e.message : String(e)}; its modules are not listed`);
+      }
+    }
+  }
+}
+
+/** Reads of neighbouring small files merged into spans of at most 8 MiB (gaps up to 256 KiB). */
+function spans(t: EncodedTree, sorted: number[]): { start: number; end: number; inodes: number[] }[] {
+  const out: { start: number; end: number; inodes: number[] }[] = [];
+  for (const i of sorted) {
+    const start = t.iOffset[i], end = start + t.iSize[i];
+    const cur = out[out.length - 1];
+    if (cur && start - cur.end <= 256 << 10 && end - cur.start <= 8 << 20) {
+      cur.end = Math.max(cur.end, end);
+      cur.inodes.push(i);
+    } else out.push({ start, end, inodes: [i] });
+  }
+  return out;
+}
+
+/** every node's "/"-rooted path, built along one walk (no per-node parent chase) */
+function nodePaths(ft: FileTree): string[] {
+  const out = new Array<string>(ft.nodeCount);
+  out[0] = '/';
+  const stack = [0];
+  while (stack.length) {
+    const n = stack.pop()!;
+    const base = n === 0 ? '' : out[n];
+    for (const c of ft.children(n)) {
+      out[c] = base + '/' + ft.name(c);
+      stack.push(c);
+    }
+  }
+  return out;
+}
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

@@ -1,0 +1,44 @@
+// Exports: the merged tree (or a subtree, as of a layer) as a tar Blob composed from the stored
+// layer content; pool workers build its windows in parallel while this thread makes the records.
+/// <reference lib="webworker" />
+import { StrataError, toErrorInfo } from '../../core/errors.ts';
+import { tarRecords } from '../../core/export/tar-export.ts';
+import type { EncodedTree } from '../../core/model.ts';
+import * as storage from '../../storage/index.ts';
+import type { JobReply } from '../protocol.ts';
+import { windowedTarBlob, windowBlob, type WindowBuilder } from '../tar-blob.ts';
+import { expanded } from './expansion.ts';
+import { freeWorkers, newJobId, runJob } from './pool.ts';
+
+let cached: { id: string; tree: EncodedTree } | null = null;
+
+/** the tree of an image, kept for the next export of the same image */
+export async function treeOf(imageId: string): Promise<EncodedTree> {
+  if (cached?.id !== imageId) cached = { id: imageId, tree: (await storage.openImage(imageId)).tree };
+  return cached.tree;
+}
+
+export function rememberTree(imageId: string, tree: EncodedTree | null): void {
+  if (tree) cached = { id: imageId, tree };
+  else if (cached?.id === imageId) cached = null;
+}
+
+export async function exportTar(imageId: string, layer: number | undefined, path: string | undefined, gzip: boolean | undefined): Promise<Blob> {
+  const tree = await treeOf(imageId);
+  const contents: Blob[] = [];
+  // only layers that hold file content are read; a missing one is an error, never an empty file
+  const needed = new Set<number>();
+  for (let i = 0; i < tree.iType.length; i++) if (tree.iSize[i] > 0 && tree.iLayer[i] >= 0) needed.add(tree.iLayer[i]);
+  await expanded(imageId, needed);
+  for (let l = 0; l < tree.layerCount; l++) contents.push(needed.has(l) ? await storage.layerContentBlob(imageId, l) : new Blob([]));
+  // Pool workers build the windows in parallel while this thread makes the records. Right after
+  // an import they may all be verifying (for a while): then this thread builds them itself.
+  const free = freeWorkers();
+  const build: WindowBuilder = free
+    ? (records) => runJob({ type: 'tarWindow', job: newJobId(), records, contents }, undefined).then((m) => (m as JobReply & { type: 'window' }).blob)
+    : (records) => windowBlob(records, (l) => contents[l]);
+  const tar = await windowedTarBlob(tarRecords(tree, { layer, path }), build, free + 1)
+    .catch((e: unknown) => { throw e instanceof StrataError ? e : new StrataError('STORAGE', `Reading the stored content of image ${imageId} for the export: ${toErrorInfo(e).message}. Delete the image and import it again.`, { cause: e }); });
+  if (!gzip) return tar;
+  return new Response(tar.stream().pipeThrough(new CompressionStream('gzip'))).blob();
+}

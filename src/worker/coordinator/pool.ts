@@ -1,0 +1,74 @@
+// The decode pool as the coordinator sees it: pool workers reached over MessagePorts, jobs run on
+// the first free one. Imports and exports go first; background work (expanding stored layers,
+// digest checks) waits behind them, so an import never queues behind another image's expansion.
+/// <reference lib="webworker" />
+import { StrataError } from '../../core/errors.ts';
+import type { Job, JobReply } from '../protocol.ts';
+
+interface PoolWorker { port: MessagePort; busy: boolean }
+const pool: PoolWorker[] = [];
+const waiting = { now: [] as (() => void)[], later: [] as (() => void)[] };
+const wakeNext = () => (waiting.now.shift() ?? waiting.later.shift())?.();
+const handlers = new Map<number, (m: JobReply) => void>();
+let lastJob = 0;
+
+/** a fresh job id (ids are unique across the coordinator's jobs) */
+export const newJobId = (): number => ++lastJob;
+
+export function addPort(port: MessagePort): void {
+  const w: PoolWorker = { port, busy: false };
+  port.onmessage = (ev: MessageEvent<JobReply>) => handlers.get(ev.data.job)?.(ev.data);
+  pool.push(w);
+  wakeNext();
+}
+
+/** how many pool workers are idle now */
+export const freeWorkers = (): number => pool.filter((w) => !w.busy).length;
+
+async function acquire(signal: AbortSignal | undefined, background: boolean): Promise<PoolWorker> {
+  for (let woken = false; ; woken = true) {
+    if (signal?.aborted) {
+      if (woken) wakeNext(); // the worker we were woken for is free: pass it on
+      throw new StrataError('ABORTED', 'The import was cancelled.');
+    }
+    const free = pool.find((w) => !w.busy);
+    if (free) { free.busy = true; return free; }
+    await new Promise<void>((r) => (background ? waiting.later : waiting.now).push(r));
+  }
+}
+
+function release(w: PoolWorker): void {
+  w.busy = false;
+  wakeNext();
+}
+
+/** What a decode job streams back: a piece of a layer's content, and how to hand its buffer back. */
+export type OnContent = (chunk: Uint8Array<ArrayBuffer>, ack: () => void) => void;
+
+/** Runs one job on a pool worker; resolves with its final reply. Expansions and digest checks are background work. */
+export async function runJob(job: Job & { type: 'decode' | 'expand' | 'verify' | 'tarWindow' }, signal: AbortSignal | undefined, onProgress?: (a: number, b: number) => void, onContent?: OnContent): Promise<JobReply> {
+  const w = await acquire(signal, job.type === 'expand' || job.type === 'verify');
+  const id = job.job;
+  try {
+    return await new Promise<JobReply>((resolve, reject) => {
+      const onAbort = () => { w.port.postMessage({ type: 'cancel', job: id } satisfies Job); reject(new StrataError('ABORTED', 'The import was cancelled.')); };
+      if (signal?.aborted) { onAbort(); return; }
+      signal?.addEventListener('abort', onAbort, { once: true });
+      handlers.set(id, (m) => {
+        if (m.type === 'progress') { onProgress?.(m.bytesIn, m.bytesOut); return; }
+        if (m.type === 'content') {
+          const buffer = m.chunk.buffer;
+          onContent?.(m.chunk, () => w.port.postMessage({ type: 'ack', job: id, buffer } satisfies Job, [buffer]));
+          return;
+        }
+        signal?.removeEventListener('abort', onAbort);
+        handlers.delete(id);
+        if (m.type === 'error') reject(new StrataError(m.error.code === 'INTERNAL' ? 'IO' : m.error.code, m.error.message));
+        else resolve(m);
+      });
+      w.port.postMessage(job);
+    });
+  } finally {
+    release(w);
+  }
+}
