@@ -1,7 +1,10 @@
 // Writes public/sample.tar: a small OCI image archive made only from our own content, whose layers
 // show every kind of change Strata displays (added, modified, deleted file and directory, opaque
 // directory, symlink, hardlink within and across layers, chmod-only and chown-only changes, an
-// empty-layer history entry, setuid, a device, xattrs, a PNG, a binary and a long text file).
+// empty-layer history entry, setuid, a device, xattrs, a PNG, a binary and a long text file), and
+// what the Analysis view looks for: Debian, Python and npm packages (one removed and one upgraded by
+// a later layer), a private key that a later layer deletes but that still ships, an .env file with
+// a token, and a build cache that wastes space. The key and tokens are made up here; they unlock nothing.
 // Run: npm run sample
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -50,6 +53,27 @@ function binary(n: number): Uint8Array {
   return out;
 }
 
+/** deterministic pseudo-random text in an alphabet: a made-up key or token */
+function madeUp(n: number, seed: number, alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'): string {
+  let x = seed, out = '';
+  for (let i = 0; i < n; i++) { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; out += alphabet[(x >>> 0) % alphabet.length]; }
+  return out;
+}
+
+const KEY = `-----BEGIN OPENSSH PRIVATE KEY-----\n${madeUp(280, 7, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/').match(/.{1,70}/g)!.join('\n')}\n-----END OPENSSH PRIVATE KEY-----\n`;
+
+/** a dpkg status stanza */
+const deb = (name: string, version: string, arch = 'amd64', source?: string) =>
+  `Package: ${name}\nStatus: install ok installed\nPriority: optional\nSection: libs\nInstalled-Size: 100\nMaintainer: Strata sample <sample@example.invalid>\nArchitecture: ${arch}\n${source ? `Source: ${source}\n` : ''}Version: ${version}\nDescription: ${name} (sample entry)\n`;
+const DPKG_BASE = [
+  deb('base-files', '12.4+deb12u5'), deb('bash', '5.2.15-2+b2'), deb('ca-certificates', '20230311', 'all'),
+  deb('curl', '7.88.1-10+deb12u5'), deb('libc6', '2.36-9+deb12u7', 'amd64', 'glibc'), deb('libssl3', '3.0.11-1~deb12u2', 'amd64', 'openssl'),
+  deb('zlib1g', '1:1.2.13.dfsg-1', 'amd64', 'zlib'),
+];
+const copyright = (licence: string) => `Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\nFiles: *\nCopyright: the authors\nLicense: ${licence}\n`;
+const pyMeta = (name: string, version: string, licence: string) => `Metadata-Version: 2.1\nName: ${name}\nVersion: ${version}\nLicense: ${licence}\nSummary: ${name} (sample entry)\n`;
+const npmPkg = (name: string, version: string, licence: string) => JSON.stringify({ name, version, license: licence, description: `${name} (sample entry)` }, null, 2) + '\n';
+
 const dir = (name: string, extra: Partial<Spec> = {}): Spec => ({ name, kind: 'dir', mtime: T1, ...extra });
 const file = (name: string, data: string | Uint8Array, extra: Partial<Spec> = {}): Spec => ({ name, data, mtime: T1, ...extra });
 
@@ -68,6 +92,14 @@ const base = tar([
   file('srv/www/logo.png', png()),
   dir('var'), dir('var/cache'), dir('var/cache/app'), file('var/cache/app/a.cache', 'a'), file('var/cache/app/b.cache', 'b'),
   dir('var/lib'), dir('var/lib/app'), dir('var/lib/app/old'), file('var/lib/app/old/state.db', 'old state'), file('var/lib/app/old/journal', 'old journal'),
+  dir('var/lib/dpkg'), file('var/lib/dpkg/status', DPKG_BASE.join('\n')),
+  dir('usr/share/doc/libssl3'), file('usr/share/doc/libssl3/copyright', copyright('Apache-2.0')),
+  dir('usr/share/doc/zlib1g'), file('usr/share/doc/zlib1g/copyright', copyright('Zlib')),
+  dir('usr/share/doc/curl'), file('usr/share/doc/curl/copyright', copyright('curl')),
+  dir('root/.ssh', { mode: 0o700 }), file('root/.ssh/id_ed25519', KEY, { mode: 0o600 }), // deleted in layer 3, but it ships
+  dir('usr/lib'), dir('usr/lib/python3'), dir('usr/lib/python3/dist-packages'),
+  dir('usr/lib/python3/dist-packages/requests-2.28.1.dist-info'), file('usr/lib/python3/dist-packages/requests-2.28.1.dist-info/METADATA', pyMeta('requests', '2.28.1', 'Apache 2.0')),
+  dir('usr/lib/python3/dist-packages/idna-3.3.dist-info'), file('usr/lib/python3/dist-packages/idna-3.3.dist-info/METADATA', pyMeta('idna', '3.3', 'BSD-3-Clause')),
 ]);
 
 /** a text file larger than the preview window (~300 KB), so the UI shows it in part */
@@ -89,6 +121,14 @@ const app = tar([
   file('app/healthcheck', '#!/bin/sh\nexit 0\n', { mtime: T2, mode: 0o4755 }), // setuid
   file('app/data.bin', binary(600), { mtime: T2, xattrs: { 'user.origin': new TextEncoder().encode('strata-sample'), 'security.selinux': new TextEncoder().encode('system_u:object_r:container_file_t:s0\0') } }),
   dir('dev', { mtime: T2 }), { name: 'dev/null', kind: 'char', devmajor: 1, devminor: 3, mode: 0o666, mtime: T2 },
+  file('app/.env', `APP_ENV=production\nGITHUB_TOKEN=ghp_${madeUp(36, 11)}\n`, { mtime: T2, mode: 0o600 }),
+  file('app/package.json', npmPkg('strata-sample-app', '1.0.0', 'MIT'), { mtime: T2 }),
+  dir('app/node_modules', { mtime: T2 }),
+  dir('app/node_modules/ms', { mtime: T2 }), file('app/node_modules/ms/package.json', npmPkg('ms', '2.1.3', 'MIT'), { mtime: T2 }),
+  dir('app/node_modules/debug', { mtime: T2 }), file('app/node_modules/debug/package.json', npmPkg('debug', '4.3.4', 'MIT'), { mtime: T2 }),
+  dir('app/node_modules/@types', { mtime: T2 }), dir('app/node_modules/@types/node', { mtime: T2 }),
+  file('app/node_modules/@types/node/package.json', npmPkg('@types/node', '20.11.5', 'MIT'), { mtime: T2 }),
+  dir('var/cache/app/build', { mtime: T2 }), file('var/cache/app/build/objects.pack', binary(200_000), { mtime: T2 }), // removed by the opaque dir of layer 3
 ]);
 
 const cleanup = tar([
@@ -98,6 +138,10 @@ const cleanup = tar([
   file('etc/app/config.yaml', 'listen: 8080\nlog_level: debug\nworkers: 4\n', { mtime: T2, mode: 0o600 }), // chmod only
   dir('home/app', { mtime: T1, uid: 101, gid: 101, mode: 0o750 }), // chown + chmod of a directory
   file('srv/www/index.html', '<!doctype html>\n<h1>Hello</h1>\n<script>alert("never run by Strata")</script>\n', { uid: 101, gid: 101 }), // chown only
+  file('root/.ssh/.wh.id_ed25519', '', { mtime: 0, mode: 0 }),
+  // apt-get remove curl && apt-get install libssl3 (a newer one): the status file is written again
+  file('var/lib/dpkg/status', DPKG_BASE.filter((s) => !s.startsWith('Package: curl\n')).map((s) => s.replace('3.0.11-1~deb12u2', '3.0.13-1~deb12u1')).join('\n'), { mtime: T3 }),
+  { name: 'usr/share/doc/.wh.curl', kind: 'file', data: '', mtime: 0, mode: 0 },
 ]);
 
 const layers = [base, app, cleanup];
@@ -113,7 +157,7 @@ const config = {
     { created: new Date(T1 * 1000).toISOString(), created_by: 'ADD rootfs.tar / # base: files, dirs, a PNG, a binary', comment: 'base' },
     { created: new Date(T2 * 1000).toISOString(), created_by: 'COPY app/ /app/ && ln -s /app/server.js /usr/bin/server && ln … # symlinks, hardlinks, a modified config' },
     { created: new Date(T2 * 1000).toISOString(), created_by: 'ENV APP_ENV=production', empty_layer: true },
-    { created: new Date(T3 * 1000).toISOString(), created_by: 'RUN rm /etc/motd && rm -r /var/lib/app/old && rebuild-cache && chmod 600 config.yaml && chown 101:101 … # deletes, opaque dir, chmod/chown' },
+    { created: new Date(T3 * 1000).toISOString(), created_by: 'RUN rm /etc/motd /root/.ssh/id_ed25519 && rm -r /var/lib/app/old && rebuild-cache && chmod 600 config.yaml && chown 101:101 … && apt-get remove curl && apt-get install libssl3 # deletes, opaque dir, chmod/chown, packages' },
     { created: new Date(T3 * 1000).toISOString(), created_by: 'EXPOSE 8080/tcp', empty_layer: true },
   ],
 };

@@ -8,10 +8,10 @@ export const FIXTURES = join(SHARED, 'fixtures');
 
 export interface CliResult { code: number; stdout: string; stderr: string }
 
-export function strata(args: string[], opts: { timeout?: number; wrap?: string[] } = {}): Promise<CliResult> {
+export function strata(args: string[], opts: { timeout?: number; wrap?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
   const cmd = [...(opts.wrap ?? []), process.execPath, join(ROOT, 'scripts/strata.mjs'), ...args];
   return new Promise((resolve) => {
-    execFile(cmd[0], cmd.slice(1), { cwd: ROOT, timeout: opts.timeout ?? 120_000, maxBuffer: 256 << 20 }, (err, stdout, stderr) => {
+    execFile(cmd[0], cmd.slice(1), { cwd: ROOT, timeout: opts.timeout ?? 120_000, maxBuffer: 256 << 20, env: opts.env ?? process.env }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
       resolve({ code, stdout: String(stdout), stderr: String(stderr) });
     });
