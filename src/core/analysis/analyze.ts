@@ -154,7 +154,7 @@ class Analysis {
         const size = t.iSize[v.inode];
         const limit = job.cataloger?.maxBytes ?? (job.kind === 'copyright' ? COPYRIGHT_LIMIT : OS_RELEASE_LIMIT);
         if (size > limit) {
-          this.warn(path, v.from, `${job.cataloger?.label ?? job.kind} of ${size} bytes is larger than the ${limit}-byte limit; not read`);
+          if (job.cataloger) this.warn(path, v.from, `${job.cataloger.label} of ${size} bytes is larger than the ${limit}-byte limit; its packages are not listed`);
           continue;
         }
         const bytes = await this.read(v.inode);

@@ -7,7 +7,8 @@ import { FILE_CATALOGERS } from './packages/index.ts';
 import { osReleaseMatch } from './packages/os-release.ts';
 import { CONTENT_SCAN_LIMIT, capturesForName } from './sensitive.ts';
 
-export const COPYRIGHT_LIMIT = 256 << 10;
+/** Debian copyright files run to 2 MB (boost); bigger ones are skipped without a warning: a licence is extra */
+export const COPYRIGHT_LIMIT = 4 << 20;
 export const OS_RELEASE_LIMIT = 64 << 10;
 
 /** Called once per regular file of every layer: cheap tests on the path first. */
