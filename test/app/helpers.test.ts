@@ -38,6 +38,26 @@ describe('hash', () => {
     ['#image=x&layer=1.5', { image: 'x' }],
   ])('parseHash(%j)', (h, want) => expect(parseHash(h)).toEqual(want));
   test('no image, no hash', () => expect(formatHash({ layer: 1 })).toBe(''));
+  test('the main view round-trips as view=, Files (the default) left out so old hashes mean Files', () => {
+    const h = formatHash({ image: 'abc', view: 'analysis', layer: 2, section: 'packages' });
+    expect(h).toBe('#image=abc&view=analysis&layer=2&section=packages');
+    expect(parseHash(h)).toEqual({ image: 'abc', view: 'analysis', layer: 2, section: 'packages' });
+    expect(formatHash({ image: 'abc', view: 'files', layer: 0 })).toBe('#image=abc&layer=0');
+    expect(formatHash({ image: 'abc', view: 'config' })).toBe('#image=abc&view=config');
+    expect(parseHash('#image=abc&layer=1&path=/etc')).toEqual({ image: 'abc', layer: 1, path: '/etc' });
+  });
+  test.each([
+    ['#image=x&view=bogus', { image: 'x' }],
+    ['#image=x&view=files', { image: 'x' }],
+    ['#image=x&view=stored', { image: 'x', view: 'stored' }],
+    ['#image=x&view=analysis&section=nowhere', { image: 'x', view: 'analysis' }],
+    // a section belongs to the Analysis view only
+    ['#image=x&view=config&section=packages', { image: 'x', view: 'config' }],
+    ['#image=x&section=waste', { image: 'x' }],
+  ])('parseHash(%j) with views and sections', (h, want) => expect(parseHash(h)).toEqual(want));
+  test('a section is written only with the Analysis view', () => {
+    expect(formatHash({ image: 'x', view: 'files', section: 'waste' })).toBe('#image=x');
+  });
   test('the filter round-trips as q=, a blank one is left out', () => {
     const h = formatHash({ image: 'abc', layer: 0, filter: 'usr/*.so & more' });
     expect(h).toBe('#image=abc&layer=0&q=usr/*.so+%26+more');

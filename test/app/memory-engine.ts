@@ -2,9 +2,17 @@
 import type { ArchiveInfo, EncodedTree, ImageMeta, LayerInfo, LayerVerify } from '../../src/core/model.ts';
 import { type ErrorInfo, StrataError } from '../../src/core/errors.ts';
 import type { Engine, ImportProgress, StoredImage } from '../../src/app/engine-api.ts';
+import type { AnalysisState, SbomFormat, SbomScope } from '../../src/core/analysis/types.ts';
 import { buildImage, type Op } from '../core/tree/tree-builder.ts';
 
-export interface MemoryImage { name: string; layers: Op[][]; createdBy?: string[]; platform?: { os: string; architecture: string } }
+export interface MemoryImage {
+  name: string; layers: Op[][]; createdBy?: string[]; platform?: { os: string; architecture: string };
+  /** what `analysis(id)` serves once imported (default: still running, nothing stored yet) */
+  analysis?: AnalysisState;
+}
+
+/** The analysis of an image the test gave none: it has not got anywhere yet. */
+export const ANALYSIS_PENDING: AnalysisState = { status: 'running', progress: { phase: 'waiting to start', done: 0, total: 0 }, result: null };
 
 export class MemoryEngine implements Engine {
   readonly archives = new Map<string, MemoryImage[]>();
@@ -12,6 +20,9 @@ export class MemoryEngine implements Engine {
   readonly calls: string[] = [];
   private listeners = new Set<(id: string, layer: number, v: LayerVerify) => void>();
   private expandedListeners = new Set<(id: string, layer: number, error?: ErrorInfo) => void>();
+  private analysisListeners = new Set<(id: string, state: AnalysisState) => void>();
+  /** the analysis state per stored image: set it (or `emitAnalysis`) to drive the Analysis view */
+  readonly analyses = new Map<string, AnalysisState>();
   /** what `open` reports as still being expanded (the real engine expands compressed layers after an import) */
   packedOnOpen: number[] = [];
   private nextId = 1;
@@ -61,6 +72,7 @@ export class MemoryEngine implements Engine {
     };
     const id = `img${this.nextId++}`;
     this.images.set(id, { meta, tree, streams, importedAt: Date.now() });
+    this.analyses.set(id, m.analysis ?? ANALYSIS_PENDING);
     return id;
   }
 
@@ -117,5 +129,36 @@ export class MemoryEngine implements Engine {
 
   emitVerify(id: string, layer: number, v: LayerVerify): void {
     for (const cb of this.listeners) cb(id, layer, v);
+  }
+
+  async analysis(id: string): Promise<AnalysisState> {
+    this.check('analysis');
+    const state = this.analyses.get(id);
+    if (!state) throw new StrataError('NOT_FOUND', `No stored image ${id}. It may have been deleted; import it again.`);
+    return state;
+  }
+
+  onAnalysis(cb: (id: string, state: AnalysisState) => void): () => void {
+    this.analysisListeners.add(cb);
+    return () => this.analysisListeners.delete(cb);
+  }
+
+  /** Store a new analysis state for an image and report it, as the real engine does as it goes. */
+  emitAnalysis(id: string, state: AnalysisState): void {
+    this.analyses.set(id, state);
+    for (const cb of this.analysisListeners) cb(id, state);
+  }
+
+  /** A small JSON document naming what was asked for (tests compare the download with it). */
+  static sbomText(id: string, format: SbomFormat, scope: SbomScope): string {
+    return JSON.stringify({ test: 'memory-engine sbom', image: id, format, scope });
+  }
+
+  async sbom(id: string, format: SbomFormat, scope: SbomScope): Promise<Blob> {
+    this.check('sbom');
+    if (!this.analyses.get(id)?.result?.phases.packages) {
+      throw new StrataError('NOT_FOUND', 'No package list for this image yet: wait for the analysis to read the package databases.');
+    }
+    return new Blob([MemoryEngine.sbomText(id, format, scope)], { type: 'application/json' });
   }
 }

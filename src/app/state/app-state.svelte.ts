@@ -1,15 +1,19 @@
 // Application state: the open image, import jobs, image choice, stored images, verification
-// results and errors. Talks only to the Engine; the tree pane's own state lives in TreeView.
+// results and errors. Talks only to the Engine; the tree pane's own state lives in TreeView, the
+// image's analysis in Analysis.
 import type { ArchiveInfo, ImageMeta, LayerVerify } from '../../core/model.ts';
-import { toErrorInfo, type ErrorInfo } from '../../core/errors.ts';
+import type { ErrorInfo } from '../../core/errors.ts';
 import { FileTree } from '../../core/tree/file-tree.ts';
 import type { Engine, StoredImage } from '../engine-api.ts';
+import { asErrorInfo } from '../lib/error-info.ts';
 import { fetchArchive, nameFromUrl } from '../lib/fetch-archive.ts';
-import { formatHash, parseHash, type HashView } from '../lib/hash.ts';
+import { formatHash, parseHash, type HashView, type MainView } from '../lib/hash.ts';
+import { Analysis } from './analysis.svelte.ts';
 import { ImportJob } from './import-job.svelte.ts';
 import { TreeView } from './tree-view.svelte.ts';
 
-export type MainView = 'files' | 'config' | 'stored';
+export type { MainView };
+export { asErrorInfo };
 
 export interface OpenImage { id: string; meta: ImageMeta; tree: FileTree }
 
@@ -21,6 +25,7 @@ export interface Banner extends ErrorInfo { id: number }
 export class AppState {
   readonly engine: Engine;
   readonly treeView = new TreeView();
+  readonly analysis: Analysis;
   image = $state.raw<OpenImage | null>(null);
   view = $state<MainView>('files');
   job = $state<ImportJob | null>(null);
@@ -40,6 +45,7 @@ export class AppState {
 
   constructor(engine: Engine) {
     this.engine = engine;
+    this.analysis = new Analysis(engine);
   }
 
   /** Subscribe to engine events; returns the cleanup. */
@@ -57,8 +63,9 @@ export class AppState {
       if (error) this.report(error);
       else this.expanding = new Set([...this.expanding].filter((l) => l !== layer));
     });
+    const offAnalysis = this.analysis.follow();
     void this.refreshStored();
-    return () => { off(); offExpanded(); };
+    return () => { off(); offExpanded(); offAnalysis(); };
   }
 
   // ---- errors ----
@@ -148,11 +155,13 @@ export class AppState {
       this.verify = verify;
       this.expanding = new Set(packed.filter((l) => !this.expandedSeen.get(id)?.has(l)));
       this.image = { id, meta, tree: ft };
+      void this.analysis.load(id);
       this.treeView.reset(ft, Math.min(view.layer ?? last, last));
       if (view.mode) this.treeView.mode = view.mode;
       if (view.filter) this.treeView.filter = view.filter;
       if (view.path) this.revealPath(view.path);
-      this.view = 'files';
+      this.view = view.view ?? 'files';
+      this.analysis.section = view.section ?? null;
       this.pushNext = true;
     } catch (err) {
       this.report(err);
@@ -162,8 +171,18 @@ export class AppState {
   close(): void {
     this.image = null;
     this.treeView.reset(null);
+    this.analysis.reset();
     this.verify = {};
+    if (this.view !== 'stored') this.view = 'files';
     this.pushNext = true;
+  }
+
+  /** Switch the main view (a history entry, so back returns to the previous one). */
+  setView(view: MainView): void {
+    if (view === this.view) return;
+    this.view = view;
+    this.pushNext = true;
+    if (view === 'stored') void this.refreshStored();
   }
 
   setLayer(k: number): void {
@@ -178,6 +197,28 @@ export class AppState {
     this.treeView.reveal(node);
     this.view = 'files';
     this.pushNext = true;
+  }
+
+  /**
+   * Open a path in the Files view at 0-based `layer`; without one, at the current layer if the
+   * path exists there, else at the last layer it exists at. The tree's mode, changes-only and
+   * filter make way when they would hide the path.
+   */
+  openPath(path: string, layer?: number): void {
+    const tree = this.image?.tree;
+    if (!tree) return;
+    const node = tree.lookup(path);
+    if (node < 0) {
+      this.report({ code: 'NOT_FOUND', message: `${path} is not in this image's file tree.` });
+      return;
+    }
+    let k = layer ?? this.treeView.layer;
+    if (layer === undefined && !tree.isLive(node, k)) {
+      for (let l = tree.layerCount - 1; l >= 0; l--) if (tree.isLive(node, l)) { k = l; break; }
+    }
+    this.treeView.setLayer(k);
+    this.treeView.makeVisible(node);
+    this.goTo(node);
   }
 
   revealPath(path: string): boolean {
@@ -216,7 +257,8 @@ export class AppState {
     if (!img) return '';
     const tv = this.treeView;
     const path = tv.cursor >= 0 ? img.tree.path(tv.cursor) : undefined;
-    return formatHash({ image: img.id, layer: tv.layer, mode: tv.mode, path, filter: tv.filter });
+    const section = this.analysis.section ?? undefined;
+    return formatHash({ image: img.id, view: this.view, layer: tv.layer, mode: tv.mode, path, filter: tv.filter, section });
   }
 
   /** Restore the view a hash describes (on load and on back/forward). */
@@ -231,28 +273,12 @@ export class AppState {
       return;
     }
     const tv = this.treeView;
+    this.view = v.view ?? 'files';
+    this.analysis.section = v.section ?? null;
     if (v.layer !== undefined) tv.setLayer(v.layer);
     if (v.mode) tv.mode = v.mode;
     tv.filter = v.filter ?? '';
     if (v.path) this.revealPath(v.path);
     else tv.cursor = -1;
   }
-}
-
-/** Engine errors arrive as { code, message }; anything else gets a generic but stack-free text. */
-export function asErrorInfo(err: unknown): ErrorInfo {
-  if (err && typeof err === 'object') {
-    const e = err as { code?: unknown; message?: unknown; name?: unknown };
-    if (typeof e.code === 'string' && typeof e.message === 'string' && e.code !== '') {
-      return { code: e.code as ErrorInfo['code'], message: firstLine(e.message) };
-    }
-  }
-  const info = toErrorInfo(err);
-  return { ...info, message: firstLine(info.message) };
-}
-
-function firstLine(message: string): string {
-  // a message is for people: never let a stack trace that leaked into it through
-  const cut = message.search(/\n\s+at /);
-  return (cut >= 0 ? message.slice(0, cut) : message).trim() || 'Something went wrong.';
 }

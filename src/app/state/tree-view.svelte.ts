@@ -99,6 +99,20 @@ export class TreeView {
     this.cursor = node;
   }
 
+  /** Drop what would keep a path out of the rows at this layer: the changes mode or
+   *  changes-only when the layer did not change it, a filter it does not match. */
+  makeVisible(node: number): void {
+    const t = this.tree;
+    if (!t || node < 0) return;
+    const d = t.diffAt(node, this.layer);
+    const changed = d === DiffType.Added || d === DiffType.Modified || (this.mode === 'changes' && d === DiffType.Deleted);
+    if (!changed && t.isLive(node, this.layer)) {
+      if (this.mode === 'changes') this.mode = 'all';
+      this.changesOnly = false;
+    }
+    if (this.matches && !this.matches.keep[node]) this.filter = '';
+  }
+
   // ---- cursor movement (keyboard) ----
 
   moveBy(delta: number): void {
