@@ -66,7 +66,8 @@ function wantedField(b: Uint8Array, from: number, to: number): (typeof WANTED)[n
 function value(b: Uint8Array, from: number, to: number): string {
   while (from < to && (b[from] === 32 || b[from] === 9)) from++;
   while (to > from && (b[to - 1] === 32 || b[to - 1] === 9)) to--;
-  let ascii = true;
+  // fromCharCode.apply takes its bytes as arguments: long values go through the decoder
+  let ascii = to - from <= 1024;
   for (let i = from; i < to && ascii; i++) ascii = b[i] < 0x80;
   return ascii ? String.fromCharCode.apply(null, b.subarray(from, to) as unknown as number[]) : decodeUtf8(b.subarray(from, to));
 }

@@ -94,7 +94,8 @@ async function readElf(read: RangeRead, size: number): Promise<Elf | null> {
   let shstrndx = h.u16(is64 ? 0x3e : 0x32);
 
   const segments: Segment[] = [];
-  if (phoff > 0 && phnum > 0 && phentsize >= (is64 ? 56 : 32)) {
+  // the caps keep a corrupt header from asking for gigabytes; real tables are a few KiB
+  if (phoff > 0 && phnum > 0 && phentsize >= (is64 ? 56 : 32) && phnum * phentsize <= 1 << 20) {
     const ph = await readIn(read, size, phoff, phnum * phentsize);
     if (ph) {
       const p = new Bytes(ph, le);
@@ -120,7 +121,7 @@ async function readElf(read: RangeRead, size: number): Promise<Elf | null> {
         if (shstrndx === 0xffff) shstrndx = s.u32(is64 ? 0x28 : 0x18);
       }
     }
-    const table = shnum > 0 && shnum < 1 << 20 ? await readIn(read, size, shoff, shnum * shentsize) : null;
+    const table = shnum > 0 && shnum * shentsize <= 1 << 24 ? await readIn(read, size, shoff, shnum * shentsize) : null;
     if (table && shstrndx < shnum) {
       const t = new Bytes(table, le);
       const sec = (i: number) => {
