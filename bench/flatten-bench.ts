@@ -266,6 +266,36 @@ function strataFlatten(ctx: Ctx, extra: string[], expected: () => Set<string> | 
   };
 }
 
+/** What `strata analyze` spends beyond decoding the layers (its own STRATA_TIMINGS report). */
+export interface AnalyzeTimes { loadMs: number; analysisMs: number; phases: string; packages: number; sensitive: number; wasted: number }
+
+/**
+ * `strata analyze --json` on the same image. The issue's target is the analysis's extra time over
+ * loading the image (decode, verify, spool — what flatten does too), which the CLI reports itself
+ * with STRATA_TIMINGS=1; the JSON is checked to be whole.
+ */
+function strataAnalyze(ctx: Ctx, times: AnalyzeTimes[]): Contender {
+  const { meta, tmp, useTime } = ctx;
+  const json = join(tmp, 'analysis.json');
+  return {
+    name: 'strata analyze',
+    note: 'node scripts/strata.mjs analyze --json (load + analysis)',
+    run: async () => {
+      const logFile = join(tmp, 'analyze.log');
+      const m = await measure('sh', ['-c', 'STRATA_TIMINGS=1 "$0" "$1" analyze "$2" --json > "$3"', process.execPath, LAUNCHER, meta.archive, json],
+        { cwd: REPO, logFile, timeFile: join(tmp, 'analyze.time'), useTime });
+      const text = readFileSync(logFile, 'utf8');
+      const load = text.match(/timings: load (\d+) ms/), analysis = text.match(/timings: analysis (\d+) ms \(done after: ([^)]*)\)/);
+      if (!load || !analysis) throw new BenchError(`strata analyze printed no timings:\n${text.slice(-500)}`);
+      const j = JSON.parse(readFileSync(json, 'utf8')) as { packages: unknown[]; sensitive: unknown[]; waste: { wastedBytes: number } };
+      times.push({ loadMs: Number(load[1]), analysisMs: Number(analysis[1]), phases: analysis[2]!, packages: j.packages.length, sensitive: j.sensitive.length, wasted: j.waste.wastedBytes });
+      log(`         load ${load[1]} ms, analysis ${analysis[1]} ms (${analysis[2]}); ${j.packages.length} packages, ${j.sensitive.length} sensitive files`);
+      settle(json);
+      return m;
+    },
+  };
+}
+
 // ---- report -----------------------------------------------------------------------------------
 
 const verdict = (ok: boolean): string => (ok ? 'PASS' : 'FAIL');
@@ -282,6 +312,13 @@ function table(meta: ImageMeta, rows: Row[], repeat: number): void {
   }
   log('(MB/s = uncompressed image MB / wall. CPU s = user + sys of the process tree: CPU s > wall s means');
   log(' cores ran in parallel. Peak RSS = the largest single process of the tree, GNU time %M.)');
+}
+
+function analyzeTargets(times: AnalyzeTimes[]): void {
+  if (!times.length) return;
+  const best = times.reduce((a, b) => (b.analysisMs < a.analysisMs ? b : a));
+  log(`${'analysis time (CLI, extra)'.padEnd(28)}${`${(best.analysisMs / 1000).toFixed(2)} s`.padStart(9)}   target ≤ 1.0 s     ${verdict(best.analysisMs <= 1000)}`);
+  log(`(info) strata analyze: load ${(best.loadMs / 1000).toFixed(2)} s, then ${best.phases}; ${best.packages} packages, ${best.sensitive} sensitive files, ${(best.wasted / MiB).toFixed(1)} MiB wasted`);
 }
 
 function targets(rows: Row[], strataRan: boolean, check: StrataCheck): void {
@@ -355,17 +392,19 @@ async function main(): Promise<number> {
     const strataRan = existsSync(CLI);
     if (!strataRan) log(`skipped: strata flatten — ${CLI} does not exist yet`);
     const check: StrataCheck = {};
+    const analyzeTimes: AnalyzeTimes[] = [];
     const contenders = [
       listing(ctx, lists, () => (listed = true)),
       tarExtract(ctx),
       ...(umoci ? [umociUnpack(ctx)] : []),
-      ...(strataRan ? [runtimeFloor(ctx), strataFlatten(ctx, opts.strataArgs, expectedOnce, check)] : []),
+      ...(strataRan ? [runtimeFloor(ctx), strataFlatten(ctx, opts.strataArgs, expectedOnce, check), strataAnalyze(ctx, analyzeTimes)] : []),
     ];
     const rows = await runAll(contenders, opts.repeat);
 
     loadNote('after');
     table(meta, rows, opts.repeat);
     targets(rows, strataRan, check);
+    analyzeTargets(analyzeTimes);
     return rows.some((r) => r.error) ? 1 : 0;
   } finally {
     cleanup();

@@ -54,6 +54,10 @@ function raw(inflate: boolean): Promise<RawResult[]> {
 }
 
 interface Expanded { expandMs: number; expandErrors: string[] }
+
+/** When each analysis phase of the last import was stored, in ms after its tree was browsable. */
+export interface AnalysisTimes { spaceMs?: number; packagesMs?: number; contentMs?: number; doneMs?: number; error?: string; packages?: number; sensitive?: number }
+let analysing: Promise<AnalysisTimes> | null = null;
 let verifying: Promise<{ verifyMs: number; verify: LayerVerify['state'][] }> | null = null;
 let expanding: Promise<Expanded> | null = null;
 
@@ -89,6 +93,26 @@ async function importArchive(poolSize?: number): Promise<ImportResult> {
   });
   const times: number[] = [];
   const phases: Record<string, number> = {};
+  // the analysis starts at the commit, in the background: its phases are timed from the result
+  const at: AnalysisTimes = {};
+  let analysed: () => void = () => {};
+  const analysisDone = new Promise<void>((r) => { analysed = r; });
+  let tBrowsable = 0;
+  const offAnalysis = e.onAnalysis((id, st) => {
+    if (id !== importId && importId) return;
+    const t = () => Math.round(performance.now() - (tBrowsable || performance.now()));
+    const r = st.result;
+    if (r?.phases.space) at.spaceMs ??= t();
+    if (r?.phases.packages) at.packagesMs ??= t();
+    if (r?.phases.content) at.contentMs ??= t();
+    if (st.status !== 'running') {
+      at.doneMs = t();
+      if (st.error) at.error = st.error.message;
+      at.packages = r?.packages.length;
+      at.sensitive = r?.sensitive.length;
+      analysed();
+    }
+  });
   const t0 = performance.now();
   importId = await e.import(file, file.name, {}, {
     onProgress: (p: ImportProgress) => {
@@ -100,6 +124,8 @@ async function importArchive(poolSize?: number): Promise<ImportResult> {
     },
   });
   const t1 = performance.now();
+  tBrowsable = t1;
+  analysing = analysisDone.then(() => { offAnalysis(); return at; });
   if (layers >= 0 && seen.size >= layers) allVerified();
   verifying = done.then(() => {
     off();
@@ -122,6 +148,12 @@ async function importArchive(poolSize?: number): Promise<ImportResult> {
     layers: ls.length, ms: t1 - t0,
     progressEvents: times.length, maxProgressGapMs: gap, maxProgressGapAt: gapAt, phases,
   };
+}
+
+/** Waits until the last import's analysis is done; when each phase was stored. */
+async function analysis(): Promise<AnalysisTimes> {
+  if (!analysing) throw new Error('no import to wait for');
+  return analysing;
 }
 
 /** Waits until every compressed layer of the last import is expanded (its content stored decompressed). */
@@ -173,6 +205,7 @@ const api = {
   importArchive,
   expanded,
   verified,
+  analysis,
   exportTar,
   reopen,
   delete: (id: string) => getEngine().delete(id),

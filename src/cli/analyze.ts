@@ -31,10 +31,20 @@ export class FileContent implements ContentSource {
   }
 }
 
+/**
+ * With STRATA_TIMINGS=1 in the environment, how long each phase took goes to stderr (the
+ * benchmark reads it: the analysis's own time, apart from decoding the layers).
+ */
 export async function runAnalysis(files: { path: string; base: number }[], tree: Parameters<typeof analyzeImage>[0]): Promise<AnalysisResult> {
   const content = new FileContent(files);
+  const t0 = performance.now();
+  const marks: string[] = [];
   try {
-    return await analyzeImage(tree, content);
+    const r = await analyzeImage(tree, content, {
+      onPhase: (res) => { marks.push(`${Object.entries(res.phases).filter(([, v]) => v).pop()![0]} ${(performance.now() - t0).toFixed(0)} ms`); },
+    });
+    if (process.env.STRATA_TIMINGS === '1') process.stderr.write(`strata: timings: analysis ${(performance.now() - t0).toFixed(0)} ms (done after: ${marks.join(', ')})\n`);
+    return r;
   } finally {
     content.close();
   }

@@ -157,9 +157,11 @@ function writeRecords(records: Iterable<TarRecord>, fd: number, files: { path: s
 }
 
 async function analyze(a: Args, env: NodeEnv): Promise<void> {
+  const t0 = performance.now();
   const archive = await open(a.image, env);
   const img = await archive.resolve(a.sel);
   const res = await load(a.image, archive, img, env, a.verify, a.jobs);
+  if (process.env.STRATA_TIMINGS === '1') process.stderr.write(`strata: timings: load ${(performance.now() - t0).toFixed(0)} ms\n`);
   const r = await runAnalysis(res.files, res.tree);
   if (a.cmd === 'sbom') {
     const epoch = process.env.SOURCE_DATE_EPOCH;
