@@ -166,7 +166,7 @@ export function debCopyrightLicenses(bytes: Uint8Array): string[] | null {
   // the header paragraph must come first: a DEP-5 block after a prose preamble is not the format
   const opening = /^(?:[ \t]*(?:#.*)?\r?\n)*([^\r\n]*)/.exec(text)![1];
   if (!/^[^\s:#][^\s:]*:/.test(opening)) return null;
-  const blocks = parseParagraphs(text, 'copyright', false);
+  const blocks = parseParagraphs(text);
   const header = blocks[0];
   const format = header && first(header, 'format');
   if (!format || !/copyright-format|dep-?5/i.test(format)) return null;

@@ -5,7 +5,7 @@ import { decodeUtf8, splitLines } from './text.ts';
 
 export const OS_RELEASE_PATHS = ['/etc/os-release', '/usr/lib/os-release'] as const;
 
-/** `/etc/os-release` wins over `/usr/lib/os-release` when an image has both (os-release(5)). */
+/** Both places the file lives; when an image has both, the caller takes /etc/os-release (os-release(5)). */
 export function osReleaseMatch(path: string): boolean {
   return (OS_RELEASE_PATHS as readonly string[]).includes(path);
 }

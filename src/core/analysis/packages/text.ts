@@ -1,6 +1,5 @@
-// Text helpers shared by the catalogers: lenient UTF-8 decoding and RFC 822 / deb822-style field
-// blocks (dpkg status, Debian copyright, Python METADATA all use the same "Key: value" shape).
-import { CatalogError } from './types.ts';
+// Text helpers shared by the catalogers: lenient UTF-8 decoding, line splitting that tolerates
+// CRLF, and deb822 paragraphs ("Key: value" blocks) for Debian copyright files.
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
@@ -40,12 +39,12 @@ function isBlank(line: string): boolean {
 }
 
 /**
- * Splits deb822 text into paragraphs. A value keeps its continuation lines after a "\n" (each
- * line trimmed), so the first line is `value.split('\n')[0]`. In strict mode a line that is neither
- * a field nor a continuation is a CatalogError naming `what` and the line; otherwise it is skipped
- * (copyright files written by hand contain such lines).
+ * Splits deb822 text into paragraphs, leniently: a line that is neither a field nor a continuation
+ * is skipped (copyright files written by hand have such lines). A value keeps its continuation
+ * lines after a "\n" (each trimmed), so its first line is `value.split('\n')[0]`. The dpkg status
+ * database, which must be strict and fast, has a scanner of its own (dpkg.ts).
  */
-export function parseParagraphs(text: string, what: string, strict: boolean, maxBlocks = Infinity): FieldBlock[] {
+export function parseParagraphs(text: string): FieldBlock[] {
   const lines = splitLines(text);
   const blocks: FieldBlock[] = [];
   let cur: FieldBlock | null = null;
@@ -53,37 +52,26 @@ export function parseParagraphs(text: string, what: string, strict: boolean, max
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
     if (isBlank(line)) {
-      if (cur) {
-        blocks.push(cur);
-        if (blocks.length >= maxBlocks) return blocks;
-      }
+      if (cur) blocks.push(cur);
       cur = null;
       lastValues = null;
       continue;
     }
     const c = line.charCodeAt(0);
     if (c === 32 || c === 9) {
-      if (lastValues) {
-        lastValues[lastValues.length - 1] += '\n' + line.trim();
-        continue;
-      }
-      if (strict) throw new CatalogError(`${what}: line ${i + 1} is a continuation line with no field before it`);
+      if (lastValues) lastValues[lastValues.length - 1] += '\n' + line.trim();
       continue;
     }
     const colon = line.indexOf(':');
     if (colon <= 0 || line.lastIndexOf(' ', colon) !== -1) {
-      if (strict) {
-        throw new CatalogError(`${what}: line ${i + 1} is not a "Field: value" line (${JSON.stringify(clip(line))}); the file may be truncated or corrupt`);
-      }
       lastValues = null;
       continue;
     }
     if (!cur) cur = { line: i + 1, fields: new Map() };
     const key = line.slice(0, colon).toLowerCase();
-    const value = line.slice(colon + 1).trim();
     let values = cur.fields.get(key);
     if (!values) cur.fields.set(key, (values = []));
-    values.push(value);
+    values.push(line.slice(colon + 1).trim());
     lastValues = values;
   }
   if (cur) blocks.push(cur);
