@@ -176,9 +176,19 @@ class Analysis {
       }
     }
     this.ledger.setDebLicences(new Map([...licences].map(([k, v]) => [k, v.licence])));
+    this.unreadRpmDatabases();
     for (const i of [...named, ...shadow]) {
       this.progress('reading files named like secrets', done++, total);
       if (!this.scanned.has(i)) this.scanSecrets(i, await this.read(i));
+    }
+  }
+
+  /** rpm's older databases (BerkeleyDB on RHEL ≤ 8, SUSE's ndb) are not read: say so, never list nothing silently */
+  private unreadRpmDatabases(): void {
+    for (const p of ['/var/lib/rpm/Packages', '/var/lib/rpm/Packages.db', '/usr/lib/sysimage/rpm/Packages', '/usr/lib/sysimage/rpm/Packages.db']) {
+      const n = this.ft.lookup(p);
+      const v = n < 0 ? undefined : fileVersions(this.t, n).pop();
+      if (v) this.warn(p, v.from, `rpm's ${p.endsWith('.db') ? 'ndb' : 'BerkeleyDB'} database is not read (only rpmdb.sqlite is); its packages are not listed`);
     }
   }
 

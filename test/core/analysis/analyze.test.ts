@@ -222,3 +222,21 @@ describe('records', () => {
     result.packages.forEach(check);
   });
 });
+
+describe('what is not read is said', () => {
+  test('an rpm BerkeleyDB database gives a warning naming it; a malformed database a warning, the rest goes on', async () => {
+    const img = await importBytes(dockerArchive({ layers: [tar([
+      { name: 'var/lib/rpm/Packages', data: new Uint8Array(4096).fill(1) },
+      { name: 'var/lib/dpkg/status', data: 'Package: ok\nStatus: install ok installed\nVersion: 1.0\nArchitecture: all\n\nthis line is not a field\n' },
+      { name: 'app/node_modules/x/package.json', data: '{"name":"x","version":"1.0.0"}' },
+    ])] }));
+    const source: ContentSource = { read: async (l, o, n) => new Uint8Array(await img.content[l].slice(o, o + n).arrayBuffer()) };
+    const r = await analyzeImage(img.tree, source);
+    expect(r.warnings).toEqual(expect.arrayContaining([
+      { path: '/var/lib/rpm/Packages', layer: 1, message: expect.stringMatching(/BerkeleyDB database is not read/) },
+      { path: '/var/lib/dpkg/status', layer: 1, message: expect.stringMatching(/^dpkg status: .*; its packages are not listed$/) },
+    ]));
+    expect(r.packages.map((p) => `${p.ecosystem}:${p.name}`)).toEqual(['npm:x']);
+    expect(r.phases).toEqual({ space: true, packages: true, content: true });
+  });
+});
