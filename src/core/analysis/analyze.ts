@@ -50,6 +50,8 @@ class Analysis {
   private readonly warnings: AnalysisWarning[] = [];
   /** sensitive findings by inode: content hits replace the name hit */
   private readonly byName = new Map<number, SensitiveFinding>();
+  /** inodes whose name is a finding only if their content confirms it */
+  private readonly named = new Set<number>();
   private readonly byContent = new Map<number, SensitiveFinding[]>();
   private readonly scanned = new Set<number>();
   private readonly ledger = new PackageLedger();
@@ -103,15 +105,18 @@ class Analysis {
     for (let i = 0; i < t.iType.length; i++) {
       if (t.iType[i] !== FileType.File || t.iLayer[i] < 0) continue;
       const hit = sensitiveByName(this.paths[t.iNode[i]]);
-      if (hit) this.byName.set(i, this.finding(i, hit.rule, hit.reason));
+      if (!hit) continue;
+      // a name that only counts with its content (*.pem: certificates are not secrets) waits for it
+      if (hit.needsContent) this.named.add(i);
+      else this.byName.set(i, this.finding(i, hit.rule, hit.reason, hit.sample));
     }
   }
 
-  private finding(inode: number, rule: string, reason: string): SensitiveFinding {
+  private finding(inode: number, rule: string, reason: string, sample: boolean): SensitiveFinding {
     const u = this.until[inode];
     return {
       path: this.paths[this.t.iNode[inode]], layer: this.t.iLayer[inode] + 1, visible: u >= this.N,
-      hiddenIn: u >= this.N ? null : u + 1, rule, reason, size: this.t.iSize[inode],
+      hiddenIn: u >= this.N ? null : u + 1, rule, reason, size: this.t.iSize[inode], ...(sample ? { sample } : {}),
     };
   }
 
@@ -119,13 +124,14 @@ class Analysis {
     const all: SensitiveFinding[] = [];
     for (const [i, f] of this.byName) if (!this.byContent.get(i)?.length) all.push(f);
     for (const fs of this.byContent.values()) all.push(...fs);
-    return all.sort((a, b) => Number(b.visible) - Number(a.visible) || cmp(a.path, b.path) || a.layer - b.layer || cmp(a.rule, b.rule));
+    // real findings first (package test files and examples last), visible before hidden
+    return all.sort((a, b) => Number(!!a.sample) - Number(!!b.sample) || Number(b.visible) - Number(a.visible) || cmp(a.path, b.path) || a.layer - b.layer || cmp(a.rule, b.rule));
   }
 
   private scanSecrets(inode: number, bytes: Uint8Array): void {
     this.scanned.add(inode);
     const hits = scanContent(bytes, this.paths[this.t.iNode[inode]]);
-    if (hits.length) this.byContent.set(inode, hits.map((h) => this.finding(inode, h.rule, h.reason)));
+    if (hits.length) this.byContent.set(inode, hits.map((h) => this.finding(inode, h.rule, h.reason, h.sample)));
   }
 
   // ---- phase 2: package databases and metadata files ----
@@ -140,7 +146,7 @@ class Analysis {
       else if (debCopyrightMatch(p) !== null) jobs.push({ node: n, cataloger: null, kind: 'copyright' });
       else if (osReleaseMatch(p)) jobs.push({ node: n, cataloger: null, kind: 'os-release' });
     }
-    const named = [...this.byName.keys()].filter((i) => t.iSize[i] <= CONTENT_SCAN_LIMIT);
+    const named = [...this.byName.keys(), ...this.named].filter((i) => t.iSize[i] <= CONTENT_SCAN_LIMIT);
     const shadow = this.shadowInodes();
     const total = jobs.length + named.length + shadow.length;
     let done = 0;

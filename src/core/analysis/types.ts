@@ -74,6 +74,8 @@ export interface SensitiveFinding {
   /** for people: what was found, e.g. "PEM private key (RSA)", "AWS access key id AKIA…7EXA" */
   reason: string;
   size: number;
+  /** in a package's own tests or examples (e.g. node_modules/x/test/fixtures): listed, less likely to matter */
+  sample?: boolean;
 }
 
 export interface PackageRecord {
