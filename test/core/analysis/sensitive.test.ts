@@ -145,6 +145,7 @@ describe('sensitiveByName', () => {
     '/app/.env.example', '/app/.env.sample', '/app/.env.template', '/app/.env.dist', '/app/.env.local.example', '/app/env', '/app/environment.ts',
     '/root/.aws/config', '/app/config.json', '/root/.kube/cache/x', '/etc/passwd', '/etc/shadow', '/app/server.crt',
     '/usr/share/doc/openssh-client/examples/id_rsa', '/usr/share/doc/nginx/.htpasswd', '/usr/share/man/man5/.env',
+    '/usr/bin/htpasswd', '/usr/sbin/htpasswd', '/bin/htpasswd',
   ])('%s → no name hit', (path) => {
     expect(sensitiveByName(path)).toBeNull();
   });

@@ -127,7 +127,8 @@ function nameRule(p: string, base: string, dir: string): Omit<NameHit, 'sample'>
   if (parent === '.aws' && base === 'credentials') return standalone('aws-credentials-name', 'AWS credentials file (.aws/credentials)');
   if (parent === '.kube' && base === 'config') return standalone('kube-config-name', 'Kubernetes client config (.kube/config): cluster credentials');
   if (base === '.pgpass') return standalone('pgpass-name', 'PostgreSQL password file (.pgpass)');
-  if (base === 'htpasswd' || lower.endsWith('.htpasswd')) return standalone('htpasswd-name', `HTTP password file (${base})`);
+  // /usr/bin/htpasswd is Apache's tool that writes such files, not one
+  if ((base === 'htpasswd' && !/(?:^|\/)s?bin$/.test(dir)) || lower.endsWith('.htpasswd')) return standalone('htpasswd-name', `HTTP password file (${base})`);
   switch (kindOf(p, base, dir)) {
     case 'npmrc': return confirmable('npmrc-name', `npm config (${base}): may hold registry tokens`);
     case 'pypirc': return confirmable('pypirc-name', 'PyPI config (.pypirc): may hold an upload password');
