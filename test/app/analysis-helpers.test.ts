@@ -98,9 +98,23 @@ describe('treemap layout', () => {
 
   test('layer colours differ and carry a readable text colour', () => {
     for (const dark of [false, true]) {
-      const c = layerColors(12, dark);
-      expect(new Set(c.map((x) => x.fill)).size).toBe(12);
-      for (const x of c) expect(['#1f2328', '#ffffff']).toContain(x.text);
+      const c = layerColors(30, dark);
+      expect(new Set(c.map((x) => x.fill)).size).toBe(30);
+      for (const x of c) {
+        expect(['#1f2328', '#ffffff']).toContain(x.text);
+        // labels on the canvas are 11 px: near the 4.5 of body text (the tooltip and the list under the canvas carry the same names)
+        expect(contrastRgb(x.fill, x.text), `${x.text} on ${x.fill}`).toBeGreaterThanOrEqual(4);
+      }
     }
   });
 });
+
+function contrastRgb(a: string, b: string): number {
+  const lum = (c: string) => {
+    const v = c.startsWith('#') ? [1, 3, 5].map((i) => parseInt(c.slice(i, i + 2), 16)) : c.match(/\d+/g)!.map(Number);
+    const [r, g, bl] = v.map((x) => (x / 255 <= 0.03928 ? x / 255 / 12.92 : ((x / 255 + 0.055) / 1.055) ** 2.4));
+    return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+  };
+  const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}

@@ -134,8 +134,11 @@ describe('Analysis view in Chromium', () => {
     ];
     for (const [where, path, layer] of cases) {
       await page.getByRole('button', { name: 'Analysis', exact: true }).click();
-      await section(page, where).getByRole('button', { name: path, exact: true }).first().click();
+      // by keyboard: the link, then Enter; the keyboard lands in the tree
+      await section(page, where).getByRole('button', { name: path, exact: true }).first().focus();
+      await page.keyboard.press('Enter');
       await page.getByRole('tree').waitFor();
+      await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('role'))).toBe('tree');
       await expect.poll(() => page.url()).toContain(`path=${path}`);
       expect(page.url()).toContain(`layer=${layer - 1}`);
       expect(await page.locator('header').innerText()).toContain(`layer ${layer}/5`);
@@ -267,6 +270,20 @@ describe('Analysis view in Chromium', () => {
     expect(await packageRows(page).count()).toBe(11);
   });
 
+  test('tens of thousands of wasted files: the table shows a page at a time', async () => {
+    const { page } = await fresh();
+    await openAnalysis(page, 'sample.tar');
+    const files = Array.from({ length: 25_000 }, (_, i) => ({ path: `/gen/f${i}`, layer: 1, size: 25_000 - i, supersededIn: 2, how: 'deleted' as const }));
+    await emit(page, 'img1', { status: 'done', progress: null, result: { ...SAMPLE_ANALYSIS, waste: { ...SAMPLE_ANALYSIS.waste, files } } });
+    const waste = section(page, 'waste');
+    await expect.poll(() => waste.innerText()).toContain('1–100 of 25,000');
+    expect(await waste.locator('table').first().locator('tbody tr').count()).toBe(100);
+    await waste.getByRole('button', { name: 'Next page of Wasted files' }).click();
+    await expect.poll(() => waste.innerText()).toContain('101–200 of 25,000');
+    expect(await waste.locator('table').first().locator('tbody tr').first().innerText()).toContain('/gen/f100');
+    expect(await waste.getByRole('button', { name: 'Previous page of Wasted files' }).isEnabled()).toBe(true);
+  });
+
   test('the layers pane shows what each layer wastes, once the analysis has it', async () => {
     const { page } = await fresh();
     await openImage(page, 'webapp.tar');
@@ -280,16 +297,18 @@ describe('Analysis view in Chromium', () => {
     await expect.poll(() => layers.innerText()).not.toContain('wastes');
   });
 
-  test('narrow layout: the view fits 800 px without sideways scrolling', async () => {
+  test('narrow layout: the view fits 800 px without sideways scrolling; only the main area scrolls', async () => {
     const { page } = await fresh();
     await page.setViewportSize({ width: 800, height: 700 });
     await openAnalysis(page);
     await section(page, 'packages').locator('tbody tr').first().waitFor();
     const fits = await page.evaluate(() => {
       const main = document.querySelector('main')!;
-      return { main: main.scrollWidth - main.clientWidth, doc: document.documentElement.scrollWidth - window.innerWidth };
+      const doc = document.documentElement;
+      // only <main> scrolls: nothing (such as a visually hidden caption far down) makes the page taller
+      return { main: main.scrollWidth - main.clientWidth, doc: doc.scrollWidth - window.innerWidth, docTall: doc.scrollHeight - window.innerHeight };
     });
-    expect(fits).toEqual({ main: 0, doc: 0 });
+    expect(fits).toEqual({ main: 0, doc: 0, docTall: 0 });
     const canvas = (await section(page, 'treemap').locator('canvas').boundingBox())!;
     expect(canvas.width).toBeLessThanOrEqual(800);
   });

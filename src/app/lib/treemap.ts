@@ -120,10 +120,12 @@ const inside = (r: TreemapRect, x: number, y: number) => x >= r.x0 && x < r.x1 &
 export function layerColors(count: number, dark: boolean): { fill: string; text: string }[] {
   return Array.from({ length: count }, (_, i) => {
     const hue = (210 + i * 137.508) % 360;
-    const [s, l] = dark ? [0.45, 0.42] : [0.6, 0.68];
+    const [s, l] = dark ? [0.45, 0.36] : [0.6, 0.68];
     const [r, g, b] = hslToRgb(hue, s, l);
     const lum = 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
-    return { fill: `rgb(${r}, ${g}, ${b})`, text: lum > 0.22 ? '#1f2328' : '#ffffff' };
+    // whichever of dark (#1f2328, luminance ≈ 0.016) or white text stands out more
+    const onDark = (lum + 0.05) / (0.016 + 0.05), onWhite = 1.05 / (lum + 0.05);
+    return { fill: `rgb(${r}, ${g}, ${b})`, text: onDark >= onWhite ? '#1f2328' : '#ffffff' };
   });
 }
 
