@@ -130,7 +130,10 @@ class Analysis {
 
   private scanSecrets(inode: number, bytes: Uint8Array): void {
     this.scanned.add(inode);
-    const hits = scanContent(bytes, this.paths[this.t.iNode[inode]]);
+    let hits = scanContent(bytes, this.paths[this.t.iNode[inode]]);
+    // `GITHUB_TOKEN=ghp_…` is one secret: the token rule says more than the generic assignment rule
+    const specific = new Set(hits.filter((h) => h.rule !== 'config-secret').map((h) => h.line));
+    hits = hits.filter((h) => h.rule !== 'config-secret' || !specific.has(h.line) || h.count > 1);
     if (hits.length) this.byContent.set(inode, hits.map((h) => this.finding(inode, h.rule, h.reason, h.sample)));
   }
 
