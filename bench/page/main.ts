@@ -6,6 +6,11 @@ import type { Engine, ImportProgress } from '../../src/app/engine-api.ts';
 import { FileTree } from '../../src/core/tree/file-tree.ts';
 import type { LayerVerify } from '../../src/core/model.ts';
 import type { RawJob, RawResult } from './raw-protocol.ts';
+// the Analysis view's treemap (layout + canvas drawing) over a generated tree: window.treemapBench
+import '../../test/app/harness/treemap-bench.ts';
+import type { BenchResult as TreemapResult } from '../../test/app/harness/treemap-bench.ts';
+import { layerColors, layoutTreemap } from '../../src/app/lib/treemap.ts';
+import { drawTreemap } from '../../src/app/lib/treemap-draw.ts';
 
 export interface ImportResult {
   id: string;
@@ -198,6 +203,30 @@ async function reopen(id: string): Promise<ReopenResult> {
   return { coldMs: cold.ms, warmMs: warm.ms, entries: warm.entries, rootNames: warm.rootNames };
 }
 
+/** The treemap of a stored image's tree at its last layer, as the Analysis view draws it: ms per draw. */
+async function treemapOf(id: string): Promise<{ files: number; rects: number; ms: number[] }> {
+  const { tree } = await getEngine().open(id);
+  const ft = new FileTree(tree);
+  const canvas = document.getElementById('c') as HTMLCanvasElement;
+  const ctx = canvas.getContext('2d')!;
+  const style = { colors: layerColors(ft.layerCount, false), dirFill: '#eef1f4', dirText: '#1f2328', font: '11px sans-serif', scale: 1 };
+  const ms: number[] = [];
+  let files = 0, rects = 0;
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    const layout = layoutTreemap(ft, ft.layerCount - 1, { width: canvas.width - i, height: canvas.height });
+    drawTreemap(ctx, layout, ft, style);
+    ctx.getImageData(0, 0, 1, 1); // the drawing is done, not only queued
+    ms.push(performance.now() - t0);
+    files = layout.files;
+    rects = layout.rects.length;
+  }
+  return { files, rects, ms };
+}
+
+const treemapGenerated = (files: number): TreemapResult =>
+  (globalThis as unknown as { treemapBench: (n: number) => TreemapResult }).treemapBench(files);
+
 const api = {
   hardwareConcurrency: () => navigator.hardwareConcurrency,
   rawInflate: () => raw(true),
@@ -206,6 +235,8 @@ const api = {
   expanded,
   verified,
   analysis,
+  treemapOf,
+  treemapGenerated,
   exportTar,
   reopen,
   delete: (id: string) => getEngine().delete(id),
