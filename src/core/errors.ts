@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'HARDLINK_MISSING'    // hardlink to a path that does not exist
   | 'HARDLINK_TO_DIR'
   | 'NOT_FOUND'           // a path asked for does not exist in the tree
+  | 'BAD_OPTION'          // an option that does not fit the image (keep more layers than it has, a bad tag…)
   | 'ABORTED'
   | 'QUOTA_EXCEEDED'
   | 'STORAGE'

@@ -45,63 +45,100 @@ export function* tarRecords(tree: EncodedTree, opts: TarExportOptions = {}, inde
   // names are relative to the exported node's parent ("etc/…" for /etc), "./" for the root
   const strip = start === 0 || ix.t.parent[start] === 0 ? 1 : ix.path(ix.t.parent[start]).length + 1;
   const firstPath = new Map<number, string>(); // inode -> name of its first member written
-  let buf: Uint8Array[] = [];
-  let bufLen = 0;
-  const out: TarRecord[] = [];
-  const flush = () => {
-    if (!bufLen) return;
-    out.push(buf.length === 1 ? buf[0] : concat(buf, bufLen));
-    buf = []; bufLen = 0;
-  };
-  const push = (b: Uint8Array) => { buf.push(b); bufLen += b.length; if (bufLen >= COALESCE) flush(); };
-
+  const w = new RecordWriter(tree, ix);
   const stack: number[] = [start];
   while (stack.length) {
     const n = stack.pop()!;
     const inode = ix.inodeAt(n, k);
     if (inode < 0) continue;
-    const type = tree.iType[inode] as FileType;
-    const kind = KIND[type];
     const name = n === 0 ? './' : ix.path(n).slice(strip);
-    if (kind) {
-      const base: WriteEntry = {
-        name, kind, mode: tree.iMode[inode], uid: tree.iUid[inode], gid: tree.iGid[inode], mtime: tree.iMtime[inode],
-        xattrs: ix.xattrsOf(inode),
-      };
-      const leader = type === FileType.Dir ? undefined : firstPath.get(inode);
-      if (leader !== undefined) {
-        push(encodeHeader({ ...base, kind: 'hardlink', linkname: leader }));
-      } else {
-        if (type !== FileType.Dir) firstPath.set(inode, name);
-        if (type === FileType.File) {
-          const size = tree.iSize[inode];
-          push(encodeHeader({ ...base, size }));
-          if (size > 0) {
-            flush();
-            const off = tree.iOffset[inode];
-            out.push({ layer: tree.iLayer[inode], offset: off, size });
-            const pad = padding(size);
-            if (pad) push(ZEROS.subarray(0, pad));
-          }
-        } else if (type === FileType.Symlink) {
-          push(encodeHeader({ ...base, linkname: ix.linkTarget(inode) ?? '' }));
-        } else if (type === FileType.Char || type === FileType.Block) {
-          push(encodeHeader({ ...base, devmajor: tree.iDevMajor[inode], devminor: tree.iDevMinor[inode] }));
-        } else {
-          push(encodeHeader(base));
-        }
-      }
-    }
-    if (out.length) { yield* out; out.length = 0; }
-    if (type === FileType.Dir) {
+    w.entry(inode, name, firstPath);
+    yield* w.take();
+    if (tree.iType[inode] === FileType.Dir) {
       const kids = ix.children(n);
       for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i]);
     }
   }
-  push(endOfArchive());
-  flush();
-  yield* out;
+  w.end();
+  yield* w.take();
 }
+
+/**
+ * Turns inodes into tar records: header bytes (small runs coalesced into one buffer), content
+ * references and their padding. Shared by the flattened export and the squashed layer.
+ */
+export class RecordWriter {
+  private buf: Uint8Array[] = [];
+  private bufLen = 0;
+  private out: TarRecord[] = [];
+
+  constructor(private readonly tree: EncodedTree, private readonly ix: TreeIndex) {}
+
+  /**
+   * One entry for `inode` at `name`. A non-directory inode already in `firstPath` (a hardlink group
+   * written before, or a path the layer below keeps) becomes a hardlink to that name; otherwise it
+   * is written whole and remembered there.
+   */
+  entry(inode: number, name: string, firstPath: Map<number, string>): void {
+    const tree = this.tree;
+    const type = tree.iType[inode] as FileType;
+    const kind = KIND[type];
+    if (!kind) return; // sockets: tar has no entry type for them
+    const base: WriteEntry = {
+      name, kind, mode: tree.iMode[inode], uid: tree.iUid[inode], gid: tree.iGid[inode], mtime: tree.iMtime[inode],
+      xattrs: this.ix.xattrsOf(inode),
+    };
+    const leader = type === FileType.Dir ? undefined : firstPath.get(inode);
+    if (leader !== undefined) { this.push(encodeHeader({ ...base, kind: 'hardlink', linkname: leader })); return; }
+    if (type !== FileType.Dir) firstPath.set(inode, name);
+    if (type === FileType.File) {
+      const size = tree.iSize[inode];
+      this.push(encodeHeader({ ...base, size }));
+      if (size > 0) {
+        this.flush();
+        this.out.push({ layer: tree.iLayer[inode], offset: tree.iOffset[inode], size });
+        const pad = padding(size);
+        if (pad) this.push(ZEROS.subarray(0, pad));
+      }
+    } else if (type === FileType.Symlink) {
+      this.push(encodeHeader({ ...base, linkname: this.ix.linkTarget(inode) ?? '' }));
+    } else if (type === FileType.Char || type === FileType.Block) {
+      this.push(encodeHeader({ ...base, devmajor: tree.iDevMajor[inode], devminor: tree.iDevMinor[inode] }));
+    } else {
+      this.push(encodeHeader(base));
+    }
+  }
+
+  /** raw header bytes (a whiteout) */
+  push(b: Uint8Array): void {
+    this.buf.push(b);
+    this.bufLen += b.length;
+    if (this.bufLen >= COALESCE) this.flush();
+  }
+
+  /** the end-of-archive blocks */
+  end(): void {
+    this.push(endOfArchive());
+    this.flush();
+  }
+
+  /** the records made so far (taken out of the writer) */
+  take(): TarRecord[] {
+    if (!this.out.length) return NONE;
+    const o = this.out;
+    this.out = [];
+    return o;
+  }
+
+  private flush(): void {
+    if (!this.bufLen) return;
+    this.out.push(this.buf.length === 1 ? this.buf[0] : concat(this.buf, this.bufLen));
+    this.buf = [];
+    this.bufLen = 0;
+  }
+}
+
+const NONE: TarRecord[] = [];
 
 function concat(chunks: Uint8Array[], total: number): Uint8Array {
   const o = new Uint8Array(total);
