@@ -15,6 +15,11 @@ test.runIf(required).each([
   ['rpm', () => ok('rpm')],
   ['zstd', () => ok('zstd')],
   ['GNU tar', () => ok('tar')],
+  // written images (test/cli/write-image.test.ts) are loaded by these
+  ['skopeo', () => ok('skopeo')],
+  ['umoci', () => ok('umoci')],
+  ['podman', () => ok('podman')],
+  ['root (umoci unpack keeps numeric owners, devices and xattrs only as root)', () => process.getuid?.() === 0],
   ['chromium', () => existsSync('/usr/bin/chromium')],
 ])('%s is installed', (_name, check) => {
   expect(check()).toBe(true);

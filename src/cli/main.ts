@@ -14,6 +14,8 @@ import { DecodePool } from './pool.ts';
 import { copyRange } from './file-source.ts';
 import { analysisJson, analysisText, runAnalysis, sbomText } from './analyze.ts';
 import type { SbomFormat, SbomScope } from '../core/analysis/types.ts';
+import { writeImageFile } from './write-image.ts';
+import { createdTime, normalizeTag, type ImageFormat } from '../core/export/image-write.ts';
 
 const USAGE = `usage: strata <command> IMAGE [options]
   flatten IMAGE -o OUT.tar [--image REF|N] [--platform os/arch[/variant]] [--layer N] [--no-verify]
@@ -21,6 +23,8 @@ const USAGE = `usage: strata <command> IMAGE [options]
   inspect IMAGE [--image REF|N] [--platform P]
   analyze IMAGE [--image REF|N] [--platform P] [--json]
   sbom IMAGE [--format cyclonedx|spdx] [--scope squashed|all-layers] [-o FILE] [--image REF|N] [--platform P]
+  squash IMAGE -o OUT.tar [--format docker|oci] [--keep-layers K] [--tag NAME:TAG] [--no-compress] [--created TIME]
+  cut IMAGE --layer K -o OUT.tar [--format docker|oci] [--tag NAME:TAG] [--created TIME]
 IMAGE: docker save / podman save / skopeo docker-archive or oci-archive output, kaniko tarball,
        optionally gzip/zstd-wrapped, or a plain root-filesystem tar. Layers are numbered from 1.`;
 
@@ -29,13 +33,16 @@ class UsageError extends Error {}
 interface Args {
   cmd: string; image: string; out?: string; sel: ImageSelector; layer?: number; changes: boolean; verify: boolean; jobs?: number;
   json: boolean; format: SbomFormat; scope: SbomScope;
+  /** squash / cut */
+  imageFormat: ImageFormat; keep?: number; tag?: string; compress: boolean; created?: string;
 }
 
 function parseArgs(argv: string[]): Args {
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === '-h' || cmd === '--help') throw new UsageError('');
-  if (!['flatten', 'ls', 'inspect', 'analyze', 'sbom'].includes(cmd)) throw new UsageError(`unknown command "${cmd}"`);
-  const a: Args = { cmd, image: '', sel: {}, changes: false, verify: true, json: false, format: 'cyclonedx', scope: 'squashed' };
+  if (!['flatten', 'ls', 'inspect', 'analyze', 'sbom', 'squash', 'cut'].includes(cmd)) throw new UsageError(`unknown command "${cmd}"`);
+  const a: Args = { cmd, image: '', sel: {}, changes: false, verify: true, json: false, format: 'cyclonedx', scope: 'squashed', imageFormat: 'docker', compress: true };
+  const writes = cmd === 'squash' || cmd === 'cut';
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i];
     const val = () => {
@@ -58,6 +65,10 @@ function parseArgs(argv: string[]): Args {
       case '--json': a.json = true; break;
       case '--format': {
         const v = val();
+        if (writes) {
+          if (v !== 'docker' && v !== 'oci') throw new UsageError(`--format takes docker or oci, not "${v}"`);
+          a.imageFormat = v; break;
+        }
         if (v !== 'cyclonedx' && v !== 'spdx') throw new UsageError(`--format takes cyclonedx or spdx, not "${v}"`);
         a.format = v; break;
       }
@@ -66,6 +77,15 @@ function parseArgs(argv: string[]): Args {
         if (v !== 'squashed' && v !== 'all-layers') throw new UsageError(`--scope takes squashed or all-layers, not "${v}"`);
         a.scope = v; break;
       }
+      case '--keep-layers': {
+        const v = val();
+        if (cmd !== 'squash') throw new UsageError('--keep-layers is an option of squash');
+        if (!/^\d+$/.test(v)) throw new UsageError(`--keep-layers takes a number of layers from 0, not "${v}"`);
+        a.keep = Number(v); break;
+      }
+      case '--tag': if (!writes) throw new UsageError('--tag is an option of squash and cut'); a.tag = val(); break;
+      case '--created': if (!writes) throw new UsageError('--created is an option of squash and cut'); a.created = val(); break;
+      case '--no-compress': if (cmd !== 'squash') throw new UsageError('--no-compress is an option of squash'); a.compress = false; break;
       default:
         if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg}`);
         if (a.image) throw new UsageError(`unexpected argument "${arg}"`);
@@ -73,7 +93,10 @@ function parseArgs(argv: string[]): Args {
     }
   }
   if (!a.image) throw new UsageError('missing IMAGE');
-  if (cmd === 'flatten' && !a.out) throw new UsageError('flatten needs -o OUT.tar');
+  if ((cmd === 'flatten' || writes) && !a.out) throw new UsageError(`${cmd} needs -o OUT.tar`);
+  if (cmd === 'cut' && a.layer === undefined) throw new UsageError('cut needs --layer K');
+  if (cmd === 'squash' && a.layer !== undefined) throw new UsageError('squash takes --keep-layers K, not --layer');
+  if (writes && !a.verify) throw new UsageError(`${cmd} always verifies the digests it writes: drop --no-verify`);
   return a;
 }
 
@@ -206,6 +229,24 @@ async function flatten(a: Args, env: NodeEnv): Promise<void> {
   }
 }
 
+/** squash / cut: the image written by write-image.ts, every digest verified first */
+async function writeImage(a: Args, env: NodeEnv): Promise<void> {
+  let created: string;
+  try {
+    created = createdTime(a.created, process.env.SOURCE_DATE_EPOCH, new Date());
+    if (a.tag !== undefined) normalizeTag(a.tag);
+  } catch (e) {
+    throw new UsageError(toErrorInfo(e).message);
+  }
+  const archive = await open(a.image, env);
+  const img = await archive.resolve(a.sel);
+  const res = await load(a.image, archive, img, env, true, a.jobs);
+  const n = res.meta.layers.length;
+  const keep = a.cmd === 'cut' ? checkLayer(a.layer, n) + 1 : a.keep ?? 0;
+  if (a.cmd === 'squash' && keep >= n) throw new UsageError(`--keep-layers ${keep}: the image has ${n} layer${n === 1 ? '' : 's'}; keep 0 to ${n - 1} below the squashed one`);
+  await writeImageFile(res, img, { op: a.cmd as 'squash' | 'cut', keep, format: a.imageFormat, tag: a.tag, compress: a.compress, created }, a.out!);
+}
+
 function checkLayer(layer: number | undefined, n: number): number {
   if (layer === undefined) return n - 1;
   if (layer >= n) throw new UsageError(`--layer ${layer + 1}: the image has ${n} layer${n === 1 ? '' : 's'}`);
@@ -312,6 +353,7 @@ export async function main(argv: string[]): Promise<number> {
     if (a.cmd === 'flatten') await flatten(a, env);
     else if (a.cmd === 'ls') await ls(a, env);
     else if (a.cmd === 'analyze' || a.cmd === 'sbom') await analyze(a, env);
+    else if (a.cmd === 'squash' || a.cmd === 'cut') await writeImage(a, env);
     else await inspect(a, env);
     return 0;
   } catch (e) {
