@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { createHash } from 'node:crypto';
-import { StrataError, toErrorInfo } from '../core/errors.ts';
+import { StrataError } from '../core/errors.ts';
 import type { ResolvedImage } from '../core/archive/open.ts';
 import type { EncodedTree, ImageMeta } from '../core/model.ts';
 import { squashRecords } from '../core/export/squash.ts';
@@ -36,7 +36,7 @@ export async function writeImageFile(res: LoadedImage, img: ResolvedImage, o: Im
   try {
     file = new OutFile(openSync(tmp, 'w'));
   } catch (e) {
-    throw new StrataError('IO', `writing ${out}: ${toErrorInfo(e).message}`, { cause: e });
+    throw new StrataError('IO', `writing ${out}: ${ioMessage(e)}`, { cause: e });
   }
   try {
     const kept = await keptBlobs(res, img, o.keep);
@@ -52,9 +52,12 @@ export async function writeImageFile(res: LoadedImage, img: ResolvedImage, o: Im
     file.close();
     try { unlinkSync(tmp); } catch { /* gone */ }
     if (e instanceof StrataError) throw e;
-    throw new StrataError('IO', `writing ${out}: ${toErrorInfo(e).message}`, { cause: e });
+    throw new StrataError('IO', `writing ${out}: ${ioMessage(e)}`, { cause: e });
   }
 }
+
+/** a system error's own message ("ENOENT: no such file or directory, open '…'"), never a stack */
+const ioMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0];
 
 /** The kept layers as the archive has them. Their digests were verified while loading (or are computed here). */
 async function keptBlobs(res: LoadedImage, img: ResolvedImage, keep: number): Promise<LayerBlob[]> {
