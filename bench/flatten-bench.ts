@@ -266,6 +266,39 @@ function strataFlatten(ctx: Ctx, extra: string[], expected: () => Set<string> | 
   };
 }
 
+/**
+ * `strata squash` (keep 0: the whole filesystem as one layer of an OCI archive), gzip or not. The
+ * issue's target is the uncompressed one within 1.2× of `strata flatten`; the gzip layer costs what
+ * deflate costs and is reported beside it. The first run's layer is listed and checked like flatten's.
+ */
+function strataSquash(ctx: Ctx, compress: boolean, expected: () => Set<string> | undefined, result: StrataCheck): Contender {
+  const { meta, tmp, useTime } = ctx;
+  const out = join(tmp, compress ? 'squashed-gz.tar' : 'squashed.tar');
+  const args = [LAUNCHER, 'squash', meta.archive, '-o', out, '--format', 'oci', '--created', '2024-01-01T00:00:00Z', ...(compress ? [] : ['--no-compress'])];
+  return {
+    name: `strata squash${compress ? ' (gzip)' : ''}`,
+    note: `node scripts/strata.mjs squash --format oci${compress ? '' : ' --no-compress'}`,
+    run: async (rep) => {
+      try {
+        const m = await measure(process.execPath, args, { cwd: REPO, logFile: join(tmp, 'squash.log'), timeFile: join(tmp, 'squash.time'), useTime });
+        if (rep === 0) {
+          result.outBytes = statSync(out).size;
+          const index = JSON.parse(run('tar', ['-xOf', out, 'index.json'])) as { manifests: { digest: string }[] };
+          const manifest = JSON.parse(run('tar', ['-xOf', out, `blobs/sha256/${index.manifests[0]!.digest.slice(7)}`])) as { layers: { digest: string; size: number }[] };
+          const layer = manifest.layers[0]!;
+          const lines = run('sh', ['-c', `tar -xOf "$1" "$2" | tar -t${compress ? 'z' : ''}`, 'sh', out, `blobs/sha256/${layer.digest.slice(7)}`]).split('\n');
+          const exp = expected();
+          result.check = exp ? checkOutput(lines, exp) : undefined;
+          log(`         output: OCI archive ${(result.outBytes / MiB).toFixed(0)} MiB, squashed layer ${(layer.size / MiB).toFixed(0)} MiB, ${lines.filter(Boolean).length} entries`);
+        }
+        return m;
+      } finally {
+        settle(out);
+      }
+    },
+  };
+}
+
 /** What `strata analyze` spends beyond decoding the layers (its own STRATA_TIMINGS report). */
 export interface AnalyzeTimes { loadMs: number; analysisMs: number; phases: string; packages: number; sensitive: number; wasted: number }
 
@@ -312,6 +345,20 @@ function table(meta: ImageMeta, rows: Row[], repeat: number): void {
   }
   log('(MB/s = uncompressed image MB / wall. CPU s = user + sys of the process tree: CPU s > wall s means');
   log(' cores ran in parallel. Peak RSS = the largest single process of the tree, GNU time %M.)');
+}
+
+function squashTargets(rows: Row[], checks: [StrataCheck, StrataCheck]): void {
+  const by = (name: string): Measurement | undefined => rows.find((r) => r.name === name && !r.error)?.m;
+  const flat = by('strata flatten');
+  const plain = by('strata squash');
+  const gz = by('strata squash (gzip)');
+  if (!flat || !plain) return;
+  const r = plain.wallS / flat.wallS;
+  log(`${'wall squash / flatten'.padEnd(28)}${`${r.toFixed(2)}×`.padStart(9)}   target ≤ 1.2×     ${verdict(r <= 1.2)}`);
+  if (gz) log(`(info) squash with a gzip layer / flatten ${(gz.wallS / flat.wallS).toFixed(2)}× (${fmt(gz.cpuS, 1)} CPU s: deflate at level 6 on every core)`);
+  for (const [i, c] of checks.entries()) {
+    if (c.check) log(`${`squashed layer paths${i ? ' (gzip)' : ''}`.padEnd(28)}${String(c.check.actual).padStart(9)}   expected ${c.check.expected}  ${verdict(c.check.ok)}`);
+  }
 }
 
 function analyzeTargets(times: AnalyzeTimes[]): void {
@@ -392,18 +439,21 @@ async function main(): Promise<number> {
     const strataRan = existsSync(CLI);
     if (!strataRan) log(`skipped: strata flatten — ${CLI} does not exist yet`);
     const check: StrataCheck = {};
+    const squashChecks: [StrataCheck, StrataCheck] = [{}, {}];
     const analyzeTimes: AnalyzeTimes[] = [];
     const contenders = [
       listing(ctx, lists, () => (listed = true)),
       tarExtract(ctx),
       ...(umoci ? [umociUnpack(ctx)] : []),
-      ...(strataRan ? [runtimeFloor(ctx), strataFlatten(ctx, opts.strataArgs, expectedOnce, check), strataAnalyze(ctx, analyzeTimes)] : []),
+      ...(strataRan ? [runtimeFloor(ctx), strataFlatten(ctx, opts.strataArgs, expectedOnce, check),
+        strataSquash(ctx, false, expectedOnce, squashChecks[0]), strataSquash(ctx, true, expectedOnce, squashChecks[1]), strataAnalyze(ctx, analyzeTimes)] : []),
     ];
     const rows = await runAll(contenders, opts.repeat);
 
     loadNote('after');
     table(meta, rows, opts.repeat);
     targets(rows, strataRan, check);
+    squashTargets(rows, squashChecks);
     analyzeTargets(analyzeTimes);
     return rows.some((r) => r.error) ? 1 : 0;
   } finally {
