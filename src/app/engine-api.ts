@@ -14,6 +14,28 @@ export interface ImportProgress {
   layers: number;
 }
 
+/** A written image (see src/core/export/image-write.ts): squashed, or cut at a layer. */
+export interface WriteImageRequest {
+  /** squash: layers 1..keep as they are, then one layer with the changes of the rest; cut: layers 1..keep */
+  op: 'squash' | 'cut';
+  keep: number;
+  format: 'docker' | 'oci';
+  /** NAME[:TAG]; default: the image's own first tag */
+  tag?: string;
+  /** gzip the squashed layer */
+  compress: boolean;
+  /** the config's `created` (RFC 3339): the caller's clock, so the same request gives the same bytes */
+  created: string;
+}
+
+export interface WriteProgress {
+  /** waiting: for stored content; layer: composing the squashed layer; hashing: digests; compressing: gzip blocks */
+  phase: 'waiting' | 'layer' | 'hashing' | 'compressing' | 'done';
+  /** bytes of the current phase done, and their total (0 when unknown) */
+  done: number;
+  total: number;
+}
+
 export interface StoredImage {
   id: string;
   meta: ImageMeta;
@@ -37,6 +59,12 @@ export interface Engine {
   fileBlob(id: string, layer: number, offset: number, size: number): Promise<Blob>;
   /** a tar of the merged tree (whole rootfs or the subtree at `path`) as of `layer` */
   exportTar(id: string, opts: { layer?: number; path?: string; gzip?: boolean }): Promise<Blob>;
+  /**
+   * A loadable image archive (docker-save or OCI layout): squashed, or as of a layer. Kept layers
+   * are written from the stored (decompressed) streams: the blobs the archive shipped compressed
+   * are not kept by the browser, so those layers are written uncompressed (same diff_ids).
+   */
+  writeImage(id: string, req: WriteImageRequest, opts?: { signal?: AbortSignal; onProgress?: (p: WriteProgress) => void }): Promise<Blob>;
   delete(id: string): Promise<void>;
   estimate(): Promise<{ usage: number; quota: number } | null>;
   /** verification results arrive after the import; called once per layer */

@@ -7,7 +7,7 @@ import type { Engine, ImageSelector, ImportProgress, StoredImage } from './engin
 import type { AnalysisState } from '../core/analysis/types.ts';
 import type { Reply, Request, ResultMap } from '../worker/protocol.ts';
 
-interface Call { resolve: (v: unknown) => void; reject: (e: Error) => void; onProgress?: (p: ImportProgress) => void }
+interface Call { resolve: (v: unknown) => void; reject: (e: Error) => void; onProgress?: (p: never) => void }
 
 export function createEngine(opts: { poolSize?: number } = {}): Engine {
   const coordinator = new Worker(new URL('../worker/coordinator.worker.ts', import.meta.url), { type: 'module', name: 'strata-coordinator' });
@@ -31,7 +31,7 @@ export function createEngine(opts: { poolSize?: number } = {}): Engine {
     if (m.type === 'analysis') { for (const l of analysisListeners) l(m.imageId, m.state); return; }
     const c = calls.get(m.id);
     if (!c) return;
-    if (m.type === 'progress') { c.onProgress?.(m.progress); return; }
+    if (m.type === 'progress' || m.type === 'writeProgress') { (c.onProgress as ((p: unknown) => void) | undefined)?.(m.progress); return; }
     calls.delete(m.id);
     if (m.type === 'error') c.reject(new StrataError(m.error.code === 'INTERNAL' ? 'IO' : m.error.code, m.error.message));
     else c.resolve(m.value);
@@ -42,7 +42,7 @@ export function createEngine(opts: { poolSize?: number } = {}): Engine {
     calls.clear();
   };
 
-  function call<K extends keyof ResultMap>(req: Request & { type: K }, signal?: AbortSignal, onProgress?: (p: ImportProgress) => void): Promise<ResultMap[K]> {
+  function call<K extends keyof ResultMap, P = ImportProgress>(req: Request & { type: K }, signal?: AbortSignal, onProgress?: (p: P) => void): Promise<ResultMap[K]> {
     const id = nextId++;
     return new Promise<ResultMap[K]>((resolve, reject) => {
       if (signal?.aborted) { reject(new StrataError('ABORTED', 'The operation was cancelled.')); return; }
@@ -62,6 +62,7 @@ export function createEngine(opts: { poolSize?: number } = {}): Engine {
     readRange: (imageId, layer, offset, length) => call({ type: 'readRange', imageId, layer, offset, length }),
     fileBlob: (imageId, layer, offset, size) => call({ type: 'fileBlob', imageId, layer, offset, size }),
     exportTar: (imageId, o) => call({ type: 'exportTar', imageId, ...o }),
+    writeImage: (imageId, req, o = {}) => call({ type: 'writeImage', imageId, req }, o.signal, o.onProgress),
     delete: (imageId) => call({ type: 'delete', imageId }),
     estimate: () => call({ type: 'estimate' }),
     onVerify(cb) { verifyListeners.add(cb); return () => verifyListeners.delete(cb); },

@@ -13,6 +13,7 @@ import { env, post } from './coordinator/context.ts';
 import { readable, stopBackground } from './coordinator/expansion.ts';
 import { exportTar, rememberTree } from './coordinator/export.ts';
 import { importImage } from './coordinator/import.ts';
+import { writeImage } from './coordinator/write-image.ts';
 import { addPort } from './coordinator/pool.ts';
 
 function toStored(r: storage.StoredImage): StoredImage {
@@ -67,6 +68,11 @@ self.onmessage = async (ev: MessageEvent<RequestMessage | { type: 'port'; port: 
         break;
       }
       case 'exportTar': post({ type: 'result', id: m.id, value: await exportTar(m.imageId, m.layer, m.path, m.gzip) }); break;
+      case 'writeImage': {
+        const blob = await writeImage(m.imageId, m.req, ctl.signal, (progress) => post({ type: 'writeProgress', id: m.id, progress }));
+        post({ type: 'result', id: m.id, value: blob });
+        break;
+      }
       case 'delete': {
         await stopBackground(m.imageId);
         forgetAnalysis(m.imageId);

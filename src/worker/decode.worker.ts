@@ -1,7 +1,8 @@
 // A pool worker: decodes one layer (decompress + parse, for its entries and the few files the
 // analysis reads early), expands one packed layer (decompress; the stream goes to the coordinator
 // in transferred buffers, which stores it while this worker goes on), verifies one layer's
-// digests, or builds one window of an export's tar Blob. Glue only.
+// digests, builds one window of an export's tar Blob, hashes a Blob or compresses one gzip block
+// of a written image's layer. Glue only.
 /// <reference lib="webworker" />
 import { blobSpool, jsSha256, type CoreEnv } from '../core/env.ts';
 import { StrataError, toErrorInfo } from '../core/errors.ts';
@@ -12,6 +13,7 @@ import { verifyLayer } from '../core/verify.ts';
 import type { Job, JobReply } from './protocol.ts';
 import { EntryPacker } from './entry-columns.ts';
 import { windowBlob } from './tar-blob.ts';
+import { crc32, deflateBlock } from '../core/compress/gzip-blocks.ts';
 
 const env: CoreEnv = { spool: () => blobSpool(4 << 20), sha256: jsSha256 };
 const running = new Map<number, { ctl: AbortController; pipe?: ContentPipe }>();
@@ -114,6 +116,27 @@ function serve(port: MessagePort): void {
         const size = await decompressTo(open, m.info.compression, (c) => pipe.write(c), { signal: ctl.signal, what: layerLabel(m.info) });
         pipe.flush();
         send({ type: 'expanded', job: m.job, size, digest: hash.digest() });
+      } else if (m.type === 'hash') {
+        const h = env.sha256();
+        let done = 0, last = 0;
+        const reader = m.blob.stream().getReader();
+        for (;;) {
+          if (ctl.signal.aborted) throw new StrataError('ABORTED', 'The operation was cancelled.');
+          const { done: end, value } = await reader.read();
+          if (end) break;
+          h.update(value);
+          done += value.length;
+          const now = performance.now();
+          if (now - last > 100) { last = now; send({ type: 'progress', job: m.job, bytesIn: done, bytesOut: done }); }
+        }
+        send({ type: 'hashed', job: m.job, digest: h.digest() });
+      } else if (m.type === 'deflate') {
+        const bytes = new Uint8Array(await m.blob.slice(m.dictStart, m.end).arrayBuffer());
+        if (bytes.length !== m.end - m.dictStart) throw new StrataError('STORAGE', `Reading bytes ${m.dictStart}–${m.end} of the layer to compress gave ${bytes.length} bytes.`);
+        const cut = m.start - m.dictStart;
+        const block = bytes.subarray(cut);
+        const out = deflateBlock(block, cut ? bytes.subarray(0, cut) : null, m.last, m.level).slice();
+        send({ type: 'deflated', job: m.job, bytes: out, crc: crc32(block) }, [out.buffer]);
       } else if (m.type === 'verify') {
         const verify = await verifyLayer(m.info, m.compressed, m.content, env, ctl.signal);
         send({ type: 'verified', job: m.job, verify });

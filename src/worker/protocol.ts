@@ -4,7 +4,7 @@ import type { ArchiveInfo, EncodedTree, ImageMeta, LayerInfo, LayerVerify } from
 import type { LayerCounts } from '../core/layers/merge.ts';
 import type { EntryColumns } from './entry-columns.ts';
 import type { TarRecord } from '../core/export/tar-export.ts';
-import type { ImageSelector, ImportProgress, StoredImage } from '../app/engine-api.ts';
+import type { ImageSelector, ImportProgress, StoredImage, WriteImageRequest, WriteProgress } from '../app/engine-api.ts';
 import type { AnalysisResult, AnalysisState, SbomFormat, SbomScope } from '../core/analysis/types.ts';
 import type { CapturedFile } from '../core/layers/decode.ts';
 
@@ -17,6 +17,7 @@ export type Request =
   | { type: 'readRange'; imageId: string; layer: number; offset: number; length: number }
   | { type: 'fileBlob'; imageId: string; layer: number; offset: number; size: number }
   | { type: 'exportTar'; imageId: string; layer?: number; path?: string; gzip?: boolean }
+  | { type: 'writeImage'; imageId: string; req: WriteImageRequest }
   | { type: 'delete'; imageId: string }
   | { type: 'estimate' }
   | { type: 'analysis'; imageId: string }
@@ -32,6 +33,7 @@ export interface ResultMap {
   readRange: Uint8Array;
   fileBlob: Blob;
   exportTar: Blob;
+  writeImage: Blob;
   delete: void;
   estimate: { usage: number; quota: number } | null;
   analysis: AnalysisState;
@@ -43,6 +45,7 @@ export type Reply =
   | { type: 'result'; id: number; value: unknown }
   | { type: 'error'; id: number; error: ErrorInfo }
   | { type: 'progress'; id: number; progress: ImportProgress }
+  | { type: 'writeProgress'; id: number; progress: WriteProgress }
   | { type: 'verify'; imageId: string; layer: number; verify: LayerVerify }
   /** a packed layer's content is stored (or, with `error`, could not be) */
   | { type: 'expanded'; imageId: string; layer: number; error?: ErrorInfo }
@@ -61,6 +64,10 @@ export type Job =
   | { type: 'verify'; job: number; info: LayerInfo; compressed: Blob | string | null; content: Blob }
   /** part of an export: these tar records as a Blob, content from the layers' stored streams */
   | { type: 'tarWindow'; job: number; records: TarRecord[]; contents: Blob[] }
+  /** sha256 of a Blob ("sha256:<hex>"), progress as bytesIn */
+  | { type: 'hash'; job: number; blob: Blob }
+  /** one block of a gzip layer (core/compress/gzip-blocks.ts): raw deflate of blob[start, end) primed with blob[dictStart, start) */
+  | { type: 'deflate'; job: number; blob: Blob; start: number; end: number; dictStart: number; last: boolean; level: number }
   | { type: 'cancel'; job: number };
 
 /** decode worker → coordinator */
@@ -74,6 +81,9 @@ export type JobReply =
   | { type: 'expanded'; job: number; size: number; digest: string }
   | { type: 'verified'; job: number; verify: LayerVerify }
   | { type: 'window'; job: number; blob: Blob }
+  | { type: 'hashed'; job: number; digest: string }
+  /** the block's raw deflate bytes and the CRC-32 of its input */
+  | { type: 'deflated'; job: number; bytes: Uint8Array<ArrayBuffer>; crc: number }
   | { type: 'error'; job: number; error: ErrorInfo };
 
 /** coordinator → merge worker; each merge answers every request, in order */

@@ -1,7 +1,7 @@
 // Test-only Engine: serves hand-built images from memory. Never shipped (lives under test/).
 import type { ArchiveInfo, EncodedTree, ImageMeta, LayerInfo, LayerVerify } from '../../src/core/model.ts';
 import { type ErrorInfo, StrataError } from '../../src/core/errors.ts';
-import type { Engine, ImportProgress, StoredImage } from '../../src/app/engine-api.ts';
+import type { Engine, ImportProgress, StoredImage, WriteImageRequest, WriteProgress } from '../../src/app/engine-api.ts';
 import type { AnalysisState, SbomFormat, SbomScope } from '../../src/core/analysis/types.ts';
 import { buildImage, type Op } from '../core/tree/tree-builder.ts';
 
@@ -28,6 +28,10 @@ export class MemoryEngine implements Engine {
   private nextId = 1;
   /** make the next call of this method fail with this error */
   failNext: { method: string; error: unknown } | null = null;
+  /** writeImage reports progress in 5 steps this many ms apart (a test can cancel in between) */
+  writeStepMs = 0;
+  /** the last writeImage request, and whether it was cancelled */
+  lastWrite: { id: string; req: WriteImageRequest; cancelled: boolean } | null = null;
 
   /** Register what an archive (by name) contains. */
   addArchive(name: string, images: MemoryImage[]): void { this.archives.set(name, images); }
@@ -101,6 +105,20 @@ export class MemoryEngine implements Engine {
   async exportTar(_id: string, opts: { layer?: number; path?: string; gzip?: boolean }): Promise<Blob> {
     this.check('exportTar');
     return new Blob([JSON.stringify(opts)]);
+  }
+
+  async writeImage(id: string, req: WriteImageRequest, opts: { signal?: AbortSignal; onProgress?: (p: WriteProgress) => void } = {}): Promise<Blob> {
+    this.check('writeImage', opts.signal);
+    const write = { id, req, cancelled: false };
+    this.lastWrite = write;
+    if (!this.images.has(id)) throw new StrataError('NOT_FOUND', `No stored image ${id}. It may have been deleted; import it again.`);
+    const total = 500;
+    for (let step = 1; step <= 5; step++) {
+      await new Promise((r) => setTimeout(r, this.writeStepMs));
+      if (opts.signal?.aborted) { write.cancelled = true; throw new StrataError('ABORTED', 'The operation was cancelled.'); }
+      opts.onProgress?.({ phase: step < 3 ? 'layer' : 'compressing', done: step * 100, total });
+    }
+    return new Blob([JSON.stringify({ id, ...req })], { type: 'application/x-tar' });
   }
 
   async delete(id: string): Promise<void> {

@@ -2,7 +2,7 @@
 // layer content; pool workers build its windows in parallel while this thread makes the records.
 /// <reference lib="webworker" />
 import { StrataError, toErrorInfo } from '../../core/errors.ts';
-import { tarRecords } from '../../core/export/tar-export.ts';
+import { tarRecords, type TarRecord } from '../../core/export/tar-export.ts';
 import type { EncodedTree } from '../../core/model.ts';
 import * as storage from '../../storage/index.ts';
 import type { JobReply } from '../protocol.ts';
@@ -25,20 +25,32 @@ export function rememberTree(imageId: string, tree: EncodedTree | null): void {
 
 export async function exportTar(imageId: string, layer: number | undefined, path: string | undefined, gzip: boolean | undefined): Promise<Blob> {
   const tree = await treeOf(imageId);
-  const contents: Blob[] = [];
-  // only layers that hold file content are read; a missing one is an error, never an empty file
-  const needed = new Set<number>();
+  const tar = await composeTar(imageId, tarRecords(tree, { layer, path }), await layerContents(imageId, tree));
+  if (!gzip) return tar;
+  return new Response(tar.stream().pipeThrough(new CompressionStream('gzip'))).blob();
+}
+
+/**
+ * Each layer's stored stream, once every layer that holds file content is expanded (a missing one
+ * is an error, never an empty file); layers without content are empty Blobs.
+ */
+export async function layerContents(imageId: string, tree: EncodedTree, alsoNeeded: Iterable<number> = []): Promise<Blob[]> {
+  const needed = new Set<number>(alsoNeeded);
   for (let i = 0; i < tree.iType.length; i++) if (tree.iSize[i] > 0 && tree.iLayer[i] >= 0) needed.add(tree.iLayer[i]);
   await expanded(imageId, needed);
+  const contents: Blob[] = [];
   for (let l = 0; l < tree.layerCount; l++) contents.push(needed.has(l) ? await storage.layerContentBlob(imageId, l) : new Blob([]));
+  return contents;
+}
+
+/** Tar records as one Blob, content from `contents`. */
+export async function composeTar(imageId: string, records: Iterable<TarRecord>, contents: Blob[]): Promise<Blob> {
   // Pool workers build the windows in parallel while this thread makes the records. Right after
   // an import they may all be verifying (for a while): then this thread builds them itself.
   const free = freeWorkers();
   const build: WindowBuilder = free
     ? (records) => runJob({ type: 'tarWindow', job: newJobId(), records, contents }, undefined).then((m) => (m as JobReply & { type: 'window' }).blob)
     : (records) => windowBlob(records, (l) => contents[l]);
-  const tar = await windowedTarBlob(tarRecords(tree, { layer, path }), build, free + 1)
+  return windowedTarBlob(records, build, free + 1)
     .catch((e: unknown) => { throw e instanceof StrataError ? e : new StrataError('STORAGE', `Reading the stored content of image ${imageId} for the export: ${toErrorInfo(e).message}. Delete the image and import it again.`, { cause: e }); });
-  if (!gzip) return tar;
-  return new Response(tar.stream().pipeThrough(new CompressionStream('gzip'))).blob();
 }

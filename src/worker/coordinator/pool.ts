@@ -46,7 +46,7 @@ function release(w: PoolWorker): void {
 export type OnContent = (chunk: Uint8Array<ArrayBuffer>, ack: () => void) => void;
 
 /** Runs one job on a pool worker; resolves with its final reply. Expansions and digest checks are background work. */
-export async function runJob(job: Job & { type: 'decode' | 'expand' | 'verify' | 'tarWindow' }, signal: AbortSignal | undefined, onProgress?: (a: number, b: number) => void, onContent?: OnContent): Promise<JobReply> {
+export async function runJob(job: Job & { type: 'decode' | 'expand' | 'verify' | 'tarWindow' | 'hash' | 'deflate' }, signal: AbortSignal | undefined, onProgress?: (a: number, b: number) => void, onContent?: OnContent): Promise<JobReply> {
   const w = await acquire(signal, job.type === 'expand' || job.type === 'verify');
   const id = job.job;
   try {
