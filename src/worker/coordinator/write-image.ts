@@ -8,7 +8,7 @@
 import { StrataError } from '../../core/errors.ts';
 import { jsSha256 } from '../../core/env.ts';
 import { squashRecords } from '../../core/export/squash.ts';
-import { checkImageWrite, imageArchiveBlob, type BlobLayer, type ImageWriteOptions } from '../../core/export/image-write.ts';
+import { checkImageWrite, createdTime, imageArchiveBlob, type BlobLayer, type ImageWriteOptions } from '../../core/export/image-write.ts';
 import { blockCount, blockRange, GZIP_LEVEL, GzipJoin } from '../../core/compress/gzip-blocks.ts';
 import { FileTree } from '../../core/tree/file-tree.ts';
 import * as storage from '../../storage/index.ts';
@@ -24,7 +24,9 @@ const sha256 = (b: Uint8Array): string => { const h = jsSha256(); h.update(b); r
 export async function writeImage(imageId: string, req: WriteImageRequest, signal: AbortSignal, onProgress: Progress): Promise<Blob> {
   const rec = await storage.readRecord(imageId);
   if (rec?.status !== 'ready') throw new StrataError('NOT_FOUND', `No stored image ${imageId}: it was deleted, or its import did not finish.`);
-  const o: ImageWriteOptions = { op: req.op, keep: req.keep, format: req.format, tag: req.tag || undefined, compress: req.compress, created: req.created };
+  // the same spelling of the time as the CLI's (whole seconds without a fraction): the same bytes
+  const created = createdTime(req.created, undefined, new Date());
+  const o: ImageWriteOptions = { op: req.op, keep: req.keep, format: req.format, tag: req.tag || undefined, compress: req.compress, created };
   checkImageWrite(rec, o);
   const bad = rec.layers.find((l) => l.verify?.state === 'mismatch');
   if (bad) {
