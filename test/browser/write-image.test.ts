@@ -135,6 +135,23 @@ describe('written images in Chromium = strata squash / cut, byte for byte', () =
     expect(unexpected(problems)).toEqual([]);
   });
 
+  test('an image whose layer does not match its diff_id: the download is refused with a banner that says so', async () => {
+    const path = join(out.dir, 'tampered.tar');
+    writeFileSync(path, dockerArchive({ layers: [tar([{ name: 'a', data: 'a' }]), tar([{ name: 'b', data: 'b' }])], badDiffId: 1 }));
+    await open(path);
+    const verification = page.getByRole('table').filter({ hasText: 'Digest / diff ID' }).locator('tbody tr td:last-child');
+    await expect.poll(() => verification.allInnerTexts(), { timeout: 30_000 }).toContainEqual(expect.stringMatching(/mismatch/i));
+    let downloads = 0;
+    const count = () => downloads++;
+    page.on('download', count);
+    await page.getByRole('button', { name: 'Download squashed image' }).click();
+    const alert = page.getByRole('alert');
+    await expect.poll(() => alert.count(), { timeout: 30_000 }).toBe(1);
+    expect(await alert.innerText()).toMatch(/Layer 2 of ".*" does not match its digest .*would not load/);
+    page.off('download', count);
+    expect(downloads).toBe(0);
+  });
+
   test('edge.oci.tar, keep 1: the kept gzip layer is written uncompressed (the one difference), and real tools load it', async () => {
     await open(join(gen, 'edge.oci.tar'));
     expect(await page.getByText('Kept layers that the archive shipped compressed are written uncompressed').count()).toBe(1);

@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, describe, expect, test } from 'vitest';
 import { FIXTURES, SHARED, strata, type CliResult } from '../helpers/cli.ts';
+import { tar } from '../helpers/build.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'strata-write-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -194,6 +195,37 @@ describe.runIf(required || (tools.skopeo && tools.umoci && root))('squash and cu
     }
     rmSync(dir, { recursive: true, force: true });
   }, 300_000);
+
+  test.concurrent.each([
+    ['a legacy docker save (no manifest.json)', () => join(peers, 'go-containerregistry__no_manifest.tar')],
+    ['a plain root-filesystem tar (docker export)', () => {
+      const p = join(tmp, 'rootfs.tar');
+      writeFileSync(p, tar([{ name: 'etc', kind: 'dir' }, { name: 'etc/hostname', data: 'box\n' }, { name: 'bin', kind: 'dir' }, { name: 'bin/sh', data: '#!', mode: 0o755 }]));
+      return p;
+    }],
+  ])('%s: squash and cut load in skopeo and umoci, the config is a v2 one', async (name, make) => {
+    const image = make();
+    const dir = join(tmp, name.replace(/[^\w]+/g, '_'));
+    mkdirSync(dir);
+    const flat = join(dir, 'flat.tar');
+    expect((await strata(['flatten', image, '-o', flat])).code).toBe(0);
+    await ok('python3', [TAR_LISTING, flat, join(dir, 'want.tsv'), join(dir, 'want-extra.tsv')]);
+    for (const [args, format] of [[['squash'], 'oci'], [['cut', '--layer', '1'], 'docker']] as const) {
+      const out = join(dir, `${format}.tar`);
+      expect(await strata([...args, image, '-o', out, '--format', format, '--created', CREATED])).toMatchObject({ code: 0, stderr: '' });
+      const t = format === 'docker' ? 'docker-archive' : 'oci-archive';
+      const config = JSON.parse(await ok('skopeo', ['inspect', '--config', `${t}:${out}`])) as Record<string, unknown>;
+      expect(config).toMatchObject({ os: 'linux', created: CREATED, rootfs: { type: 'layers' } });
+      expect(config.architecture).toBeTruthy();
+      expect(config).not.toHaveProperty('id');
+      expect(config).not.toHaveProperty('parent');
+      const layout = join(dir, `${format}-layout`), bundle = join(dir, `${format}-bundle`);
+      await ok('skopeo', ['copy', '-q', `${t}:${out}`, `oci:${layout}:t`]);
+      await ok('umoci', ['unpack', '--image', `${layout}:t`, bundle]);
+      const [got] = await listRootfs(join(bundle, 'rootfs'), `${name}-${format}`.replace(/[^\w]+/g, '_'));
+      expect(got).toBe(readFileSync(join(dir, 'want.tsv'), 'utf8'));
+    }
+  });
 
   test('the check can fail: skopeo copy refuses a written image with one byte changed in its squashed layer', async () => {
     const out = join(tmp, 'tampered.tar');
