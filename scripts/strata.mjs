@@ -24,7 +24,7 @@ const out = join(cache, String(Math.floor(stamp)));
 if (!existsSync(join(out, 'main.mjs'))) {
   const tmp = `${out}.${process.pid}.tmp`;
   await build({
-    entryPoints: [join(root, 'src/cli/main.ts'), join(root, 'src/cli/decode-worker.ts'), join(root, 'src/cli/gzip-worker.ts')],
+    entryPoints: [join(root, 'src/cli/main.ts'), join(root, 'src/cli/decode-worker.ts'), join(root, 'src/cli/block-worker.ts')],
     bundle: true, platform: 'node', format: 'esm', target: 'node20', outdir: tmp,
     outExtension: { '.js': '.mjs' }, logLevel: 'warning', sourcemap: 'linked',
     // The CycloneDX library is CommonJS: it require()s Node built-ins and optional plug-ins (XML,

@@ -16,7 +16,7 @@ import type { TarRecord } from '../core/export/tar-export.ts';
 import { checkImageWrite, writeImageArchive, type ImageWriteOptions, type LayerBlob, type WrittenImage } from '../core/export/image-write.ts';
 import { GZIP_BLOCK, GZIP_LEVEL, GZIP_WINDOW, GzipJoin, deflateBlock } from '../core/compress/gzip-blocks.ts';
 import { padding } from '../core/tar/writer.ts';
-import { compressBlock, type GzipDone, type GzipJob } from './gzip-worker.ts';
+import { compressBlock, type BlockDone, type BlockJob } from './block-worker.ts';
 
 /** What the command needs of a loaded image (main.ts `load` with digests verified and content spooled). */
 export interface LoadedImage {
@@ -87,24 +87,40 @@ async function copyBlob(blob: Blob, file: OutFile): Promise<void> {
 async function writeSquashed(res: LoadedImage, o: ImageWriteOptions, file: OutFile, header: (b: LayerBlob) => Uint8Array | null): Promise<LayerBlob> {
   const at = file.position;
   file.write(new Uint8Array(512));
-  const diff = createHash('sha256');
+  const records = squashRecords(res.tree, o.keep);
   let blob: LayerBlob;
   if (!o.compress) {
-    const digestStart = file.position;
-    await streamRecords(squashRecords(res.tree, o.keep), res.files, (c) => { diff.update(c); file.write(c); });
-    const diffId = 'sha256:' + diff.digest('hex');
-    blob = { digest: diffId, diffId, size: file.position - digestStart, compression: 'none' };
-  } else {
-    const digest = createHash('sha256');
-    let size = 0;
-    const emit = (b: Uint8Array) => { digest.update(b); file.write(b); size += b.length; };
-    const gz = new BlockGzip(emit);
+    // read and written here, hashed on a worker thread meanwhile
+    const workers = new BlockWorkers(1);
     try {
-      await streamRecords(squashRecords(res.tree, o.keep), res.files, (c) => { diff.update(c); return gz.put(c); });
-      await gz.finish();
+      const start = file.position;
+      await packBlocks(records, res.files, PLAIN_BLOCK, () => workers.take(), (block, length) => {
+        file.write(block.subarray(0, length));
+        workers.hash(block, length);
+      });
+      const diffId = await workers.digest();
+      blob = { digest: diffId, diffId, size: file.position - start, compression: 'none' };
     } finally {
-      await gz.close();
+      await workers.close();
     }
+  } else {
+    // deflated on worker threads; the (smaller) hashes here
+    const diff = createHash('sha256'), digest = createHash('sha256');
+    let size = 0;
+    const join = new GzipJoin();
+    const emit = (b: Uint8Array) => { digest.update(b); file.write(b); size += b.length; };
+    emit(join.header);
+    const workers = new BlockWorkers(Math.max(1, Math.min(4, availableParallelism())), (out, crc, length) => { emit(out); join.add(crc, length); });
+    try {
+      await packBlocks(records, res.files, GZIP_BLOCK, () => workers.take(), (block, length, last) => {
+        diff.update(block.subarray(0, length));
+        return workers.deflate(block, length, last);
+      });
+      await workers.drain();
+    } finally {
+      await workers.close();
+    }
+    emit(join.trailer());
     blob = { digest: 'sha256:' + digest.digest('hex'), diffId: 'sha256:' + diff.digest('hex'), size, compression: 'gzip' };
   }
   file.write(new Uint8Array(padding(blob.size)));
@@ -114,29 +130,57 @@ async function writeSquashed(res: LoadedImage, o: ImageWriteOptions, file: OutFi
   return blob;
 }
 
+/** uncompressed layers go to the file in blocks of the output buffer's size: written without a copy */
+const PLAIN_BLOCK = 4 << 20;
+
 /**
- * The bytes of tar records, in order, as views of a reused buffer: `put` must take them before it
- * returns (or before its promise settles). Content is read from the layer files.
+ * The bytes of tar records cut into blocks of `size` (the last one shorter), content read from
+ * the layer files straight into the block. A full block is handed on only once more bytes come
+ * (or at the end), so `last` is known: the same blocks as blockRange() gives for the total size.
+ * `emit` owns the block it gets (it hands it back to the pool `take` draws from).
  */
-async function streamRecords(records: Iterable<TarRecord>, files: { path: string; base: number }[], put: (b: Uint8Array) => void | Promise<void>): Promise<void> {
+async function packBlocks(records: Iterable<TarRecord>, files: { path: string; base: number }[], size: number,
+  take: () => Promise<Uint8Array>, emit: (block: Uint8Array, length: number, last: boolean) => void | Promise<void>): Promise<void> {
   const fds = new Map<number, number>();
-  const buf = new Uint8Array(1 << 20);
+  let block = await take();
+  let fill = 0;
+  let held: Uint8Array | null = null;
+  const next = async () => {
+    if (held) await emit(held, size, false);
+    held = block;
+    block = await take();
+    fill = 0;
+  };
   try {
     for (const r of records) {
-      if (r instanceof Uint8Array) { const p = put(r); if (p) await p; continue; }
+      if (r instanceof Uint8Array) {
+        for (let p = 0; p < r.length;) {
+          if (fill === size) await next();
+          const n = Math.min(r.length - p, size - fill);
+          block.set(r.subarray(p, p + n), fill);
+          fill += n;
+          p += n;
+        }
+        continue;
+      }
       let fd = fds.get(r.layer);
       if (fd === undefined) { fd = openSync(files[r.layer].path, 'r'); fds.set(r.layer, fd); }
       for (let done = 0; done < r.size;) {
-        const want = Math.min(buf.length, r.size - done);
-        const n = readSync(fd, buf, 0, want, files[r.layer].base + r.offset + done);
+        if (fill === size) await next();
+        const n = readSync(fd, block, fill, Math.min(size - fill, r.size - done), files[r.layer].base + r.offset + done);
         if (n <= 0) throw new StrataError('IO', `layer ${r.layer + 1}: its content ends early at byte ${r.offset + done}`);
-        const p = put(buf.subarray(0, n));
-        if (p) await p;
+        fill += n;
         done += n;
       }
     }
   } finally {
     for (const fd of fds.values()) closeSync(fd);
+  }
+  if (fill > 0 || !held) {
+    if (held) await emit(held, size, false);
+    await emit(block, fill, true);
+  } else {
+    await emit(held, size, true);
   }
 }
 
@@ -213,97 +257,110 @@ export function zlibMatchesPako(): boolean {
   return nativeOk;
 }
 
-function spawnGzipWorker(): Worker {
+function spawnBlockWorker(): Worker {
   if (import.meta.url.endsWith('.ts')) {
-    const url = new URL('./gzip-worker.ts', import.meta.url);
+    const url = new URL('./block-worker.ts', import.meta.url);
     const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`;
     return new Worker(boot, { eval: true });
   }
-  return new Worker(new URL('./gzip-worker.mjs', import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: 8 } });
+  return new Worker(new URL('./block-worker.mjs', import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: 8 } });
 }
 
 /**
- * The stream cut into GZIP_BLOCK blocks, compressed on worker threads, joined in order. A full
- * block is sent only once more bytes come (or at the end), so the last block is known as such:
- * the same blocks as blockRange() gives for the stream's total size.
+ * Worker threads for the squashed layer's blocks, and the pool of block buffers they hand back.
+ * Deflate: a block goes to an idle thread with the 32 KiB before it as its dictionary, at most two
+ * per thread in flight; results are passed to `onDeflated` in block order. Hash: blocks go, in
+ * order, to the one thread's running sha256.
  */
-class BlockGzip {
+class BlockWorkers {
   private readonly workers: Worker[] = [];
   private readonly idle: Worker[] = [];
-  private readonly join = new GzipJoin();
-  private readonly done = new Map<number, GzipDone>();
+  private readonly spare: Uint8Array[] = [];
+  private readonly done = new Map<number, BlockDone & { kind: 'deflated' }>();
   private readonly failures: Error[] = [];
   private readonly native = zlibMatchesPako();
-  private readonly spare: Uint8Array[] = [];
-  private block: Uint8Array;
-  private fill = 0;
+  private made = 0;
   private sent = 0;
-  private written = 0;
+  private finished = 0;
   private dict: Uint8Array | null = null;
-  private wakeWriter: (() => void) | null = null;
+  private wakeups: (() => void)[] = [];
+  private digestWaiter: ((d: string) => void) | null = null;
 
-  constructor(private readonly emit: (b: Uint8Array) => void, threads = Math.max(1, Math.min(4, availableParallelism()))) {
-    emit(this.join.header);
-    this.block = new Uint8Array(GZIP_BLOCK);
+  constructor(threads: number, private readonly onDeflated?: (out: Uint8Array, crc: number, length: number) => void) {
     for (let i = 0; i < threads; i++) {
-      const w = spawnGzipWorker();
-      w.on('message', (m: GzipDone) => { this.done.set(m.id, m); this.spare.push(m.block); this.idle.push(w); this.drain(); });
-      w.on('error', (e) => { this.failures.push(e); this.wakeWriter?.(); });
+      const w = spawnBlockWorker();
+      w.on('message', (m: BlockDone) => this.receive(w, m));
+      w.on('error', (e) => { this.failures.push(e); this.wake(); });
       this.workers.push(w);
       this.idle.push(w);
     }
   }
 
-  async put(chunk: Uint8Array): Promise<void> {
-    for (let p = 0; p < chunk.length;) {
-      if (this.fill === GZIP_BLOCK) await this.send(false);
-      const n = Math.min(chunk.length - p, GZIP_BLOCK - this.fill);
-      this.block.set(chunk.subarray(p, p + n), this.fill);
-      this.fill += n;
-      p += n;
+  /** a free block buffer (a few per thread exist; more wait for one to come back) */
+  async take(): Promise<Uint8Array> {
+    for (;;) {
+      const b = this.spare.pop();
+      if (b) return b;
+      if (this.made < 2 * this.workers.length + 3) { this.made++; return new Uint8Array(this.onDeflated ? GZIP_BLOCK : PLAIN_BLOCK); }
+      await this.wait();
     }
   }
 
-  async finish(): Promise<void> {
-    await this.send(true);
-    while (this.written < this.sent) await this.wait();
-    this.emit(this.join.trailer());
+  hash(block: Uint8Array, length: number): void {
+    this.workers[0].postMessage({ kind: 'hash', id: this.sent++, block, length } satisfies BlockJob, [block.buffer as ArrayBuffer]);
+  }
+
+  async digest(): Promise<string> {
+    if (this.failures.length) throw this.failures[0];
+    const d = new Promise<string>((r) => { this.digestWaiter = r; });
+    this.workers[0].postMessage({ kind: 'digest', id: -1 } satisfies BlockJob);
+    return Promise.race([d, this.failed()]);
+  }
+
+  async deflate(block: Uint8Array, length: number, last: boolean): Promise<void> {
+    while (!this.idle.length || this.sent - this.finished >= 2 * this.workers.length) await this.wait();
+    const w = this.idle.pop()!;
+    const dict = this.dict;
+    // the next block's dictionary, copied before this block's buffer is transferred
+    this.dict = last ? null : block.slice(length - GZIP_WINDOW, length);
+    w.postMessage({ kind: 'deflate', id: this.sent++, block, length, dict, last, level: GZIP_LEVEL, native: this.native } satisfies BlockJob, [block.buffer as ArrayBuffer]);
+  }
+
+  /** until every block sent is deflated and passed on */
+  async drain(): Promise<void> {
+    while (this.finished < this.sent) await this.wait();
   }
 
   async close(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 
-  private async send(last: boolean): Promise<void> {
-    // at most two blocks per thread in flight: memory stays a few MiB
-    while (this.sent - this.written >= 2 * this.workers.length) await this.wait();
-    const w = await this.acquire();
-    const block = this.block, length = this.fill;
-    const dict = this.dict;
-    this.dict = length >= GZIP_WINDOW ? block.slice(length - GZIP_WINDOW, length) : null;
-    this.block = this.spare.pop() ?? new Uint8Array(GZIP_BLOCK);
-    this.fill = 0;
-    w.postMessage({ id: this.sent++, block, length, dict, last, level: GZIP_LEVEL, native: this.native } satisfies GzipJob, [block.buffer as ArrayBuffer]);
-  }
-
-  /** write finished blocks in order */
-  private drain(): void {
-    for (let d = this.done.get(this.written); d; d = this.done.get(this.written)) {
-      this.done.delete(this.written++);
-      this.emit(d.out);
-      this.join.add(d.crc, d.length);
+  private receive(w: Worker, m: BlockDone): void {
+    if (m.kind === 'digest') { this.digestWaiter?.(m.digest); return; }
+    this.spare.push(m.block);
+    if (m.kind === 'deflated') {
+      this.idle.push(w);
+      this.done.set(m.id, m);
+      for (let d = this.done.get(this.finished); d; d = this.done.get(this.finished)) {
+        this.done.delete(this.finished++);
+        this.onDeflated!(d.out, d.crc, d.length);
+      }
     }
-    this.wakeWriter?.();
+    this.wake();
   }
 
-  /** until a block comes back (or a worker fails) */
   private wait(): Promise<void> {
     if (this.failures.length) return Promise.reject(this.failures[0]);
-    return new Promise((r) => { this.wakeWriter = () => { this.wakeWriter = null; r(); }; });
+    return new Promise((r) => this.wakeups.push(r));
   }
 
-  private async acquire(): Promise<Worker> {
-    while (!this.idle.length) await this.wait();
-    return this.idle.pop()!;
+  private failed(): Promise<never> {
+    return new Promise((_, reject) => { const check = () => (this.failures.length ? reject(this.failures[0]) : this.wakeups.push(check)); check(); });
+  }
+
+  private wake(): void {
+    const w = this.wakeups;
+    this.wakeups = [];
+    for (const f of w) f();
   }
 }

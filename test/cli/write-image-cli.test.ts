@@ -9,7 +9,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { dockerArchive, ociArchive, tar } from '../helpers/build.ts';
 import { FIXTURES, strata } from '../helpers/cli.ts';
 import { gzipBlocks } from '../../src/core/compress/gzip-blocks.ts';
-import { compressBlock } from '../../src/cli/gzip-worker.ts';
+import { compressBlock } from '../../src/cli/block-worker.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'strata-wcli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
