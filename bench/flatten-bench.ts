@@ -1,11 +1,14 @@
 // `npm run bench`: wall time and peak RSS of `strata flatten` against native extraction of the
-// same layers (tar -xzf, umoci unpack), on a ≥ 1 GB image built once from this machine's files.
-// Usage: npm run bench [-- --rebuild] [-- --keep] [-- --repeat=3] [-- --strata-args="--jobs 1"]
+// same layers (tar -xzf, umoci unpack), on each bench image: the synthetic ≥ 1 GB one and the
+// real-content ones of issue 12 (this machine's trees written by umoci/skopeo, the same layers by
+// gzip -6, their docker-archive, a gzip-wrapped plain rootfs), all built once under .bench/.
+// Usage: npm run bench [-- --images=synthetic,text-go,…] [-- --rebuild] [-- --keep] [-- --repeat=3]
+//        [-- --strata-args="--jobs 1"] [-- --squash=synthetic|all|none]
 
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
-import { buildImage, imagePaths, IMAGE_VERSION, loadCached, REF_NAME, type ImageMeta } from './lib/build-image.ts';
+import { describeImage, getImages, IMAGE_KEYS, parseImageKeys, type BenchImage, type ImageKey } from './lib/images.ts';
 import { checkOutput, mergeListings, type OutputCheck } from './lib/listing.ts';
 import {
   BenchError, combine, hasGnuTime, measure, removeTree, run, syncDisks, versionOf, which, type Measurement,
@@ -22,28 +25,36 @@ const MiB = 1 << 20;
 const log = (s = ''): void => console.log(s);
 const fmt = (n: number | undefined, d = 2): string => (n === undefined ? 'n/a' : n.toFixed(d));
 
-interface Options { rebuild: boolean; keep: boolean; repeat: number; strataArgs: string[] }
+type SquashOn = 'synthetic' | 'all' | 'none';
+interface Options { rebuild: boolean; keep: boolean; repeat: number; strataArgs: string[]; images: ImageKey[]; squash: SquashOn }
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { rebuild: false, keep: false, repeat: 1, strataArgs: [] };
+  const o: Options = { rebuild: false, keep: false, repeat: 1, strataArgs: [], images: [...IMAGE_KEYS], squash: 'synthetic' };
   for (const a of argv) {
     if (a === '--help' || a === '-h') usage();
     else if (a === '--rebuild') o.rebuild = true;
     else if (a === '--keep') o.keep = true;
     else if (a.startsWith('--repeat=')) o.repeat = Number(a.slice('--repeat='.length));
     else if (a.startsWith('--strata-args=')) o.strataArgs = a.slice('--strata-args='.length).split(' ').filter(Boolean);
-    else throw new BenchError(`unknown option ${a} (try --help)`);
+    else if (a.startsWith('--images=')) o.images = parseImageKeys(a.slice('--images='.length));
+    else if (a.startsWith('--squash=')) {
+      const v = a.slice('--squash='.length);
+      if (v !== 'synthetic' && v !== 'all' && v !== 'none') throw new BenchError('--squash takes synthetic, all or none');
+      o.squash = v;
+    } else throw new BenchError(`unknown option ${a} (try --help)`);
   }
   if (!Number.isInteger(o.repeat) || o.repeat < 1) throw new BenchError('--repeat needs a whole number ≥ 1');
   return o;
 }
 
 function usage(): never {
-  log('usage: npm run bench [-- --rebuild] [-- --keep] [-- --repeat=N] [-- --strata-args="--jobs 1"]');
-  log('  --rebuild        build the bench image again even if .bench/ has one');
+  log('usage: npm run bench [-- --images=LIST] [-- --rebuild] [-- --keep] [-- --repeat=N] [-- --strata-args="--jobs 1"] [-- --squash=WHERE]');
+  log(`  --images=LIST    comma-separated, default all: ${IMAGE_KEYS.join(',')}`);
+  log('  --rebuild        build the selected images again even if .bench/ has them');
   log('  --keep           keep the temp dir (layer listings, logs; extracted trees and outputs are always deleted)');
   log('  --repeat=N       run the contenders N times round-robin and keep each one\'s fastest run (default 1)');
   log('  --strata-args=…  extra arguments for `strata flatten`, split on spaces');
+  log('  --squash=WHERE   run strata squash (plain and gzip) on the synthetic image (default), on all images, or none');
   process.exit(0);
 }
 
@@ -71,39 +82,13 @@ function describeMachine(): void {
   log(`tools:   node ${process.version}; ${versionOf('tar')}; ${versionOf('gzip')}; ${versionOf('umoci') ?? 'no umoci'}`);
 }
 
-async function getImage(rebuild: boolean): Promise<ImageMeta> {
-  const paths = imagePaths(join(REPO, '.bench'));
-  const cached = rebuild ? undefined : loadCached(paths);
-  if (cached) {
-    log(`image:   reusing ${paths.archive} (built ${cached.builtAt} in ${cached.buildSeconds.toFixed(0)} s; --rebuild to redo)`);
-    return cached;
-  }
-  log(`image:   building ${paths.archive} (${IMAGE_VERSION}); takes about a minute, once`);
-  const meta = await buildImage(REPO, paths, (s) => log(s));
-  log(`  built in ${meta.buildSeconds.toFixed(0)} s`);
-  return meta;
-}
-
-function describeImage(meta: ImageMeta): void {
-  log(`         ${meta.layers.length} gzip layers, ${(meta.totalUncompressed / MiB).toFixed(0)} MiB uncompressed, ` +
-    `${(meta.totalCompressed / MiB).toFixed(0)} MiB compressed; archive ${(meta.archiveSize / MiB).toFixed(0)} MiB ` +
-    `(OCI layout + Docker 25+ manifest.json)`);
-  meta.layers.forEach((l, i) => {
-    log(`         L${i + 1} ${(l.uncompressedSize / MiB).toFixed(0).padStart(5)} MiB  ${l.createdBy.slice(0, 100)}`);
-  });
-  for (const [what, value] of Object.entries(meta.edits)) {
-    const v = Array.isArray(value) ? `${value.length}: ${value.slice(0, 4).join(', ')}${value.length > 4 ? ', …' : ''}` : value;
-    log(`         ${what}: ${v}`);
-  }
-  if (meta.totalUncompressed < 1e9) log('! the image is under 1 GB uncompressed; raise TARGET_BYTES in bench/lib/build-image.ts');
-}
-
 /** The bench shares the machine: a busy machine makes walls noisy, so say so next to the numbers. */
-function loadNote(when: string): void {
-  const [one] = loadavg();
+function loadNote(when: string): number {
+  const [one = 0] = loadavg();
   const cores = cpus().length;
-  const busy = one !== undefined && one > 0.5 * cores;
+  const busy = one > 0.5 * cores;
   log(`load:    ${when}: 1-min load average ${fmt(one)} on ${cores} cores${busy ? ' — other work is running, walls are noisy; CPU s is steadier' : ''}`);
+  return one;
 }
 
 // ---- contenders -------------------------------------------------------------------------------
@@ -151,6 +136,7 @@ async function runAll(contenders: Contender[], repeat: number): Promise<Row[]> {
       try {
         const m = await c.run(rep);
         log(`         ${fmt(m.wallS)} s wall, ${fmt(m.cpuS, 1)} s CPU, peak RSS ${fmt(m.peakRssMb, 1)} MB`);
+        if (m.threads !== undefined) log(`         CPU s by thread: ${m.threads || '(none sampled)'}`);
         runs[i]!.push(m);
       } catch (err) {
         errors[i] = err instanceof Error ? err.message : String(err);
@@ -165,16 +151,20 @@ async function runAll(contenders: Contender[], repeat: number): Promise<Row[]> {
   }));
 }
 
-interface Ctx { meta: ImageMeta; tmp: string; blobs: string[]; useTime: boolean; logFile: string; timeFile: string }
+interface Ctx { img: BenchImage; tmp: string; blobs: string[]; useTime: boolean; logFile: string; timeFile: string }
+
+const gzipped = (img: BenchImage): boolean => img.layers.every((l) => l.compression === 'gzip');
+const layersWord = (img: BenchImage): string => (img.kind === 'rootfs' ? 'the wrapped rootfs' : `${img.layers.length} layers`);
 
 function listing(ctx: Ctx, lists: string[], done: () => void): Contender {
-  const { blobs, logFile, timeFile, useTime } = ctx;
+  const { img, blobs, logFile, timeFile, useTime } = ctx;
+  const gz = gzipped(img);
   return {
-    name: `gzip -dc | tar t (${blobs.length} layers)`,
-    note: 'reference: decompress + parse only',
+    name: `${gz ? 'gzip -dc | tar t' : 'tar -tf'} (${layersWord(img)})`,
+    note: `reference: ${gz ? 'decompress + ' : ''}parse only`,
     run: async () => {
       const ms = await sequential(blobs.map((b, i) => () =>
-        measure('sh', ['-c', 'gzip -dc "$1" | tar -t > "$2"', 'sh', b, lists[i]!], { logFile, timeFile, useTime })));
+        measure('sh', ['-c', gz ? 'gzip -dc "$1" | tar -t > "$2"' : 'tar -tf "$1" > "$2"', 'sh', b, lists[i]!], { logFile, timeFile, useTime })));
       settle();
       done();
       return combine(ms);
@@ -184,15 +174,16 @@ function listing(ctx: Ctx, lists: string[], done: () => void): Contender {
 
 /** Each layer into its own fresh dir: plain tar knows no whiteouts, and L4 replaces a directory with a file. */
 function tarExtract(ctx: Ctx): Contender {
-  const { blobs, tmp, logFile, timeFile, useTime } = ctx;
+  const { img, blobs, tmp, logFile, timeFile, useTime } = ctx;
+  const flag = gzipped(img) ? '-xzf' : '-xf';
   return {
-    name: `tar -xzf (${blobs.length} layers, sequential)`,
-    note: 'each layer into a fresh dir, walls summed',
+    name: `tar ${flag} (${layersWord(img)}${blobs.length > 1 ? ', sequential' : ''})`,
+    note: blobs.length > 1 ? 'each layer into a fresh dir, walls summed' : 'into a fresh dir',
     run: async () => {
       const dirs = blobs.map((_, i) => join(tmp, `tar-layer-${i + 1}`));
       for (const d of dirs) mkdirSync(d);
       try {
-        const ms = await sequential(blobs.map((b, i) => () => measure('tar', ['-xzf', b, '-C', dirs[i]!], { logFile, timeFile, useTime })));
+        const ms = await sequential(blobs.map((b, i) => () => measure('tar', [flag, b, '-C', dirs[i]!], { logFile, timeFile, useTime })));
         log(`         per layer: ${ms.map((m) => fmt(m.wallS)).join(' + ')} s`);
         return combine(ms);
       } finally {
@@ -202,15 +193,15 @@ function tarExtract(ctx: Ctx): Contender {
   };
 }
 
-function umociUnpack(ctx: Ctx): Contender {
-  const { meta, tmp, logFile, timeFile, useTime } = ctx;
+function umociUnpack(ctx: Ctx, layout: { dir: string; ref: string }): Contender {
+  const { tmp, logFile, timeFile, useTime } = ctx;
   const bundle = join(tmp, 'umoci-bundle');
   return {
     name: 'umoci unpack',
     note: 'applies whiteouts, writes config.json + mtree',
     run: async () => {
       try {
-        return await measure('umoci', ['unpack', '--image', `${meta.layoutDir}:${REF_NAME}`, bundle], { logFile, timeFile, useTime });
+        return await measure('umoci', ['unpack', '--image', `${layout.dir}:${layout.ref}`, bundle], { logFile, timeFile, useTime });
       } finally {
         settle(bundle);
       }
@@ -237,15 +228,15 @@ interface StrataCheck { check?: OutputCheck; outBytes?: number }
  * is the one doing the work. The first run's output is checked, then deleted.
  */
 function strataFlatten(ctx: Ctx, extra: string[], expected: () => Set<string> | undefined, result: StrataCheck): Contender {
-  const { meta, tmp, useTime } = ctx;
+  const { img, tmp, useTime } = ctx;
   const out = join(tmp, 'flat.tar');
-  const args = [LAUNCHER, 'flatten', meta.archive, '-o', out, ...extra];
+  const args = [LAUNCHER, 'flatten', img.archive, '-o', out, ...extra];
   return {
     name: 'strata flatten',
     note: `node scripts/strata.mjs flatten ${extra.join(' ')}`.trim(),
     run: async (rep) => {
       try {
-        const m = await measure(process.execPath, args, { cwd: REPO, logFile: join(tmp, 'strata.log'), timeFile: join(tmp, 'strata.time'), useTime });
+        const m = await measure(process.execPath, args, { cwd: REPO, logFile: join(tmp, 'strata.log'), timeFile: join(tmp, 'strata.time'), useTime, threads: true });
         if (rep === 0) {
           result.outBytes = statSync(out).size;
           let lines: string[];
@@ -272,9 +263,9 @@ function strataFlatten(ctx: Ctx, extra: string[], expected: () => Set<string> | 
  * deflate costs and is reported beside it. The first run's layer is listed and checked like flatten's.
  */
 function strataSquash(ctx: Ctx, compress: boolean, expected: () => Set<string> | undefined, result: StrataCheck): Contender {
-  const { meta, tmp, useTime } = ctx;
+  const { img, tmp, useTime } = ctx;
   const out = join(tmp, compress ? 'squashed-gz.tar' : 'squashed.tar');
-  const args = [LAUNCHER, 'squash', meta.archive, '-o', out, '--format', 'oci', '--created', '2024-01-01T00:00:00Z', ...(compress ? [] : ['--no-compress'])];
+  const args = [LAUNCHER, 'squash', img.archive, '-o', out, '--format', 'oci', '--created', '2024-01-01T00:00:00Z', ...(compress ? [] : ['--no-compress'])];
   return {
     name: `strata squash${compress ? ' (gzip)' : ''}`,
     note: `node scripts/strata.mjs squash --format oci${compress ? '' : ' --no-compress'}`,
@@ -308,15 +299,15 @@ export interface AnalyzeTimes { loadMs: number; analysisMs: number; phases: stri
  * with STRATA_TIMINGS=1; the JSON is checked to be whole.
  */
 function strataAnalyze(ctx: Ctx, times: AnalyzeTimes[]): Contender {
-  const { meta, tmp, useTime } = ctx;
+  const { img, tmp, useTime } = ctx;
   const json = join(tmp, 'analysis.json');
   return {
     name: 'strata analyze',
     note: 'node scripts/strata.mjs analyze --json (load + analysis)',
     run: async () => {
       const logFile = join(tmp, 'analyze.log');
-      const m = await measure('sh', ['-c', 'STRATA_TIMINGS=1 "$0" "$1" analyze "$2" --json > "$3"', process.execPath, LAUNCHER, meta.archive, json],
-        { cwd: REPO, logFile, timeFile: join(tmp, 'analyze.time'), useTime });
+      const m = await measure('sh', ['-c', 'STRATA_TIMINGS=1 "$0" "$1" analyze "$2" --json > "$3"', process.execPath, LAUNCHER, img.archive, json],
+        { cwd: REPO, logFile, timeFile: join(tmp, 'analyze.time'), useTime, threads: true });
       const text = readFileSync(logFile, 'utf8');
       const load = text.match(/timings: load (\d+) ms/), analysis = text.match(/timings: analysis (\d+) ms \(done after: ([^)]*)\)/);
       if (!load || !analysis) throw new BenchError(`strata analyze printed no timings:\n${text.slice(-500)}`);
@@ -333,84 +324,162 @@ function strataAnalyze(ctx: Ctx, times: AnalyzeTimes[]): Contender {
 
 const verdict = (ok: boolean): string => (ok ? 'PASS' : 'FAIL');
 
-function table(meta: ImageMeta, rows: Row[], repeat: number): void {
-  const mb = meta.totalUncompressed / MB;
-  log(`\n== results (${repeat > 1 ? `fastest of ${repeat} runs` : 'each contender run once'}, inputs warm in the page cache) ==`);
-  log(`${'contender'.padEnd(34)}${'wall s'.padStart(9)}${'CPU s'.padStart(8)}${'peak RSS MB'.padStart(13)}${'MB/s'.padStart(8)}  note`);
+/** One target of one image: printed where measured, and again in the summary over all images. */
+interface Verdict { label: string; value: string; target: string; ok: boolean }
+
+function say(v: Verdict, out: Verdict[]): void {
+  out.push(v);
+  log(`${v.label.padEnd(28)}${v.value.padStart(9)}   target ${v.target.padEnd(10)} ${verdict(v.ok)}`);
+}
+
+function table(img: BenchImage, rows: Row[], repeat: number): void {
+  const mb = img.totalUncompressed / MB;
+  log(`\n== ${img.key}: results (${repeat > 1 ? `fastest of ${repeat} runs` : 'each contender run once'}, inputs warm in the page cache) ==`);
+  log(`${'contender'.padEnd(40)}${'wall s'.padStart(9)}${'CPU s'.padStart(8)}${'peak RSS MB'.padStart(13)}${'MB/s'.padStart(8)}  note`);
   for (const r of rows) {
     const w = r.m?.wallS;
     const cells = r.error ? `${'FAILED'.padStart(9)}${''.padStart(29)}` :
       `${fmt(w).padStart(9)}${fmt(r.m?.cpuS, 1).padStart(8)}${fmt(r.m?.peakRssMb, 1).padStart(13)}${(w ? fmt(mb / w, 0) : '').padStart(8)}`;
-    log(`${r.name.padEnd(34)}${cells}  ${r.note}`);
+    log(`${r.name.padEnd(40)}${cells}  ${r.note}`);
   }
   log('(MB/s = uncompressed image MB / wall. CPU s = user + sys of the process tree: CPU s > wall s means');
   log(' cores ran in parallel. Peak RSS = the largest single process of the tree, GNU time %M.)');
 }
 
-function squashTargets(rows: Row[], checks: [StrataCheck, StrataCheck]): void {
+function squashTargets(rows: Row[], checks: [StrataCheck, StrataCheck], out: Verdict[]): void {
   const by = (name: string): Measurement | undefined => rows.find((r) => r.name === name && !r.error)?.m;
   const flat = by('strata flatten');
   const plain = by('strata squash');
   const gz = by('strata squash (gzip)');
   if (!flat || !plain) return;
   const r = plain.wallS / flat.wallS;
-  log(`${'wall squash / flatten'.padEnd(28)}${`${r.toFixed(2)}×`.padStart(9)}   target ≤ 1.2×     ${verdict(r <= 1.2)}`);
+  say({ label: 'wall squash / flatten', value: `${r.toFixed(2)}×`, target: '≤ 1.2×', ok: r <= 1.2 }, out);
   if (gz) log(`(info) squash with a gzip layer / flatten ${(gz.wallS / flat.wallS).toFixed(2)}× (${fmt(gz.cpuS, 1)} CPU s: deflate at level 6 on every core)`);
   for (const [i, c] of checks.entries()) {
-    if (c.check) log(`${`squashed layer paths${i ? ' (gzip)' : ''}`.padEnd(28)}${String(c.check.actual).padStart(9)}   expected ${c.check.expected}  ${verdict(c.check.ok)}`);
+    if (c.check) say({ label: `squashed layer paths${i ? ' (gzip)' : ''}`, value: String(c.check.actual), target: `= ${c.check.expected}`, ok: c.check.ok }, out);
   }
 }
 
-function analyzeTargets(times: AnalyzeTimes[]): void {
+function analyzeTargets(times: AnalyzeTimes[], out: Verdict[]): void {
   if (!times.length) return;
   const best = times.reduce((a, b) => (b.analysisMs < a.analysisMs ? b : a));
-  log(`${'analysis time (CLI, extra)'.padEnd(28)}${`${(best.analysisMs / 1000).toFixed(2)} s`.padStart(9)}   target ≤ 1.0 s     ${verdict(best.analysisMs <= 1000)}`);
+  say({ label: 'analysis time (CLI, extra)', value: `${(best.analysisMs / 1000).toFixed(2)} s`, target: '≤ 1.0 s', ok: best.analysisMs <= 1000 }, out);
   log(`(info) strata analyze: load ${(best.loadMs / 1000).toFixed(2)} s, then ${best.phases}; ${best.packages} packages, ${best.sensitive} sensitive files, ${(best.wasted / MiB).toFixed(1)} MiB wasted`);
 }
 
-function targets(rows: Row[], strataRan: boolean, check: StrataCheck): void {
+function targets(img: BenchImage, rows: Row[], strataRan: boolean, check: StrataCheck, out: Verdict[]): void {
   const by = (prefix: string): Measurement | undefined => rows.find((r) => r.name.startsWith(prefix) && !r.error)?.m;
-  const tarX = by('tar -xzf');
+  const tarX = by('tar -x');
+  const tarName = rows.find((r) => r.name.startsWith('tar -x'))?.name.split(' (')[0] ?? 'tar -xzf';
   const umoci = by('umoci unpack');
   const s = by('strata flatten');
-  log('\n== targets ==');
+  log(`\n== ${img.key}: targets ==`);
   if (!s) {
     log(`strata flatten: ${strataRan ? 'failed' : 'not measured (no src/cli/main.ts yet)'} — no ratios`);
+    out.push({ label: 'strata flatten', value: 'failed', target: 'runs', ok: false });
   } else {
     const ratio = (base: Measurement | undefined, target: number, label: string): void => {
       if (!base) return log(`${label.padEnd(28)} n/a (baseline not measured)`);
       const r = s.wallS / base.wallS;
-      log(`${label.padEnd(28)}${`${r.toFixed(2)}×`.padStart(9)}   target ≤ ${target.toFixed(1)}×     ${verdict(r <= target)}`);
+      say({ label, value: `${r.toFixed(2)}×`, target: `≤ ${target.toFixed(1)}×`, ok: r <= target }, out);
     };
-    ratio(tarX, 1.0, 'wall strata / tar -xzf');
-    ratio(umoci, 0.5, 'wall strata / umoci unpack');
+    ratio(tarX, 1.0, `wall strata / ${tarName}`);
+    if (img.layout) ratio(umoci, 0.5, 'wall strata / umoci unpack');
     if (s.peakRssMb === undefined) log(`${'peak RSS strata'.padEnd(28)} n/a (no GNU time)`);
-    else log(`${'peak RSS strata'.padEnd(28)}${`${s.peakRssMb.toFixed(0)} MB`.padStart(9)}   target ≤ ${RSS_TARGET_MB} MB  ${verdict(s.peakRssMb <= RSS_TARGET_MB)}`);
+    else say({ label: 'peak RSS strata', value: `${s.peakRssMb.toFixed(0)} MB`, target: `≤ ${RSS_TARGET_MB} MB`, ok: s.peakRssMb <= RSS_TARGET_MB }, out);
     const c = check.check;
     if (c) {
-      log(`${'output paths vs expected'.padEnd(28)}${String(c.actual).padStart(9)}   expected ${c.expected}  ${verdict(c.ok)}`);
+      say({ label: 'output paths vs expected', value: String(c.actual), target: `= ${c.expected}`, ok: c.ok }, out);
       if (c.duplicates) log(`  ${c.duplicates} paths appear more than once in the output`);
       if (c.whiteoutsLeft) log(`  ${c.whiteoutsLeft} .wh. entries left in the output`);
       if (c.missing.length) log(`  missing (${c.missing.length}): ${c.missing.slice(0, 8).join(', ')}`);
       if (c.extra.length) log(`  unexpected (${c.extra.length}): ${c.extra.slice(0, 8).join(', ')}`);
     }
     const cpu = (base?: Measurement): string => (base?.cpuS && s.cpuS !== undefined ? `${(s.cpuS / base.cpuS).toFixed(2)}×` : 'n/a');
-    log(`(info) CPU s strata / tar -xzf ${cpu(tarX)}, strata / umoci ${cpu(umoci)}`);
+    log(`(info) CPU s strata / ${tarName} ${cpu(tarX)}${img.layout ? `, strata / umoci ${cpu(umoci)}` : ''}`);
+    if (s.threads) log(`(info) strata flatten CPU s by thread (fastest run): ${s.threads}`);
   }
   if (tarX && umoci) {
-    log(`(info) this machine: tar -xzf / umoci = ${(tarX.wallS / umoci.wallS).toFixed(2)}× ` +
+    log(`(info) this machine: ${tarName} / umoci = ${(tarX.wallS / umoci.wallS).toFixed(2)}× ` +
       '(the issue’s 290 MB image: 2.6 s / 6.3 s = 0.41×)');
   }
 }
 
+interface ImageRun { img: BenchImage; rows: Row[]; verdicts: Verdict[]; loadBefore: number; loadAfter: number }
+
+/** Every image's flatten figures and targets side by side, with the load each ran under. */
+function summary(runs: ImageRun[], repeat: number): void {
+  log(`\n== summary: strata flatten on every image (${repeat > 1 ? `fastest of ${repeat}` : 'one run each'}) ==`);
+  const head = ['image', 'MB', 'entries', 'flatten s', 'tar -x s', '÷ tar', 'umoci s', '÷ umoci', 'RSS MB', 'paths', 'load'];
+  const cells: string[][] = [];
+  for (const { img, rows, verdicts, loadBefore, loadAfter } of runs) {
+    const m = (p: string): Measurement | undefined => rows.find((r) => r.name.startsWith(p) && !r.error)?.m;
+    const v = (p: string): string => {
+      const x = verdicts.find((y) => y.label.startsWith(p));
+      return x ? `${x.value} ${verdict(x.ok)}` : 'n/a';
+    };
+    cells.push([img.key, fmt(img.totalUncompressed / MB, 0), String(img.entries), fmt(m('strata flatten')?.wallS), fmt(m('tar -x')?.wallS),
+      v('wall strata / tar'), img.layout ? fmt(m('umoci unpack')?.wallS) : '—', img.layout ? v('wall strata / umoci') : '—',
+      v('peak RSS'), v('output paths'), `${fmt(loadBefore, 1)}→${fmt(loadAfter, 1)}`]);
+  }
+  const w = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  for (const r of [head, w.map((n) => '-'.repeat(n)), ...cells]) log(`| ${r.map((c, i) => c.padEnd(w[i]!)).join(' | ')} |`);
+  const all = runs.flatMap((r) => r.verdicts);
+  log(`targets: ${all.filter((x) => x.ok).length} PASS, ${all.filter((x) => !x.ok).length} FAIL` +
+    (all.some((x) => !x.ok) ? ` — ${runs.flatMap((r) => r.verdicts.filter((x) => !x.ok).map((x) => `${r.img.key}: ${x.label} ${x.value}`)).join('; ')}` : ''));
+  log('(targets: flatten ≤ 1.0× tar -x, ≤ 0.5× umoci unpack, peak RSS ≤ 300 MB on every image; load = 1-min load average before→after)');
+}
+
 // ---- main -------------------------------------------------------------------------------------
+
+async function benchImage(img: BenchImage, opts: Options, tmp: string, tools: { useTime: boolean; umoci: boolean }): Promise<ImageRun> {
+  log('');
+  describeImage(img, (s) => log(s));
+  const blobs = img.layers.map((l) => l.file);
+  const ctx: Ctx = { img, tmp, blobs, useTime: tools.useTime, logFile: join(tmp, 'cmd.log'), timeFile: join(tmp, 'time.out') };
+  // No cache dropping (root-only and machine-wide); every input is read once so all contenders start warm.
+  const t = Date.now();
+  run('sh', ['-c', 'cat "$@" > /dev/null', 'sh', ...new Set([img.archive, ...blobs])]);
+  log(`warm:    cat of the archive and layer blobs into the page cache: ${((Date.now() - t) / 1000).toFixed(1)} s; ` +
+    `outputs go to ${tmp}, removed + sync after each contender`);
+  const loadBefore = loadNote('before');
+
+  const lists = blobs.map((_, i) => join(tmp, `layer-${i + 1}.list`));
+  let listed = false;
+  let expected: Set<string> | undefined;
+  const expectedOnce = (): Set<string> | undefined =>
+    (expected ??= listed ? mergeListings(lists.map((f) => readFileSync(f, 'utf8').split('\n'))) : undefined);
+  const strataRan = existsSync(CLI);
+  if (!strataRan) log(`skipped: strata flatten — ${CLI} does not exist yet`);
+  const check: StrataCheck = {};
+  const squashChecks: [StrataCheck, StrataCheck] = [{}, {}];
+  const analyzeTimes: AnalyzeTimes[] = [];
+  const squash = opts.squash === 'all' || (opts.squash === 'synthetic' && img.key === 'synthetic');
+  const contenders = [
+    listing(ctx, lists, () => (listed = true)),
+    tarExtract(ctx),
+    ...(tools.umoci && img.layout ? [umociUnpack(ctx, img.layout)] : []),
+    ...(strataRan ? [runtimeFloor(ctx), strataFlatten(ctx, opts.strataArgs, expectedOnce, check),
+      ...(squash ? [strataSquash(ctx, false, expectedOnce, squashChecks[0]), strataSquash(ctx, true, expectedOnce, squashChecks[1])] : []),
+      strataAnalyze(ctx, analyzeTimes)] : []),
+  ];
+  const rows = await runAll(contenders, opts.repeat);
+
+  const loadAfter = loadNote('after');
+  table(img, rows, opts.repeat);
+  const verdicts: Verdict[] = [];
+  targets(img, rows, strataRan, check, verdicts);
+  squashTargets(rows, squashChecks, verdicts);
+  analyzeTargets(analyzeTimes, verdicts);
+  return { img, rows, verdicts, loadBefore, loadAfter };
+}
 
 async function main(): Promise<number> {
   const opts = parseOptions(process.argv.slice(2));
+  const started = Date.now();
   describeMachine();
-  const { useTime, umoci } = checkTools();
-  const meta = await getImage(opts.rebuild);
-  describeImage(meta);
+  const tools = checkTools();
+  const images = await getImages(opts.images, { cache: join(REPO, '.bench'), repo: REPO, rebuild: opts.rebuild, log });
 
   const tmp = mkdtempSync(join(tmpdir(), 'strata-bench-'));
   const cleanup = (): void => {
@@ -422,40 +491,15 @@ async function main(): Promise<number> {
     process.exit(130);
   });
   try {
-    const blobs = meta.layers.map((l) => join(meta.layoutDir, 'blobs', 'sha256', l.digest.slice('sha256:'.length)));
-    const ctx: Ctx = { meta, tmp, blobs, useTime, logFile: join(tmp, 'cmd.log'), timeFile: join(tmp, 'time.out') };
-    // No cache dropping (root-only and machine-wide); every input is read once so all contenders start warm.
-    const t = Date.now();
-    run('sh', ['-c', 'cat "$@" > /dev/null', 'sh', meta.archive, ...blobs]);
-    log(`warm:    cat of the archive and layer blobs into the page cache: ${((Date.now() - t) / 1000).toFixed(1)} s; ` +
-      `outputs go to ${tmp}, removed + sync after each contender`);
-    loadNote('before');
-
-    const lists = blobs.map((_, i) => join(tmp, `layer-${i + 1}.list`));
-    let listed = false;
-    let expected: Set<string> | undefined;
-    const expectedOnce = (): Set<string> | undefined =>
-      (expected ??= listed ? mergeListings(lists.map((f) => readFileSync(f, 'utf8').split('\n'))) : undefined);
-    const strataRan = existsSync(CLI);
-    if (!strataRan) log(`skipped: strata flatten — ${CLI} does not exist yet`);
-    const check: StrataCheck = {};
-    const squashChecks: [StrataCheck, StrataCheck] = [{}, {}];
-    const analyzeTimes: AnalyzeTimes[] = [];
-    const contenders = [
-      listing(ctx, lists, () => (listed = true)),
-      tarExtract(ctx),
-      ...(umoci ? [umociUnpack(ctx)] : []),
-      ...(strataRan ? [runtimeFloor(ctx), strataFlatten(ctx, opts.strataArgs, expectedOnce, check),
-        strataSquash(ctx, false, expectedOnce, squashChecks[0]), strataSquash(ctx, true, expectedOnce, squashChecks[1]), strataAnalyze(ctx, analyzeTimes)] : []),
-    ];
-    const rows = await runAll(contenders, opts.repeat);
-
-    loadNote('after');
-    table(meta, rows, opts.repeat);
-    targets(rows, strataRan, check);
-    squashTargets(rows, squashChecks);
-    analyzeTargets(analyzeTimes);
-    return rows.some((r) => r.error) ? 1 : 0;
+    const runs: ImageRun[] = [];
+    for (const img of images) {
+      const dir = join(tmp, img.key);
+      mkdirSync(dir);
+      runs.push(await benchImage(img, opts, dir, tools));
+    }
+    summary(runs, opts.repeat);
+    log(`bench took ${((Date.now() - started) / 60_000).toFixed(1)} min`);
+    return runs.some((r) => r.rows.some((x) => x.error)) ? 1 : 0;
   } finally {
     cleanup();
   }

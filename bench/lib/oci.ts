@@ -3,7 +3,7 @@
 
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createWriteStream, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -96,6 +96,35 @@ export async function writeLayer(layoutDir: string, plan: LayerPlan, tmpName: st
     uncompressedSize: raw.bytes,
     createdBy: plan.createdBy,
   };
+}
+
+/**
+ * Re-encode a gzip layer blob with `gzip -n -<level>` into blobs/sha256/ of `layoutDir`: the same
+ * tar bytes (the diff_id is re-derived from the inflated stream and returned), a new digest.
+ */
+export async function recompressLayer(
+  src: string, layoutDir: string, tmpName: string, level: number,
+): Promise<{ digest: string; size: number; diffId: string; uncompressedSize: number }> {
+  const blobs = join(layoutDir, 'blobs', 'sha256');
+  mkdirSync(blobs, { recursive: true });
+  const tmp = join(blobs, `${tmpName}.tmp`);
+  const gunzip = spawn('gzip', ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const gzip = spawn('gzip', ['-n', `-${level}`], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let errs = '';
+  gunzip.stderr.on('data', (c: Buffer) => (errs += c.toString()));
+  gzip.stderr.on('data', (c: Buffer) => (errs += c.toString()));
+  const raw = new HashCount();
+  const packed = new HashCount();
+  await Promise.all([
+    pipeline(createReadStream(src), gunzip.stdin),
+    pipeline(gunzip.stdout, raw, gzip.stdin),
+    pipeline(gzip.stdout, packed, createWriteStream(tmp)),
+    exitOf(gunzip, `gzip -dc ${src}`, () => errs),
+    exitOf(gzip, `gzip -n -${level}`, () => errs),
+  ]);
+  const hex = packed.hash.digest('hex');
+  renameSync(tmp, join(blobs, hex));
+  return { digest: `sha256:${hex}`, size: packed.bytes, diffId: `sha256:${raw.hash.digest('hex')}`, uncompressedSize: raw.bytes };
 }
 
 export function writeJsonBlob(layoutDir: string, mediaType: string, value: unknown): Descriptor {
