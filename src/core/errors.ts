@@ -39,6 +39,21 @@ export class StrataError extends Error {
   }
 }
 
+/**
+ * A name or value from the input, quoted for a message: JSON string syntax (so a newline in a tar
+ * entry name cannot split the message), and cut in the middle past `max` characters (a 200 kB
+ * "file name" in a damaged manifest must not become a 200 kB error line).
+ */
+export function quoted(s: string, max = 160): string {
+  const q = JSON.stringify(s);
+  return q.length <= max ? q : `${q.slice(0, max - 50)}…${q.slice(-49)}`;
+}
+
+/** A digest or member name as it is when short and printable (the usual case), else quoted(). */
+export function brief(s: string, max = 100): string {
+  return s.length <= max && !/[\x00-\x1f\x7f]/.test(s) ? s : quoted(s, max);
+}
+
 /** Plain form that crosses worker boundaries and is shown to users. Never carries a stack. */
 export interface ErrorInfo { code: ErrorCode | 'INTERNAL'; message: string }
 

@@ -1,7 +1,7 @@
 // Digest verification as its own stage: compare what was computed with what the manifest
 // (compressed digest) and the config (rootfs.diff_ids) promise.
 import type { CoreEnv } from './env.ts';
-import { StrataError } from './errors.ts';
+import { brief, StrataError } from './errors.ts';
 import type { LayerInfo, LayerVerify } from './model.ts';
 import { layerLabel } from './layers/decode.ts';
 
@@ -10,11 +10,11 @@ export function judgeLayer(info: LayerInfo, got: { digest?: string; diffId?: str
   let checked = 0;
   if (info.digest && got.digest) {
     checked++;
-    if (info.digest !== got.digest) problems.push(`compressed digest is ${got.digest} but the manifest says ${info.digest}`);
+    if (info.digest !== got.digest) problems.push(`compressed digest is ${got.digest} but the manifest says ${brief(info.digest)}`);
   }
   if (info.diffId && got.diffId) {
     checked++;
-    if (info.diffId !== got.diffId) problems.push(`uncompressed sha256 is ${got.diffId} but the config's rootfs.diff_ids says ${info.diffId}`);
+    if (info.diffId !== got.diffId) problems.push(`uncompressed sha256 is ${got.diffId} but the config's rootfs.diff_ids says ${brief(info.diffId)}`);
   }
   if (problems.length) return { state: 'mismatch', detail: problems.join('; ') };
   if (!checked) return { state: 'unverifiable', detail: 'the archive records no digest for this layer' };

@@ -1,6 +1,6 @@
 // Index the members of the outer archive as Blob slices, reading only headers: data of large
 // members (layers) is skipped by offset, never read. Member symlinks/hardlinks are resolved.
-import { StrataError } from '../errors.ts';
+import { quoted, StrataError } from '../errors.ts';
 import { TarReader, type TarEntry } from '../tar/reader.ts';
 import { readBytes } from './blob-io.ts';
 import { cleanMemberName } from '../layers/paths.ts';
@@ -31,7 +31,7 @@ export class MemberIndex {
   /** the member's content as a Blob slice (no bytes read) */
   open(name: string, what: string): Blob {
     const m = this.resolve(name);
-    if (!m) throw new StrataError('MISSING_BLOB', `${this.what}: ${what} "${name}" is missing from the archive. The archive is incomplete or was truncated.`);
+    if (!m) throw new StrataError('MISSING_BLOB', `${this.what}: ${what} ${quoted(name)} is missing from the archive. The archive is incomplete or was truncated.`);
     return this.blob.slice(m.offset, m.offset + m.size);
   }
 

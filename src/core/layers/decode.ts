@@ -1,7 +1,7 @@
 // Decode one layer: decompress by magic bytes, parse the tar stream, optionally hash the
 // uncompressed stream (diff_id), and spool it so file content can be sliced later. This is the
 // unit of parallel work (a worker decodes one layer at a time).
-import { StrataError, wrapError } from '../errors.ts';
+import { brief, StrataError, wrapError } from '../errors.ts';
 import type { CoreEnv } from '../env.ts';
 import type { LayerInfo } from '../model.ts';
 import { decompressTo } from '../compress/decompress.ts';
@@ -62,7 +62,7 @@ export interface DecodeOptions {
 const SKIP_OVER = 2 << 20;
 
 export function layerLabel(info: LayerInfo, total?: number): string {
-  return `layer ${info.index + 1}${total ? ` of ${total}` : ''} (${info.digest ?? info.member})`;
+  return `layer ${info.index + 1}${total ? ` of ${total}` : ''} (${brief(info.digest ?? info.member)})`;
 }
 
 export async function decodeLayer(info: LayerInfo, blob: Blob, env: CoreEnv, opts: DecodeOptions = {}): Promise<DecodedLayer> {

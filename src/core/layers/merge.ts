@@ -3,7 +3,7 @@
 // wherever they sit in the tar), then entries apply in tar order. Every change is recorded as a
 // version of its path, so the tree "as of layer k" and each layer's Added/Modified/Deleted list
 // come out of the same data.
-import { StrataError } from '../errors.ts';
+import { quoted, StrataError } from '../errors.ts';
 import { Cause, DiffType, FileType, type EncodedTree } from '../model.ts';
 import type { TarEntry } from '../tar/reader.ts';
 import { cleanPath } from './paths.ts';
@@ -84,7 +84,7 @@ export class LayerMerger {
         if (base.startsWith(WH + WH)) continue; // other aufs metadata (.wh..wh.plnk …): not content
         const target = base.slice(WH.length);
         if (target === '' || target === '.' || target === '..') {
-          throw new StrataError('BAD_WHITEOUT', `${what}: whiteout entry "${e.name}" names no file (bare "${base}"). The layer is malformed.`);
+          throw new StrataError('BAD_WHITEOUT', `${what}: whiteout entry ${quoted(e.name)} names no file (bare "${base}"). The layer is malformed.`);
         }
         whiteouts.push(dir ? `${dir}/${target}` : target);
         continue;
@@ -149,7 +149,7 @@ export class LayerMerger {
   }
 
   private linkTarget(e: TarEntry, what: string): Inode {
-    const target = cleanPath(e.linkname, `${what}: hardlink "${e.name}"`);
+    const target = cleanPath(e.linkname, `${what}: hardlink ${quoted(e.name)}`);
     const t = this.lookup(target);
     let inode = t?.inode ?? null;
     if (!inode) {
@@ -158,10 +158,10 @@ export class LayerMerger {
       if (n && this.before.has(n)) inode = this.before.get(n) ?? null;
     }
     if (!inode) {
-      throw new StrataError('HARDLINK_MISSING', `${what}: hardlink "${e.name}" points to "${e.linkname}", which does not exist in this layer or any layer below. The layer is malformed.`);
+      throw new StrataError('HARDLINK_MISSING', `${what}: hardlink ${quoted(e.name)} points to ${quoted(e.linkname)}, which does not exist in this layer or any layer below. The layer is malformed.`);
     }
     if (inode.type === FileType.Dir) {
-      throw new StrataError('HARDLINK_TO_DIR', `${what}: hardlink "${e.name}" points to the directory "${e.linkname}"; hardlinks to directories are not allowed.`);
+      throw new StrataError('HARDLINK_TO_DIR', `${what}: hardlink ${quoted(e.name)} points to the directory ${quoted(e.linkname)}; hardlinks to directories are not allowed.`);
     }
     return inode;
   }

@@ -1,6 +1,6 @@
 // Paths are cleaned once, at the boundary: leading "/" and "./", duplicate slashes, "." and
 // trailing slashes go; ".." is resolved lexically and may never climb above the root.
-import { StrataError } from '../errors.ts';
+import { quoted, StrataError } from '../errors.ts';
 
 /** Clean a path; returns null if it escapes the root. "" is the root. */
 export function tryCleanPath(name: string): string | null {
@@ -23,7 +23,7 @@ export function tryCleanPath(name: string): string | null {
 export function cleanPath(name: string, what: string): string {
   const p = tryCleanPath(name);
   if (p === null) {
-    throw new StrataError('UNSAFE_PATH', `${what}: entry "${name}" escapes the root filesystem with "..". The layer is malformed or malicious; refusing to apply it.`);
+    throw new StrataError('UNSAFE_PATH', `${what}: entry ${quoted(name)} escapes the root filesystem with "..". The layer is malformed or malicious; refusing to apply it.`);
   }
   return p;
 }
