@@ -103,12 +103,15 @@ export function decodeHeader(b: Uint8Array, s: number): RawHeader {
   let name = cString(b, s, 100);
   if (ustar && b[s + 345] !== 0) name = cString(b, s + 345, 155) + '/' + name;
   const tf = b[s + 156];
+  const size = parseNumber(b, s + 124, 12, 'size');
+  // base-256 can say -1: a negative size would walk the reader backwards through its input
+  if (size < 0) throw new StrataError('TAR_BAD_HEADER', `tar header field size is negative (${size})`);
   return {
     name,
     mode: parseNumber(b, s + 100, 8, 'mode'),
     uid: parseNumber(b, s + 108, 8, 'uid'),
     gid: parseNumber(b, s + 116, 8, 'gid'),
-    size: parseNumber(b, s + 124, 12, 'size'),
+    size,
     mtime: parseNumber(b, s + 136, 12, 'mtime'),
     typeflag: tf === 0 ? '0' : String.fromCharCode(tf),
     linkname: cString(b, s + 157, 100),

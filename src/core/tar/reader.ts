@@ -1,8 +1,8 @@
 // Streaming tar reader: push chunks of any size, get entries (PAX x/g, GNU L/K, ustar prefix,
 // base-256, verified checksums). Data is handed out as subarray views; headers are only copied
 // when they span chunks. Stops at the first zero block (end of archive; eStargz TOC follows it).
-import { StrataError } from '../errors.ts';
-import { BLOCK, checksumOk, decodeHeader, describeMagic, isZeroBlock } from './header.ts';
+import { quoted, StrataError } from '../errors.ts';
+import { BLOCK, checksumOk, decodeHeader, describeMagic, isZeroBlock, type RawHeader } from './header.ts';
 import { parsePax, type PaxRecords } from './pax.ts';
 
 export type EntryKind = 'file' | 'hardlink' | 'symlink' | 'char' | 'block' | 'dir' | 'fifo' | 'other';
@@ -166,7 +166,14 @@ export class TarReader {
         : first ? ' Maybe it is not a tar archive, or it needs to be decompressed first.' : ' The tar is probably corrupted.';
       throw new StrataError('TAR_CHECKSUM', `Invalid tar header (checksum mismatch) at byte ${blockOffset} of ${this.what}.${hint}`);
     }
-    const h = decodeHeader(b, at);
+    let h: RawHeader;
+    try {
+      h = decodeHeader(b, at);
+    } catch (e) {
+      // header.ts knows the field, not the stream: say which archive and where
+      const why = e instanceof Error ? e.message : String(e);
+      throw new StrataError('TAR_BAD_HEADER', `Invalid tar header at byte ${blockOffset} of ${this.what}: ${why}. The tar is probably corrupted.`, { cause: e });
+    }
     const start = this.pending ? this.pending.start : blockOffset;
     const tf = h.typeflag;
     if (tf === 'x' || tf === 'g' || tf === 'L' || tf === 'K') {
@@ -182,7 +189,7 @@ export class TarReader {
       return;
     }
     if (tf === 'S' || tf === 'M') {
-      throw new StrataError('TAR_UNSUPPORTED', `${this.what}: entry "${h.name}" is a GNU ${tf === 'S' ? 'sparse file' : 'multi-volume continuation'}, which is not supported`);
+      throw new StrataError('TAR_UNSUPPORTED', `${this.what}: entry ${quoted(h.name)} is a GNU ${tf === 'S' ? 'sparse file' : 'multi-volume continuation'}, which is not supported`);
     }
     const pend = this.pending;
     this.pending = null;
@@ -205,7 +212,7 @@ export class TarReader {
       if (rec.mtime !== undefined) mtime = rec.mtime;
       if (rec.devmajor !== undefined) devmajor = rec.devmajor;
       if (rec.devminor !== undefined) devminor = rec.devminor;
-      if (rec.sparse) throw new StrataError('TAR_UNSUPPORTED', `${this.what}: entry "${name}" is a PAX sparse file, which is not supported`);
+      if (rec.sparse) throw new StrataError('TAR_UNSUPPORTED', `${this.what}: entry ${quoted(name)} is a PAX sparse file, which is not supported`);
       if (rec.xattrs) xattrs = { ...(xattrs ?? {}), ...rec.xattrs };
     }
     let kind: EntryKind = KIND[tf] ?? 'other';
