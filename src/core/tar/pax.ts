@@ -19,7 +19,16 @@ const utf8 = new TextDecoder('utf-8');
 
 function num(v: string, key: string, what: string): number {
   const n = Number(v);
-  if (v === '' || !Number.isFinite(n)) throw new StrataError('TAR_BAD_HEADER', `${what}: PAX record ${key}="${v}" is not a number`);
+  if (v === '' || !Number.isFinite(n)) throw new StrataError('TAR_BAD_HEADER', `${what}: PAX record ${key}=${JSON.stringify(v.slice(0, 40))} is not a number`);
+  return n;
+}
+
+/** size, ids and device numbers are decimal integers: "1.5" or "-1" as a size would misalign the stream */
+function count(v: string, key: string, what: string): number {
+  const n = Number(v);
+  if (!/^[0-9]+$/.test(v) || !Number.isSafeInteger(n)) {
+    throw new StrataError('TAR_BAD_HEADER', `${what}: PAX record ${key}=${JSON.stringify(v.slice(0, 40))} is not a whole number of at most 2^53`);
+  }
   return n;
 }
 
@@ -52,19 +61,27 @@ export function parsePax(b: Uint8Array, what: string): PaxRecords {
       continue;
     }
     if (key.startsWith('LIBARCHIVE.xattr.')) {
-      (r.xattrs ??= {})[decodeURIComponent(key.slice(17))] = base64(utf8.decode(raw));
+      // the name is %-encoded and the value base64: decoders that throw URIError / DOMException
+      let name: string, value: Uint8Array;
+      try {
+        name = decodeURIComponent(key.slice(17));
+        value = base64(utf8.decode(raw));
+      } catch (e) {
+        throw new StrataError('TAR_BAD_HEADER', `${what}: PAX record ${JSON.stringify(key.slice(0, 80))} is not a valid libarchive xattr (bad %-escape in the name or bad base64 in the value)`, { cause: e });
+      }
+      (r.xattrs ??= {})[name] = value;
       continue;
     }
     const v = utf8.decode(raw);
     switch (key) {
       case 'path': r.path = v; break;
       case 'linkpath': r.linkpath = v; break;
-      case 'uid': r.uid = num(v, key, what); break;
-      case 'gid': r.gid = num(v, key, what); break;
-      case 'size': r.size = num(v, key, what); break;
+      case 'uid': r.uid = count(v, key, what); break;
+      case 'gid': r.gid = count(v, key, what); break;
+      case 'size': r.size = count(v, key, what); break;
       case 'mtime': r.mtime = num(v, key, what); break;
-      case 'SCHILY.devmajor': r.devmajor = num(v, key, what); break;
-      case 'SCHILY.devminor': r.devminor = num(v, key, what); break;
+      case 'SCHILY.devmajor': r.devmajor = count(v, key, what); break;
+      case 'SCHILY.devminor': r.devminor = count(v, key, what); break;
       default:
         if (key.startsWith('GNU.sparse.')) r.sparse = true;
       // atime, ctime, uname, gname, comment, charset, SCHILY.dev/ino/nlink: not part of the image
