@@ -36,11 +36,17 @@ export async function decompressTo(open: Opener, kind: Compression, sink: Sink, 
   const native = typeof DecompressionStream !== 'undefined' && !opts.noNativeGzip;
   if (!native) return pakoTo(open(), sink, 0, opts);
   let emitted = 0;
+  let sinkFailed = false;
   try {
     const out = open().pipeThrough(new DecompressionStream('gzip') as unknown as ReadableWritablePair<Uint8Array, Uint8Array>);
-    return await pump(out, async (c) => { await sink(c); emitted += c.length; }, opts.signal);
+    return await pump(out, async (c) => {
+      try { await sink(c); } catch (e) { sinkFailed = true; throw e; }
+      emitted += c.length;
+    }, opts.signal);
   } catch (err) {
-    if (err instanceof StrataError) throw err; // abort, or the sink's own error
+    // abort, or the sink's own error (whatever its type): feeding the sink again would hand it
+    // bytes after a failure it has not recovered from
+    if (err instanceof StrataError || sinkFailed) throw err;
     // Re-decode with pako: it accepts multi-member and padded streams and names real corruption.
     return pakoTo(open(), sink, emitted, opts);
   }
