@@ -31,10 +31,12 @@ export function summarizeConfig(cfg: Json): ConfigSummary {
 
 /** History entries, each tied to the layer it produced (null for empty_layer). */
 export function mapHistory(cfg: Json, layerCount: number): HistoryEntry[] {
-  const raw = Array.isArray(cfg.history) ? (cfg.history as Json[]) : [];
+  const raw = Array.isArray(cfg.history) ? (cfg.history as unknown[]) : [];
   const out: HistoryEntry[] = [];
   let layer = 0;
-  for (const h of raw) {
+  for (const entry of raw) {
+    if (!entry || typeof entry !== 'object') continue; // not a history entry: nothing to show for it
+    const h = entry as Json;
     const empty = h.empty_layer === true;
     out.push({
       created: str(h.created),

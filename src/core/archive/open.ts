@@ -1,12 +1,12 @@
 // Open an image archive from a Blob: sniff the outer format by content, index members as Blob
 // slices, list the images inside, and resolve one into config + layer openers.
-import { StrataError } from '../errors.ts';
+import { brief, quoted, StrataError } from '../errors.ts';
 import type { CoreEnv } from '../env.ts';
 import type { ArchiveFormat, ArchiveInfo, Compression, ImageMeta, ImageSummary, LayerInfo, Platform } from '../model.ts';
 import { decompressTo, sniffCompression } from '../compress/decompress.ts';
 import { checksumOk, describeMagic, isZeroBlock } from '../tar/header.ts';
 import { indexTar, type MemberIndex } from './outer-tar.ts';
-import { readBytes, readJson } from './blob-io.ts';
+import { jsonObject, readBytes, readJson } from './blob-io.ts';
 import { diffIds, mapHistory, summarizeConfig } from './config.ts';
 
 type Json = Record<string, unknown>;
@@ -114,7 +114,9 @@ function digestFromMember(member: string): string | undefined {
   return m ? `sha256:${m[1]}` : undefined;
 }
 
-function platformOf(cfg: Json): Platform | undefined {
+function platformOf(v: unknown): Platform | undefined {
+  if (!v || typeof v !== 'object') return undefined;
+  const cfg = v as Json;
   if (typeof cfg.os !== 'string' || typeof cfg.architecture !== 'string') return undefined;
   return { os: cfg.os, architecture: cfg.architecture, ...(typeof cfg.variant === 'string' ? { variant: cfg.variant } : {}) };
 }
@@ -132,10 +134,14 @@ async function dockerSave(idx: MemberIndex, name: string): Promise<Candidate[]> 
       throw new StrataError('BAD_JSON', `${name}: manifest.json entry ${i} has no Config or Layers.`);
     }
     const configMember = e.Config;
-    const config = await readJson<Json>(idx.open(configMember, `config of image ${i}`), `${name}: config ${configMember}`);
+    const config = jsonObject(await readJson(idx.open(configMember, `config of image ${i}`), `${name}: config ${quoted(configMember)}`), `${name}: config ${quoted(configMember)}`);
+    const layerNames = (e.Layers as unknown[]).map((l, k) => {
+      if (typeof l !== 'string' || !l) throw new StrataError('BAD_JSON', `${name}: manifest.json entry ${i} lists layer ${k + 1} as ${quoted(JSON.stringify(l) ?? String(l), 60)}, not a file name.`);
+      return l;
+    });
     const ids = diffIds(config);
     const sources = (e.LayerSources ?? {}) as Record<string, Json>;
-    const tags = Array.isArray(e.RepoTags) ? e.RepoTags.map(String) : [];
+    const tags = Array.isArray(e.RepoTags) ? e.RepoTags.filter((t): t is string => typeof t === 'string') : [];
     const hex = hexOf('sha256:' + configMember.replace(/^blobs\/sha256\/|^sha256:|\.json$/g, ''));
     out.push({
       summary: {
@@ -147,8 +153,7 @@ async function dockerSave(idx: MemberIndex, name: string): Promise<Candidate[]> 
       },
       configMember,
       config,
-      layers: (e.Layers as unknown[]).map((l, k) => {
-        const member = String(l);
+      layers: layerNames.map((member, k) => {
         const src = ids[k] ? sources[ids[k]] : undefined;
         const registry = typeof src?.digest === 'string' ? src.digest : undefined;
         return {
@@ -166,48 +171,51 @@ async function dockerSave(idx: MemberIndex, name: string): Promise<Candidate[]> 
 
 async function ociLayout(idx: MemberIndex, name: string): Promise<{ format: ArchiveFormat; candidates: Candidate[]; skipped: ArchiveInfo['skipped'] }> {
   if (!idx.has('index.json')) throw new StrataError('NOT_AN_IMAGE', `${name} has an oci-layout file but no index.json: the OCI image layout is incomplete.`);
-  const top = await readJson<Json>(idx.open('index.json', 'index'), `${name}: index.json`);
+  const top = jsonObject(await readJson(idx.open('index.json', 'index'), `${name}: index.json`), `${name}: index.json`);
   const candidates: Candidate[] = [];
   const skipped: ArchiveInfo['skipped'] = [];
   const artifacts: string[] = [];
-  const blobOf = (d: Json, what: string): Blob => {
-    const digest = String(d.digest ?? '');
+  /** the member a descriptor's digest names, blobs/<algorithm>/<hex> */
+  const memberOf = (d: Json, what: string): string => {
+    const digest = typeof d.digest === 'string' ? d.digest : '';
     const m = /^([a-z0-9]+):([a-zA-Z0-9=_-]+)$/.exec(digest);
-    if (!m) throw new StrataError('BAD_JSON', `${name}: ${what} has an invalid digest "${digest}".`);
-    return idx.open(`blobs/${m[1]}/${m[2]}`, `${what} blob ${digest}`);
+    if (!m) throw new StrataError('BAD_JSON', `${name}: ${what} has an invalid digest ${quoted(JSON.stringify(d.digest) ?? 'none', 100)}.`);
+    return `blobs/${m[1]}/${m[2]}`;
   };
+  const blobOf = (d: Json, what: string): Blob => idx.open(memberOf(d, what), `${what} blob ${d.digest}`);
   const walk = async (list: unknown, refName: string | undefined, depth: number): Promise<void> => {
     if (depth > 8) throw new StrataError('BAD_JSON', `${name}: image indexes nested too deeply.`);
     if (!Array.isArray(list)) return;
     for (const raw of list) {
-      const d = raw as Json;
-      const ann = (d.annotations ?? {}) as Record<string, string>;
-      const ref = ann['org.opencontainers.image.ref.name'] ?? ann['io.containerd.image.name'] ?? refName;
-      const digest = String(d.digest ?? '');
+      const d = jsonObject(raw, `${name}: an entry of "manifests" in an image index`);
+      const ann = (d.annotations ?? {}) as Record<string, unknown>;
+      const named = [ann['org.opencontainers.image.ref.name'], ann['io.containerd.image.name']].find((v) => typeof v === 'string') as string | undefined;
+      const ref = named ?? refName;
+      const digest = typeof d.digest === 'string' ? d.digest : '';
       if (ann['vnd.docker.reference.type'] === 'attestation-manifest') {
         skipped.push({ what: digest, why: 'BuildKit attestation manifest (provenance / SBOM), not an image' });
         continue;
       }
-      const body = await readJson<Json>(blobOf(d, 'manifest'), `${name}: blob ${digest}`);
-      const mt = String(body.mediaType ?? d.mediaType ?? '');
+      const body = jsonObject(await readJson(blobOf(d, 'manifest'), `${name}: blob ${digest}`), `${name}: manifest ${digest}`);
+      const mt = [body.mediaType, d.mediaType].find((v): v is string => typeof v === 'string') ?? '';
       if (INDEX_TYPES.has(mt) || (!body.layers && Array.isArray(body.manifests))) {
         await walk(body.manifests, ref, depth + 1);
         continue;
       }
       if (!Array.isArray(body.layers) || !body.config) {
-        skipped.push({ what: digest, why: `not an image manifest (media type ${mt || 'unknown'})` });
+        skipped.push({ what: digest, why: `not an image manifest (media type ${mt ? brief(mt) : 'unknown'})` });
         continue;
       }
-      const cfgDesc = body.config as Json;
-      const cfgType = String(cfgDesc.mediaType ?? '');
+      const cfgDesc = jsonObject(body.config, `${name}: the config descriptor of manifest ${digest}`);
+      const cfgType = typeof cfgDesc.mediaType === 'string' ? cfgDesc.mediaType : '';
       if (cfgType && !IMAGE_CONFIG_TYPES.has(cfgType)) {
         const kind = KNOWN_ARTIFACTS[cfgType] ?? 'an OCI artifact';
-        skipped.push({ what: digest, why: `${kind} (config media type ${cfgType}), not a container image` });
-        artifacts.push(`${kind} (config media type ${cfgType})`);
+        skipped.push({ what: digest, why: `${kind} (config media type ${brief(cfgType)}), not a container image` });
+        artifacts.push(`${kind} (config media type ${brief(cfgType)})`);
         continue;
       }
-      const config = await readJson<Json>(blobOf(cfgDesc, 'config'), `${name}: config ${cfgDesc.digest}`);
-      const platform = (d.platform as Platform | undefined) ?? platformOf(config);
+      const config = jsonObject(await readJson(blobOf(cfgDesc, 'config'), `${name}: config ${cfgDesc.digest}`), `${name}: config ${cfgDesc.digest}`);
+      const platform = platformOf(d.platform) ?? platformOf(config);
       const ids = diffIds(config);
       candidates.push({
         summary: {
@@ -219,13 +227,13 @@ async function ociLayout(idx: MemberIndex, name: string): Promise<{ format: Arch
         },
         configMember: `blobs/sha256/${hexOf(cfgDesc.digest) ?? ''}`,
         config,
-        layers: (body.layers as Json[]).map((l, k) => {
-          const hex = String(l.digest ?? '').replace(/^sha256:/, '');
+        layers: (body.layers as unknown[]).map((raw, k) => {
+          const l = jsonObject(raw, `${name}: layer ${k + 1} of manifest ${digest}`);
           return {
-            member: `blobs/sha256/${hex}`,
-            digest: String(l.digest),
+            member: memberOf(l, `layer ${k + 1} of manifest ${digest}`),
+            digest: l.digest as string,
             diffId: ids[k],
-            mediaType: String(l.mediaType ?? ''),
+            mediaType: typeof l.mediaType === 'string' ? l.mediaType : '',
             size: typeof l.size === 'number' ? l.size : undefined,
             urls: Array.isArray(l.urls) ? l.urls.map(String) : undefined,
           };
@@ -236,9 +244,9 @@ async function ociLayout(idx: MemberIndex, name: string): Promise<{ format: Arch
   await walk(top.manifests, undefined, 0);
   if (!candidates.length) {
     if (artifacts.length) {
-      throw new StrataError('NOT_A_CONTAINER_IMAGE', `${name} holds ${artifacts.join(', ')}, not a container image: there is no filesystem to inspect.`);
+      throw new StrataError('NOT_A_CONTAINER_IMAGE', `${name} holds ${[...new Set(artifacts)].join(', ')}, not a container image: there is no filesystem to inspect.`);
     }
-    throw new StrataError('NO_IMAGES', `${name}: index.json lists no images${top.manifests === null ? ' ("manifests": null)' : ''}${skipped.length ? ` (skipped: ${skipped.map((s) => s.why).join('; ')})` : ''}.`);
+    throw new StrataError('NO_IMAGES', `${name}: index.json lists no images${top.manifests === null ? ' ("manifests": null)' : ''}${skipped.length ? ` (skipped: ${[...new Set(skipped.map((s) => s.why))].join('; ')})` : ''}.`);
   }
   return { format: 'oci-layout', candidates, skipped };
 }
@@ -247,16 +255,20 @@ async function dockerLegacy(idx: MemberIndex, name: string): Promise<Candidate[]
   const jsons = new Map<string, Json>();
   for (const n of idx.names()) {
     const m = /^([^/]+)\/json$/.exec(n);
-    if (m && idx.has(`${m[1]}/layer.tar`)) jsons.set(m[1], await readJson<Json>(idx.open(n, 'layer json'), `${name}: ${n}`));
+    if (m && idx.has(`${m[1]}/layer.tar`)) jsons.set(m[1], jsonObject(await readJson(idx.open(n, 'layer json'), `${name}: ${n}`), `${name}: ${n}`));
   }
   if (!jsons.size) return null;
   const tops: { id: string; tags: string[] }[] = [];
   if (idx.has('repositories')) {
-    const repos = await readJson<Record<string, Record<string, string>>>(idx.open('repositories', 'repositories'), `${name}: repositories`);
+    const what = `${name}: repositories`;
+    const repos = jsonObject(await readJson(idx.open('repositories', 'repositories'), what), what);
     const byId = new Map<string, string[]>();
-    for (const [repo, tags] of Object.entries(repos ?? {})) {
-      for (const [tag, id] of Object.entries(tags ?? {})) {
-        byId.set(id, [...(byId.get(id) ?? []), `${repo}:${tag}`]);
+    // { repo: { tag: id } }; a string where the tags belong would be iterated character by character
+    for (const [repo, tags] of Object.entries(repos)) {
+      for (const [tag, id] of Object.entries(jsonObject(tags, `${what}: ${quoted(repo)}`))) {
+        if (typeof id !== 'string') throw new StrataError('BAD_JSON', `${what}: tag ${quoted(`${repo}:${tag}`)} names no layer id.`);
+        const list = byId.get(id);
+        if (list) list.push(`${repo}:${tag}`); else byId.set(id, [`${repo}:${tag}`]);
       }
     }
     for (const [id, tags] of byId) tops.push({ id, tags });
@@ -269,8 +281,8 @@ async function dockerLegacy(idx: MemberIndex, name: string): Promise<Candidate[]
     const chain: string[] = [];
     for (let cur: string | undefined = id; cur; ) {
       const j = jsons.get(cur);
-      if (!j) throw new StrataError('MISSING_BLOB', `${name}: layer ${cur} (parent chain of ${id.slice(0, 12)}) has no ${cur}/json and ${cur}/layer.tar in the archive.`);
-      if (chain.includes(cur) || chain.length > 1000) throw new StrataError('BAD_JSON', `${name}: the parent chain of layer ${id.slice(0, 12)} loops.`);
+      if (!j) throw new StrataError('MISSING_BLOB', `${name}: layer ${brief(cur, 80)} (parent chain of ${brief(id.slice(0, 12))}) has no ${brief(cur, 80)}/json and layer.tar in the archive.`);
+      if (chain.includes(cur) || chain.length > 1000) throw new StrataError('BAD_JSON', `${name}: the parent chain of layer ${brief(id.slice(0, 12))} loops.`);
       chain.push(cur);
       cur = typeof j.parent === 'string' && j.parent ? j.parent : undefined;
     }
@@ -343,7 +355,7 @@ async function load(idx: MemberIndex, c: Candidate, summary: ImageSummary, forma
       if (foreign) {
         throw new StrataError('FOREIGN_LAYER', `${name}: layer ${i + 1} (${l.digest ?? l.member}) is a foreign / non-distributable layer that is not in the archive${l.urls?.length ? ` (it is published at ${l.urls.join(', ')})` : ''}; it cannot be inspected offline.`);
       }
-      throw new StrataError('MISSING_BLOB', `${name}: layer ${i + 1} "${l.member}"${l.digest ? ` (${l.digest})` : ''} is missing from the archive. The archive is incomplete or was truncated.`);
+      throw new StrataError('MISSING_BLOB', `${name}: layer ${i + 1} ${quoted(l.member)}${l.digest ? ` (${quoted(l.digest)})` : ''} is missing from the archive. The archive is incomplete or was truncated.`);
     } else {
       const m = idx.resolve(l.member)!;
       range = { start: m.offset, end: m.offset + m.size };
