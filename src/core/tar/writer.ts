@@ -54,9 +54,10 @@ function paxRecord(key: string, value: Uint8Array): Uint8Array {
   return out;
 }
 
+/** POSIX decimal, never exponent notation: String(1e300) is "1e+300", which tar readers reject. */
 function formatMtime(t: number): string {
-  if (Number.isInteger(t)) return String(t);
-  return t.toFixed(9).replace(/0+$/, '');
+  if (Number.isInteger(t)) return BigInt(t).toString();
+  return t.toFixed(9).replace(/\.?0+$/, ''); // a double with a fraction is below 2^52: no exponent
 }
 
 export function padding(size: number): number {
