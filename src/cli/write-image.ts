@@ -278,7 +278,6 @@ class BlockWorkers {
   private readonly spare: Uint8Array[] = [];
   private readonly done = new Map<number, BlockDone & { kind: 'deflated' }>();
   private readonly failures: Error[] = [];
-  private readonly native = zlibMatchesPako();
   private made = 0;
   private sent = 0;
   private finished = 0;
@@ -323,7 +322,7 @@ class BlockWorkers {
     const dict = this.dict;
     // the next block's dictionary, copied before this block's buffer is transferred
     this.dict = last ? null : block.slice(length - GZIP_WINDOW, length);
-    w.postMessage({ kind: 'deflate', id: this.sent++, block, length, dict, last, level: GZIP_LEVEL, native: this.native } satisfies BlockJob, [block.buffer as ArrayBuffer]);
+    w.postMessage({ kind: 'deflate', id: this.sent++, block, length, dict, last, level: GZIP_LEVEL, native: zlibMatchesPako() } satisfies BlockJob, [block.buffer as ArrayBuffer]);
   }
 
   /** until every block sent is deflated and passed on */
