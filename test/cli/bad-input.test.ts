@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { dockerArchive, gzip, ociArchive, tar } from '../helpers/build.ts';
 import { FIXTURES, strata } from '../helpers/cli.ts';
+import { FOUND } from '../fuzz/found.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'strata-bad-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -43,6 +44,8 @@ const cases: [string, string, string, RegExp][] = [
   ['corrupt zstd layer', put('bad-zstd.tar', ociArchive({ layers: [layer('a')], tamper: () => new Uint8Array([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x58, 0x99, 0x01, 0x02, 0x03]) })), 'ZSTD', /layer 1 .*zstd data is corrupt/],
   ['empty file', put('empty.tar', new Uint8Array(0)), 'NOT_AN_IMAGE', /empty\.tar is empty/],
   ['ambiguous multi-image archive', peer('go-containerregistry__test_bundle.tar'), 'AMBIGUOUS', /holds 2 images: \[0\] .*\[1\] .*--image/],
+  // what the fuzzer found (test/fuzz/found.ts: the seed and case of each)
+  ...FOUND.map((f): [string, string, string, RegExp] => [`fuzz: ${f.what}`, put(f.name, f.build()), f.code!, new RegExp(f.message!.source.replace(/^\^/, ''))]),
 ];
 
 describe('bad input: exit 1, one line, no partial output', () => {
