@@ -142,26 +142,32 @@ export interface RunOptions {
   onResult?: (r: Result) => void;
 }
 
-/** Runs every case of every target; resolves with all results (failures are those with problems). */
+/**
+ * Runs every case of every target; resolves with all results (failures are those with problems).
+ * Targets are interleaved by progress, so a run cut short by `deadline` has covered each alike.
+ */
 export async function runCases(o: RunOptions): Promise<Result[]> {
   const results: Result[] = [];
-  for (const target of o.targets) {
-    const queue = [...o.cases[target]];
-    const lane = async () => {
-      const thread = target === 'cli' ? null : new FuzzProcess();
-      try {
-        for (let i = queue.shift(); i !== undefined; i = queue.shift()) {
-          if (o.deadline && Date.now() > o.deadline) break;
-          const r = thread ? await thread.run({ target: target as Target, seed: o.seed, index: i }, o.timeoutMs) : await runCliCase(o.seed, i, o.dir, o.cliTimeoutMs);
-          results.push(r);
-          o.onResult?.(r);
-        }
-      } finally {
-        thread?.close();
+  const queue = o.targets
+    .flatMap((target) => o.cases[target].map((index, k) => ({ target, index, at: k / o.cases[target].length })))
+    .sort((a, b) => a.at - b.at);
+  const lane = async () => {
+    const procs: Partial<Record<Target, FuzzProcess>> = {};
+    try {
+      for (let job = queue.shift(); job; job = queue.shift()) {
+        if (o.deadline && Date.now() > o.deadline) break;
+        const { target, index } = job;
+        const r = target === 'cli'
+          ? await runCliCase(o.seed, index, o.dir, o.cliTimeoutMs)
+          : await (procs[target] ??= new FuzzProcess()).run({ target, seed: o.seed, index }, o.timeoutMs);
+        results.push(r);
+        o.onResult?.(r);
       }
-    };
-    await Promise.all(Array.from({ length: o.threads }, lane));
-  }
+    } finally {
+      for (const p of Object.values(procs)) p.close();
+    }
+  };
+  await Promise.all(Array.from({ length: o.threads }, lane));
   return results;
 }
 
