@@ -13,7 +13,7 @@ import { verifyLayer } from '../core/verify.ts';
 import type { Job, JobReply } from './protocol.ts';
 import { EntryPacker } from './entry-columns.ts';
 import { windowBlob } from './tar-blob.ts';
-import { crc32, deflateBlock } from '../core/compress/gzip-blocks.ts';
+import { deflateSlice } from './gzip-block.ts';
 
 const env: CoreEnv = { spool: () => blobSpool(4 << 20), sha256: jsSha256 };
 const running = new Map<number, { ctl: AbortController; pipe?: ContentPipe }>();
@@ -131,12 +131,8 @@ function serve(port: MessagePort): void {
         }
         send({ type: 'hashed', job: m.job, digest: h.digest() });
       } else if (m.type === 'deflate') {
-        const bytes = new Uint8Array(await m.blob.slice(m.dictStart, m.end).arrayBuffer());
-        if (bytes.length !== m.end - m.dictStart) throw new StrataError('STORAGE', `Reading bytes ${m.dictStart}–${m.end} of the layer to compress gave ${bytes.length} bytes.`);
-        const cut = m.start - m.dictStart;
-        const block = bytes.subarray(cut);
-        const out = deflateBlock(block, cut ? bytes.subarray(0, cut) : null, m.last, m.level).slice();
-        send({ type: 'deflated', job: m.job, bytes: out, crc: crc32(block) }, [out.buffer]);
+        const { bytes, crc } = await deflateSlice(m.blob, m, m.level);
+        send({ type: 'deflated', job: m.job, bytes, crc }, [bytes.buffer]);
       } else if (m.type === 'verify') {
         const verify = await verifyLayer(m.info, m.compressed, m.content, env, ctl.signal);
         send({ type: 'verified', job: m.job, verify });
