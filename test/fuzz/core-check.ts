@@ -1,19 +1,21 @@
 // One case through the core as the browser runs it: open and resolve the archive, decode each
 // layer the way the decode worker does (no spool, entries packed into columns, the analysis's files
 // captured), expand compressed layers as the background expansion does, check digests, analyse,
-// and export the flattened tar — which must read back as a tar.
+// and export the flattened tar (plain and as the coordinator's windows) — which must read back as
+// a portable tar.
 import { analyzeImage, type ContentSource } from '../../src/core/analysis/analyze.ts';
 import { analysisCapture } from '../../src/core/analysis/capture.ts';
 import { openArchive } from '../../src/core/archive/open.ts';
 import { decompressTo } from '../../src/core/compress/decompress.ts';
 import { blobSpool, jsSha256, type CoreEnv } from '../../src/core/env.ts';
 import { StrataError } from '../../src/core/errors.ts';
-import { tarBlob } from '../../src/core/export/tar-export.ts';
+import { tarBlob, tarRecords } from '../../src/core/export/tar-export.ts';
 import { importImage, type LayerDecoder } from '../../src/core/import.ts';
 import { decodeLayer, layerLabel } from '../../src/core/layers/decode.ts';
 import { TarReader } from '../../src/core/tar/reader.ts';
 import { verifyLayer } from '../../src/core/verify.ts';
 import { EntryPacker, unpackEntries } from '../../src/worker/entry-columns.ts';
+import { windowBlob, windowedTarBlob } from '../../src/worker/tar-blob.ts';
 import { writtenTarProblems } from './tar-blocks.ts';
 
 /** the browser's CoreEnv (coordinator and decode workers) */
@@ -88,7 +90,11 @@ export async function runCore(bytes: Uint8Array, name: string): Promise<CoreResu
   });
   const analysis = await step('the analysis', () => analyzeImage(res.tree, contentSource(res.content, captured)));
   const exported = await step('the flattened export', async () => {
-    const flat = new Uint8Array(await tarBlob(res.tree, (l) => res.content[l]).arrayBuffer());
+    const content = (l: number) => res.content[l];
+    const flat = new Uint8Array(await tarBlob(res.tree, content).arrayBuffer());
+    // the coordinator's export: windows of inlined small files and slices of big ones, same bytes
+    const windowed = new Uint8Array(await (await windowedTarBlob(tarRecords(res.tree), (r) => windowBlob(r, content))).arrayBuffer());
+    if (!Buffer.from(windowed).equals(Buffer.from(flat))) throw new Error(`the windowed export (${windowed.length} bytes) differs from the plain one (${flat.length} bytes)`);
     const reader = new TarReader({ entry: () => {} }, 'the flattened export');
     reader.push(flat);
     reader.finish();
