@@ -5,7 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { blockCount, blockRange, GZIP_BLOCK, GZIP_LEVEL, GzipJoin, gzipBlocks } from '../../src/core/compress/gzip-blocks.ts';
 import { deflateSlice } from '../../src/worker/gzip-block.ts';
 
-function text(n: number): Uint8Array {
+function text(n: number): Uint8Array<ArrayBuffer> {
   const b = new Uint8Array(n);
   let x = 12345;
   for (let i = 0; i < n; i++) { x = (Math.imul(x, 1103515245) + 12345) >>> 0; b[i] = 97 + ((x >>> 16) % 9) + (i % 64 === 0 ? -87 : 0); }
