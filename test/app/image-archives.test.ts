@@ -49,7 +49,7 @@ describe('Image view: squashed image and image as of a layer', () => {
 
   test('download image as of this layer: the layer selected in the layers pane', async () => {
     const page = await imageView(2);
-    expect(await page.getByRole('region', { name: 'Image archives' }).getByText('as of layer 2 of 3').count()).toBe(1);
+    expect(await page.getByRole('region', { name: 'Image archives' }).getByText('layers 1–2 of 3, history trimmed to match').count()).toBe(1);
     const download = page.waitForEvent('download');
     await page.getByRole('button', { name: 'Download image as of this layer' }).click();
     const d = await download;
