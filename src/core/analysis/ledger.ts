@@ -76,7 +76,7 @@ function lastRun(runs: [number, number][]): [number, number] | null {
 }
 
 /** Where a package lives, for the packages that can be installed at several places. */
-function placeOf(ecosystem: Ecosystem, location: string): string {
+export function placeOf(ecosystem: Ecosystem, location: string): string {
   switch (ecosystem) {
     case 'npm': return location.replace(/\/package\.json$/, '');
     case 'pypi': {
