@@ -16,6 +16,7 @@ import { analysisJson, analysisText, runAnalysis, sbomText } from './analyze.ts'
 import type { SbomFormat, SbomScope } from '../core/analysis/types.ts';
 import { writeImageFile } from './write-image.ts';
 import { createdTime, normalizeTag, type ImageFormat } from '../core/export/image-write.ts';
+import { diff } from './diff.ts';
 
 const USAGE = `usage: strata <command> IMAGE [options]
   flatten IMAGE -o OUT.tar [--image REF|N] [--platform os/arch[/variant]] [--layer N] [--no-verify]
@@ -25,6 +26,8 @@ const USAGE = `usage: strata <command> IMAGE [options]
   sbom IMAGE [--format cyclonedx|spdx] [--scope squashed|all-layers] [-o FILE] [--image REF|N] [--platform P]
   squash IMAGE -o OUT.tar [--format docker|oci] [--keep-layers K] [--tag NAME:TAG] [--no-compress] [--created TIME]
   cut IMAGE --layer K -o OUT.tar [--format docker|oci] [--tag NAME:TAG] [--created TIME]
+  diff A B [--image-a REF|N] [--image-b REF|N] [--layer-a N] [--layer-b N] [--platform P] [--json]
+       (exit 0 whether or not they differ; mtime alone is not a change)
 IMAGE: docker save / podman save / skopeo docker-archive or oci-archive output, kaniko tarball,
        optionally gzip/zstd-wrapped, or a plain root-filesystem tar. Layers are numbered from 1.`;
 
@@ -35,14 +38,21 @@ interface Args {
   json: boolean; format: SbomFormat; scope: SbomScope;
   /** squash / cut */
   imageFormat: ImageFormat; keep?: number; tag?: string; compress: boolean; created?: string;
+  /** diff: B, and B's image and layer (A's are `image`, `sel`, `layer`) */
+  imageB?: string; selB: ImageSelector; layerB?: number;
 }
 
 function parseArgs(argv: string[]): Args {
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === '-h' || cmd === '--help') throw new UsageError('');
-  if (!['flatten', 'ls', 'inspect', 'analyze', 'sbom', 'squash', 'cut'].includes(cmd)) throw new UsageError(`unknown command "${cmd}"`);
-  const a: Args = { cmd, image: '', sel: {}, changes: false, verify: true, json: false, format: 'cyclonedx', scope: 'squashed', imageFormat: 'docker', compress: true };
+  if (!['flatten', 'ls', 'inspect', 'analyze', 'sbom', 'squash', 'cut', 'diff'].includes(cmd)) throw new UsageError(`unknown command "${cmd}"`);
+  const a: Args = { cmd, image: '', sel: {}, changes: false, verify: true, json: false, format: 'cyclonedx', scope: 'squashed', imageFormat: 'docker', compress: true, selB: {} };
   const writes = cmd === 'squash' || cmd === 'cut';
+  const isDiff = cmd === 'diff';
+  const layerNumber = (arg: string, v: string) => {
+    if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`${arg} takes a layer number from 1, not "${v}"`);
+    return Number(v) - 1;
+  };
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i];
     const val = () => {
@@ -50,10 +60,17 @@ function parseArgs(argv: string[]): Args {
       if (v === undefined) throw new UsageError(`${arg} needs a value`);
       return v;
     };
+    if (isDiff !== /^--(image|layer)-[ab]$/.test(arg) && /^--(image|layer)(-[ab])?$/.test(arg)) {
+      throw new UsageError(isDiff ? `diff takes ${arg}-a and ${arg}-b, not ${arg}` : `${arg} is an option of diff`);
+    }
     switch (arg) {
+      case '--image-a': a.sel.image = val(); break;
+      case '--image-b': a.selB.image = val(); break;
+      case '--layer-a': a.layer = layerNumber(arg, val()); break;
+      case '--layer-b': a.layerB = layerNumber(arg, val()); break;
       case '-o': case '--output': a.out = val(); break;
       case '--image': a.sel.image = val(); break;
-      case '--platform': a.sel.platform = val(); break;
+      case '--platform': a.sel.platform = val(); if (isDiff) a.selB.platform = a.sel.platform; break;
       case '--layer': {
         const v = val();
         if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`--layer takes a layer number from 1, not "${v}"`);
@@ -88,11 +105,13 @@ function parseArgs(argv: string[]): Args {
       case '--no-compress': if (cmd !== 'squash') throw new UsageError('--no-compress is an option of squash'); a.compress = false; break;
       default:
         if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg}`);
+        if (isDiff && a.image && !a.imageB) { a.imageB = arg; break; }
         if (a.image) throw new UsageError(`unexpected argument "${arg}"`);
         a.image = arg;
     }
   }
-  if (!a.image) throw new UsageError('missing IMAGE');
+  if (!a.image) throw new UsageError(isDiff ? 'diff needs two images: A B' : 'missing IMAGE');
+  if (isDiff && !a.imageB) throw new UsageError('diff needs two images: A B');
   if ((cmd === 'flatten' || writes) && !a.out) throw new UsageError(`${cmd} needs -o OUT.tar`);
   if (cmd === 'cut' && a.layer === undefined) throw new UsageError('cut needs --layer K');
   if (cmd === 'squash' && a.layer !== undefined) throw new UsageError('squash takes --keep-layers K, not --layer');
@@ -354,13 +373,18 @@ export async function main(argv: string[]): Promise<number> {
     else if (a.cmd === 'ls') await ls(a, env);
     else if (a.cmd === 'analyze' || a.cmd === 'sbom') await analyze(a, env);
     else if (a.cmd === 'squash' || a.cmd === 'cut') await writeImage(a, env);
+    else if (a.cmd === 'diff') {
+      await diff({ a: a.image, b: a.imageB!, selA: a.sel, selB: a.selB, layerA: a.layer, layerB: a.layerB, json: a.json, verify: a.verify, jobs: a.jobs },
+        env, { open, load, usage: (m) => new UsageError(m) });
+    }
     else await inspect(a, env);
     return 0;
   } catch (e) {
     if (e instanceof UsageError) { process.stderr.write(`strata: ${e.message}\n`); return 2; }
     const info = toErrorInfo(e);
     const msg = info.message.replace(/\s*\n\s*/g, ' ');
-    process.stderr.write(`strata: ${msg.startsWith(basename(a.image)) ? '' : basename(a.image) + ': '}${msg}\n`);
+    const named = [a.image, a.imageB].some((p) => p !== undefined && msg.startsWith(basename(p)));
+    process.stderr.write(`strata: ${named ? '' : basename(a.image) + ': '}${msg}\n`);
     return 1;
   } finally {
     env.dispose();
