@@ -4,6 +4,7 @@
 import type { ArchiveInfo, EncodedTree, ImageMeta, LayerVerify } from '../core/model.ts';
 import type { ErrorInfo } from '../core/errors.ts';
 import type { AnalysisState, SbomFormat, SbomScope } from '../core/analysis/types.ts';
+import type { Comparison, HashWork } from '../core/compare/types.ts';
 
 export interface ImportProgress {
   phase: 'reading' | 'decoding' | 'merging' | 'storing' | 'done';
@@ -35,6 +36,12 @@ export interface WriteProgress {
   done: number;
   total: number;
 }
+
+/** One side of a comparison: a stored image as of a 0-based layer (its last when absent). */
+export interface CompareSide { imageId: string; layer?: number }
+
+/** First the comparison without content hashes (the summary), then how the hashing goes. */
+export type CompareProgress = { summary: Comparison } | { hashing: HashWork };
 
 export interface StoredImage {
   id: string;
@@ -84,6 +91,12 @@ export interface Engine {
   onAnalysis(cb: (id: string, state: AnalysisState) => void): () => void;
   /** an SBOM of the image's packages (from its stored analysis), as a JSON Blob */
   sbom(id: string, format: SbomFormat, scope: SbomScope): Promise<Blob>;
+  /**
+   * Compares two stored images (or two layers of one) off the main thread. `onSummary` gets
+   * everything the trees tell first (files of equal size from different sources still pending);
+   * then those are hashed (`onProgress`), and the packages wait for both images' analyses.
+   */
+  compare(a: CompareSide, b: CompareSide, opts?: { signal?: AbortSignal; onSummary?: (c: Comparison) => void; onProgress?: (w: HashWork) => void }): Promise<Comparison>;
 }
 
 export type EngineError = ErrorInfo;

@@ -3,7 +3,7 @@
 // references and small messages; it never reads image bytes.
 import { type ErrorInfo, StrataError } from '../core/errors.ts';
 import type { ArchiveInfo, LayerVerify } from '../core/model.ts';
-import type { Engine, ImageSelector, ImportProgress, StoredImage } from './engine-api.ts';
+import type { CompareProgress, Engine, ImageSelector, ImportProgress, StoredImage } from './engine-api.ts';
 import type { AnalysisState } from '../core/analysis/types.ts';
 import type { Reply, Request, ResultMap } from '../worker/protocol.ts';
 
@@ -31,7 +31,7 @@ export function createEngine(opts: { poolSize?: number } = {}): Engine {
     if (m.type === 'analysis') { for (const l of analysisListeners) l(m.imageId, m.state); return; }
     const c = calls.get(m.id);
     if (!c) return;
-    if (m.type === 'progress' || m.type === 'writeProgress') { (c.onProgress as ((p: unknown) => void) | undefined)?.(m.progress); return; }
+    if (m.type === 'progress' || m.type === 'writeProgress' || m.type === 'compareProgress') { (c.onProgress as ((p: unknown) => void) | undefined)?.(m.progress); return; }
     calls.delete(m.id);
     if (m.type === 'error') c.reject(new StrataError(m.error.code === 'INTERNAL' ? 'IO' : m.error.code, m.error.message));
     else c.resolve(m.value);
@@ -70,5 +70,7 @@ export function createEngine(opts: { poolSize?: number } = {}): Engine {
     analysis: (imageId) => call({ type: 'analysis', imageId }),
     onAnalysis(cb) { analysisListeners.add(cb); return () => analysisListeners.delete(cb); },
     sbom: (imageId, format, scope) => call({ type: 'sbom', imageId, format, scope }),
+    compare: (a, b, o = {}) => call({ type: 'compare', a, b }, o.signal,
+      (p: CompareProgress) => { if ('summary' in p) o.onSummary?.(p.summary); else o.onProgress?.(p.hashing); }),
   };
 }

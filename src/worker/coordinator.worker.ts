@@ -1,6 +1,7 @@
 // The coordinator: the page's one door to imports and storage. It owns the decode pool (wired to it
 // over MessagePorts), the merge worker and the analysis worker; this file is its message loop and
-// start-up. Each concern lives in coordinator/: import, expansion, verification, export, analysis.
+// start-up. Each concern lives in coordinator/: import, expansion, verification, export, analysis,
+// comparison.
 /// <reference lib="webworker" />
 import { toErrorInfo } from '../core/errors.ts';
 import { openArchive } from '../core/archive/open.ts';
@@ -15,6 +16,7 @@ import { exportTar, rememberTree } from './coordinator/export.ts';
 import { importImage } from './coordinator/import.ts';
 import { writeImage } from './coordinator/write-image.ts';
 import { addPort } from './coordinator/pool.ts';
+import { compare } from './coordinator/compare.ts';
 
 function toStored(r: storage.StoredImage): StoredImage {
   const { id, importedAt, totalBytes, status: _s, packed: _p, ...meta } = r;
@@ -84,6 +86,11 @@ self.onmessage = async (ev: MessageEvent<RequestMessage | { type: 'port'; port: 
       case 'estimate': post({ type: 'result', id: m.id, value: await storage.storageEstimate() }); break;
       case 'analysis': post({ type: 'result', id: m.id, value: await analysisState(m.imageId) }); break;
       case 'sbom': post({ type: 'result', id: m.id, value: await sbom(m.imageId, m.format, m.scope) }); break;
+      case 'compare': {
+        const value = await compare(m.a, m.b, ctl.signal, (progress) => post({ type: 'compareProgress', id: m.id, progress }));
+        post({ type: 'result', id: m.id, value });
+        break;
+      }
     }
   } catch (e) {
     post({ type: 'error', id: m.id, error: toErrorInfo(e) });

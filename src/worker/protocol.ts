@@ -4,9 +4,11 @@ import type { ArchiveInfo, EncodedTree, ImageMeta, LayerInfo, LayerVerify } from
 import type { LayerCounts } from '../core/layers/merge.ts';
 import type { EntryColumns } from './entry-columns.ts';
 import type { TarRecord } from '../core/export/tar-export.ts';
-import type { ImageSelector, ImportProgress, StoredImage, WriteImageRequest, WriteProgress } from '../app/engine-api.ts';
+import type { CompareProgress, CompareSide, ImageSelector, ImportProgress, StoredImage, WriteImageRequest, WriteProgress } from '../app/engine-api.ts';
 import type { AnalysisResult, AnalysisState, SbomFormat, SbomScope } from '../core/analysis/types.ts';
 import type { CapturedFile } from '../core/layers/decode.ts';
+import type { Comparison, HashWork } from '../core/compare/types.ts';
+import type { SidePackages } from '../core/compare/index.ts';
 
 /** main thread → coordinator */
 export type Request =
@@ -21,7 +23,8 @@ export type Request =
   | { type: 'delete'; imageId: string }
   | { type: 'estimate' }
   | { type: 'analysis'; imageId: string }
-  | { type: 'sbom'; imageId: string; format: SbomFormat; scope: SbomScope };
+  | { type: 'sbom'; imageId: string; format: SbomFormat; scope: SbomScope }
+  | { type: 'compare'; a: CompareSide; b: CompareSide };
 
 export type RequestMessage = { id: number } & (Request | { type: 'cancel'; target: number });
 
@@ -38,6 +41,7 @@ export interface ResultMap {
   estimate: { usage: number; quota: number } | null;
   analysis: AnalysisState;
   sbom: Blob;
+  compare: Comparison;
 }
 
 /** coordinator → main thread */
@@ -46,6 +50,7 @@ export type Reply =
   | { type: 'error'; id: number; error: ErrorInfo }
   | { type: 'progress'; id: number; progress: ImportProgress }
   | { type: 'writeProgress'; id: number; progress: WriteProgress }
+  | { type: 'compareProgress'; id: number; progress: CompareProgress }
   | { type: 'verify'; imageId: string; layer: number; verify: LayerVerify }
   /** a packed layer's content is stored (or, with `error`, could not be) */
   | { type: 'expanded'; imageId: string; layer: number; error?: ErrorInfo }
@@ -116,4 +121,24 @@ export type AnalysisReply =
   /** the result so far, after a phase */
   | { type: 'phase'; job: number; result: AnalysisResult }
   | { type: 'done'; job: number }
+  | { type: 'error'; job: number; error: ErrorInfo };
+
+/** One side of a comparison as the compare worker gets it. `tree` is absent on B when B is A's image. */
+export interface CompareSideData { id: string; meta: ImageMeta; layer: number; tree?: EncodedTree }
+
+/** coordinator → compare worker */
+export type CompareRequest =
+  | { type: 'compare'; job: number; a: CompareSideData; b: CompareSideData; packages: { a: SidePackages; b: SidePackages } }
+  /** the answer to a `blob`: the side's layer content (stored at least up to the end asked for), or why not */
+  | { type: 'blob'; job: number; req: number; blob?: Blob; error?: ErrorInfo }
+  | { type: 'cancel'; job: number };
+
+/** compare worker → coordinator */
+export type CompareReply =
+  /** everything but content hashes */
+  | { type: 'summary'; job: number; comparison: Comparison }
+  /** a layer's stored content, please, once its first `end` bytes are stored */
+  | { type: 'blob'; job: number; req: number; side: 'a' | 'b'; layer: number; end: number }
+  | { type: 'hashing'; job: number; work: HashWork }
+  | { type: 'done'; job: number; comparison: Comparison }
   | { type: 'error'; job: number; error: ErrorInfo };

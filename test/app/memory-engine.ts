@@ -1,7 +1,11 @@
 // Test-only Engine: serves hand-built images from memory. Never shipped (lives under test/).
 import type { ArchiveInfo, EncodedTree, ImageMeta, LayerInfo, LayerVerify } from '../../src/core/model.ts';
 import { type ErrorInfo, StrataError } from '../../src/core/errors.ts';
-import type { Engine, ImportProgress, StoredImage, WriteImageRequest, WriteProgress } from '../../src/app/engine-api.ts';
+import type { CompareSide, Engine, ImportProgress, StoredImage, WriteImageRequest, WriteProgress } from '../../src/app/engine-api.ts';
+import { Comparer, type SidePackages } from '../../src/core/compare/index.ts';
+import type { Comparison, HashWork } from '../../src/core/compare/types.ts';
+import { jsSha256 } from '../../src/core/env.ts';
+import { FileTree } from '../../src/core/tree/file-tree.ts';
 import type { AnalysisState, SbomFormat, SbomScope } from '../../src/core/analysis/types.ts';
 import { buildImage, type Op } from '../core/tree/tree-builder.ts';
 
@@ -30,6 +34,11 @@ export class MemoryEngine implements Engine {
   failNext: { method: string; error: unknown } | null = null;
   /** writeImage reports progress in 5 steps this many ms apart (a test can cancel in between) */
   writeStepMs = 0;
+  /** compare waits this long between its summary and the hashing (a test can see the pending state) */
+  compareHashDelayMs = 0;
+  /** every compare request, in order */
+  readonly compares: { a: CompareSide; b: CompareSide }[] = [];
+  private trees = new Map<string, FileTree>();
   /** the last writeImage request, and whether it was cancelled */
   lastWrite: { id: string; req: WriteImageRequest; cancelled: boolean } | null = null;
 
@@ -165,6 +174,36 @@ export class MemoryEngine implements Engine {
   emitAnalysis(id: string, state: AnalysisState): void {
     this.analyses.set(id, state);
     for (const cb of this.analysisListeners) cb(id, state);
+  }
+
+  /** The core comparison over the in-memory images, summary first, as the real engine runs it on its worker. */
+  async compare(a: CompareSide, b: CompareSide, opts: { signal?: AbortSignal; onSummary?: (c: Comparison) => void; onProgress?: (w: HashWork) => void } = {}): Promise<Comparison> {
+    this.check('compare', opts.signal);
+    this.compares.push({ a, b });
+    const side = (s: CompareSide) => {
+      const img = this.images.get(s.imageId);
+      if (!img) throw new StrataError('NOT_FOUND', `No stored image ${s.imageId}: it was deleted, or its import did not finish.`);
+      let tree = this.trees.get(s.imageId);
+      if (!tree) this.trees.set(s.imageId, (tree = new FileTree(img.tree)));
+      const n = img.meta.layers.length, layer = s.layer ?? n - 1;
+      if (layer < 0 || layer >= n) throw new StrataError('BAD_OPTION', `Layer ${layer + 1} of ${img.meta.image.name} cannot be compared: the image has ${n} layers.`);
+      return { id: s.imageId, meta: img.meta, tree, layer };
+    };
+    const packages = (id: string): SidePackages => {
+      const r = this.analyses.get(id)?.result;
+      return r?.phases.packages ? { records: r.packages } : { missing: 'its analysis is still listing them' };
+    };
+    const c = new Comparer(side(a), side(b));
+    const summary = c.summary({ a: packages(a.imageId), b: packages(b.imageId) });
+    opts.onSummary?.(structuredClone(summary));
+    if (summary.complete) return summary;
+    await new Promise((r) => setTimeout(r, this.compareHashDelayMs));
+    if (opts.signal?.aborted) throw new StrataError('ABORTED', 'The comparison was cancelled.');
+    const streams = { a: this.images.get(a.imageId)!.streams, b: this.images.get(b.imageId)!.streams };
+    return c.settle(summary, {
+      read: async (s, layer, offset, length) => streams[s][layer].slice(offset, offset + length),
+      sha256: jsSha256,
+    }, { signal: opts.signal, onProgress: opts.onProgress });
   }
 
   /** A small JSON document naming what was asked for (tests compare the download with it). */

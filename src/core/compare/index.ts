@@ -37,7 +37,7 @@ export class Comparer {
   summary(packages?: CompareOptions['packages']): Comparison {
     const { a, b } = this;
     const files = joinFiles(this.A, this.B);
-    const pkgs = packageChanges(a, b, packages);
+    const pkgs = packageChanges(a.meta.image.name, a.layer + 1, b.meta.image.name, b.layer + 1, packages);
     const { work } = hashWork(files.files, this.A, this.B);
     return {
       format: 1,
@@ -65,14 +65,21 @@ export async function compareImages(a: CompareInput, b: CompareInput, reader: Co
   return summary.complete ? summary : c.settle(summary, reader, opts);
 }
 
-function packageChanges(a: CompareInput, b: CompareInput, p: CompareOptions['packages']): { changes: PackageChange[] | null; note: string | null } {
+/** The comparison with its package part computed again (when a side's analysis listed them later). */
+export function withPackages(cmp: Comparison, packages: NonNullable<CompareOptions['packages']>): Comparison {
+  const p = packageChanges(cmp.a.name, cmp.a.layer, cmp.b.name, cmp.b.layer, packages);
+  return { ...cmp, packages: p.changes, packagesNote: p.note };
+}
+
+/** `layerA`, `layerB`: 1-based */
+function packageChanges(nameA: string, layerA: number, nameB: string, layerB: number, p: CompareOptions['packages']): { changes: PackageChange[] | null; note: string | null } {
   if (!p) return { changes: null, note: 'Packages were not compared.' };
   const { a: pa, b: pb } = p;
   if ('missing' in pa || 'missing' in pb) {
     const notes: string[] = [];
-    if ('missing' in pa) notes.push(`A (${a.meta.image.name}): ${pa.missing}`);
-    if ('missing' in pb) notes.push(`B (${b.meta.image.name}): ${pb.missing}`);
+    if ('missing' in pa) notes.push(`A (${nameA}): ${pa.missing}`);
+    if ('missing' in pb) notes.push(`B (${nameB}): ${pb.missing}`);
     return { changes: null, note: `Packages not compared: ${notes.join('; ')}.` };
   }
-  return { changes: comparePackages(packagesAsOf(pa.records, a.layer + 1), packagesAsOf(pb.records, b.layer + 1)), note: null };
+  return { changes: comparePackages(packagesAsOf(pa.records, layerA), packagesAsOf(pb.records, layerB)), note: null };
 }
