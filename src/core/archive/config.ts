@@ -52,5 +52,6 @@ export function mapHistory(cfg: Json, layerCount: number): HistoryEntry[] {
 
 export function diffIds(cfg: Json): string[] {
   const rootfs = (cfg.rootfs ?? {}) as Json;
-  return Array.isArray(rootfs.diff_ids) ? rootfs.diff_ids.map(String) : [];
+  // a diff_id that is not a string stays what the config says (its JSON), for the mismatch message
+  return Array.isArray(rootfs.diff_ids) ? rootfs.diff_ids.map((d) => (typeof d === 'string' ? d : JSON.stringify(d) ?? String(d))) : [];
 }
