@@ -187,6 +187,14 @@ export const FOUND_IMPORTS: Found[] = [
     message: null,
   },
   {
+    found: 'npm run fuzz seed 482718660 case 2499 (CLI: "rootfs.diff_ids says [object Object]")',
+    what: 'a diff_id that is an object',
+    name: 'object-diffid.tar',
+    build: () => ociArchive({ layers: [layer('a')], config: { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [{ a: 1 }] } } }),
+    code: null,
+    message: null,
+  },
+  {
     found: 'seed 11 cases 816, 2218; seed 12 cases 436, 1760 (the export said mtime=1e+300)',
     what: 'a PAX mtime of 1e300',
     name: 'huge-mtime.tar',

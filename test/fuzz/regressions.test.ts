@@ -37,13 +37,19 @@ describe.each(['core', 'storage'] as const)('%s', (target) => {
 
 describe('CLI', () => {
   const path = (f: Found) => { const p = join(dir, f.name); writeFileSync(p, f.build()); return p; };
-  const [longDiffId, hugeMtime] = FOUND_IMPORTS;
+  const [longDiffId, objectDiffId, hugeMtime] = FOUND_IMPORTS;
 
   test('a 2 000-character diff_id: the mismatch is one short line', async () => {
     const r = await strata(['flatten', path(longDiffId), '-o', join(dir, 'out.tar')]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^strata: long-diffid\.tar: layer 1 of 1 .*rootfs\.diff_ids says "x+…x+"\. The archive is corrupt/);
     expect(r.stderr.length).toBeLessThan(MESSAGE_LIMIT);
+  });
+
+  test('a diff_id that is an object: the mismatch quotes its JSON', async () => {
+    const r = await strata(['flatten', path(objectDiffId), '-o', join(dir, 'out.tar')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^strata: object-diffid\.tar: layer 1 of 1 .*rootfs\.diff_ids says \{"a":1\}\. The archive is corrupt/);
   });
 
   test('a PAX mtime of 1e300: the flattened tar says it in POSIX decimal', async () => {
