@@ -4,7 +4,7 @@
 // Afterwards: a failed import leaves every store empty; a successful one leaves one ready image,
 // which is then deleted (every store empty again) so cases stay independent.
 import 'fake-indexeddb/auto';
-import { keys } from 'idb-keyval';
+import { clear, keys } from 'idb-keyval';
 import { stores } from '../../src/storage/db.ts';
 import type { StoredImage } from '../../src/storage/images.ts';
 
@@ -51,6 +51,7 @@ export async function storedKeys(): Promise<Record<string, number>> {
 }
 
 const empty = (k: Record<string, number>) => Object.values(k).every((n) => n === 0);
+const clearStores = () => Promise.all(Object.values(stores).map((store) => clear(store)));
 
 export interface StorageResult { error: unknown; problems: string[]; image?: string }
 
@@ -59,7 +60,7 @@ export async function runStorage(bytes: Uint8Array, name: string): Promise<Stora
   const { deleteImage } = await import('../../src/storage/index.ts');
   const problems: string[] = [];
   const before = await storedKeys();
-  if (!empty(before)) problems.push(`storage was not empty before the case: ${JSON.stringify(before)}`);
+  if (!empty(before)) { problems.push(`storage was not empty before the case: ${JSON.stringify(before)}`); await clearStores(); }
   let rec: StoredImage | null = null;
   let error: unknown = null;
   const file = new Blob([bytes as Uint8Array<ArrayBuffer>]);
@@ -71,7 +72,7 @@ export async function runStorage(bytes: Uint8Array, name: string): Promise<Stora
   // several images: the page asks which one; the first goes on to the layers
   if ((error as { code?: string } | null)?.code === 'AMBIGUOUS_IMAGE') {
     const left = await storedKeys();
-    if (!empty(left)) problems.push(`an ambiguous archive left data in IndexedDB: ${JSON.stringify(left)}`);
+    if (!empty(left)) { problems.push(`an ambiguous archive left data in IndexedDB: ${JSON.stringify(left)}`); await clearStores(); }
     error = null;
     try {
       rec = await importImage(file, name, { image: 0 }, new AbortController().signal, () => {});
@@ -81,13 +82,16 @@ export async function runStorage(bytes: Uint8Array, name: string): Promise<Stora
   }
   const after = await storedKeys();
   if (error) {
-    if (!empty(after)) problems.push(`a failed import left data in IndexedDB: ${JSON.stringify(after)}`);
+    if (!empty(after)) {
+      problems.push(`a failed import left data in IndexedDB: ${JSON.stringify(after)}`);
+      await clearStores(); // so the next case reports only its own
+    }
   } else {
     const images = (await keys(stores.images)).length;
     if (rec?.status !== 'ready' || images !== 1 || after.trees !== 1) problems.push(`a successful import stored ${JSON.stringify(after)} with status ${rec?.status}`);
     await deleteImage(rec!.id);
     const gone = await storedKeys();
-    if (!empty(gone)) problems.push(`deleting the imported image left ${JSON.stringify(gone)}`);
+    if (!empty(gone)) { problems.push(`deleting the imported image left ${JSON.stringify(gone)}`); await clearStores(); }
   }
   return { error, problems, image: rec ? `${rec.layers.length} layers, ${rec.totalBytes} bytes stored` : undefined };
 }
