@@ -1,17 +1,29 @@
 // The URL hash holds the open view (image, main view, layer, path, mode, filter, analysis section)
 // so reload and back/forward restore it. Hashes written before `view=` existed mean the Files view.
+// The Compare view needs no open image: its sides are `a`/`al` and `b`/`bl` (image id, layer).
 
-export const MAIN_VIEWS = ['files', 'config', 'analysis', 'stored'] as const;
+export const MAIN_VIEWS = ['files', 'config', 'analysis', 'stored', 'compare'] as const;
 export type MainView = (typeof MAIN_VIEWS)[number];
 
 /** Parts of the Analysis view a hash can point at (element ids `analysis-<section>`). */
 export const ANALYSIS_SECTIONS = ['summary', 'treemap', 'waste', 'hidden', 'packages', 'sbom', 'warnings'] as const;
 export type AnalysisSection = (typeof ANALYSIS_SECTIONS)[number];
 
+/** Parts of the Compare view a hash can open. */
+export const COMPARE_SECTIONS = ['files', 'packages', 'config', 'layers'] as const;
+export type CompareSection = (typeof COMPARE_SECTIONS)[number];
+export const DIFF_KINDS = ['added', 'modified', 'deleted'] as const;
+export type DiffKind = (typeof DIFF_KINDS)[number];
+
+/** A side of a comparison in the hash: a stored image, as of a 0-based layer (its last when absent). */
+export interface HashSide { imageId: string; layer?: number }
+
 export interface HashView {
   image?: string; view?: MainView; layer?: number; path?: string; mode?: 'changes' | 'all'; filter?: string;
   /** only with view 'analysis' */
   section?: AnalysisSection;
+  /** only with view 'compare': the sides, the section, the kinds of change shown when not all */
+  a?: HashSide; b?: HashSide; compareSection?: CompareSection; kinds?: DiffKind[];
 }
 
 const isOneOf = <T extends string>(list: readonly T[], v: string | null): v is T => v !== null && (list as readonly string[]).includes(v);
@@ -33,19 +45,38 @@ export function parseHash(hash: string): HashView {
   if (filter?.trim()) view.filter = filter;
   const section = q.get('section');
   if (view.view === 'analysis' && isOneOf(ANALYSIS_SECTIONS, section)) view.section = section;
+  if (view.view === 'compare') {
+    for (const s of ['a', 'b'] as const) {
+      const id = q.get(s), l = Number(q.get(`${s}l`));
+      if (id) view[s] = { imageId: id, ...(q.has(`${s}l`) && Number.isInteger(l) && l >= 0 ? { layer: l } : {}) };
+    }
+    if (isOneOf(COMPARE_SECTIONS, section)) view.compareSection = section;
+    const show = q.get('show');
+    if (show !== null) view.kinds = DIFF_KINDS.filter((k) => show.split(',').includes(k));
+  }
   return view;
 }
 
 export function formatHash(v: HashView): string {
-  if (!v.image) return '';
+  if (!v.image && v.view !== 'compare') return '';
   const q = new URLSearchParams();
-  q.set('image', v.image);
+  if (v.image) q.set('image', v.image);
   if (v.view && v.view !== 'files') q.set('view', v.view);
   if (v.layer !== undefined) q.set('layer', String(v.layer));
   if (v.mode) q.set('mode', v.mode);
   if (v.path && v.path !== '/') q.set('path', v.path);
   if (v.filter?.trim()) q.set('q', v.filter);
   if (v.view === 'analysis' && v.section) q.set('section', v.section);
+  if (v.view === 'compare') {
+    for (const s of ['a', 'b'] as const) {
+      const side = v[s];
+      if (!side) continue;
+      q.set(s, side.imageId);
+      if (side.layer !== undefined) q.set(`${s}l`, String(side.layer));
+    }
+    if (v.compareSection && v.compareSection !== 'files') q.set('section', v.compareSection);
+    if (v.kinds && v.kinds.length < DIFF_KINDS.length) q.set('show', v.kinds.join(','));
+  }
   // keep "/" readable in paths
   return '#' + q.toString().replace(/%2F/gi, '/');
 }

@@ -1,14 +1,15 @@
 // Application state: the open image, import jobs, image choice, stored images, verification
 // results and errors. Talks only to the Engine; the tree pane's own state lives in TreeView, the
-// image's analysis in Analysis.
+// image's analysis in Analysis, the Compare view's in CompareState.
 import type { ArchiveInfo, ImageMeta, LayerVerify } from '../../core/model.ts';
 import type { ErrorInfo } from '../../core/errors.ts';
 import { FileTree } from '../../core/tree/file-tree.ts';
 import type { Engine, StoredImage } from '../engine-api.ts';
 import { asErrorInfo } from '../lib/error-info.ts';
 import { fetchArchive, nameFromUrl } from '../lib/fetch-archive.ts';
-import { formatHash, parseHash, type HashView, type MainView } from '../lib/hash.ts';
+import { DIFF_KINDS, formatHash, parseHash, type HashView, type MainView } from '../lib/hash.ts';
 import { Analysis } from './analysis.svelte.ts';
+import { CompareState } from './compare.svelte.ts';
 import { ImportJob } from './import-job.svelte.ts';
 import { TreeView } from './tree-view.svelte.ts';
 
@@ -26,6 +27,7 @@ export class AppState {
   readonly engine: Engine;
   readonly treeView = new TreeView();
   readonly analysis: Analysis;
+  readonly compare: CompareState;
   image = $state.raw<OpenImage | null>(null);
   view = $state<MainView>('files');
   job = $state<ImportJob | null>(null);
@@ -46,6 +48,7 @@ export class AppState {
   constructor(engine: Engine) {
     this.engine = engine;
     this.analysis = new Analysis(engine);
+    this.compare = new CompareState(engine);
   }
 
   /** Subscribe to engine events; returns the cleanup. */
@@ -183,6 +186,28 @@ export class AppState {
     this.view = view;
     this.pushNext = true;
     if (view === 'stored') void this.refreshStored();
+    if (view === 'compare' && !this.compare.a && !this.compare.b) this.compareDefaults();
+  }
+
+  /** First sides of the Compare view: the open image's layer before the current one against it,
+   *  else the two most recently imported images, else one image's last two layers. */
+  private compareDefaults(): void {
+    const img = this.image;
+    if (img) {
+      const k = this.treeView.layer;
+      this.compare.setSides({ imageId: img.id, layer: Math.max(0, k - 1) }, { imageId: img.id, layer: k });
+    } else if (this.stored.length >= 2) {
+      this.compare.setSides({ imageId: this.stored[1].id }, { imageId: this.stored[0].id });
+    } else if (this.stored.length === 1) {
+      const s = this.stored[0];
+      this.compare.setSides({ imageId: s.id, layer: Math.max(0, s.meta.layers.length - 2) }, { imageId: s.id });
+    }
+  }
+
+  /** Open `path` in the Files view of a stored image (opening that image first), as of 0-based `layer`. */
+  async openIn(imageId: string, path: string, layer: number): Promise<void> {
+    if (this.image?.id !== imageId) await this.openStored(imageId, { layer });
+    if (this.image?.id === imageId) this.openPath(path, layer);
   }
 
   setLayer(k: number): void {
@@ -243,6 +268,7 @@ export class AppState {
   async deleteStored(id: string): Promise<void> {
     try {
       await this.engine.delete(id);
+      this.compare.forget(id);
       if (this.image?.id === id) this.close();
     } catch (err) {
       this.report(err);
@@ -254,6 +280,7 @@ export class AppState {
 
   get hash(): string {
     const img = this.image;
+    if (this.view === 'compare') return this.compareHash();
     if (!img) return '';
     const tv = this.treeView;
     const path = tv.cursor >= 0 ? img.tree.path(tv.cursor) : undefined;
@@ -261,9 +288,24 @@ export class AppState {
     return formatHash({ image: img.id, view: this.view, layer: tv.layer, mode: tv.mode, path, filter: tv.filter, section });
   }
 
+  private compareHash(): string {
+    const c = this.compare, t = c.tree;
+    const path = t.nodes[t.cursor]?.path;
+    return formatHash({
+      image: this.image?.id, view: 'compare', a: c.a ?? undefined, b: c.b ?? undefined, compareSection: c.section,
+      path, filter: t.filter, kinds: DIFF_KINDS.filter((k) => t.kinds[k]),
+    });
+  }
+
   /** Restore the view a hash describes (on load and on back/forward). */
   async applyHash(hash: string): Promise<void> {
     const v = parseHash(hash);
+    if (v.view === 'compare') {
+      if (v.image && this.image?.id !== v.image) await this.openStored(v.image, v);
+      this.view = 'compare';
+      this.compare.apply(v);
+      return;
+    }
     if (!v.image) {
       if (this.image) this.close();
       return;

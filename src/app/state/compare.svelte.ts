@@ -1,0 +1,122 @@
+// The Compare view's state: the two sides (a stored image as of a layer each), the comparison as
+// it arrives from the engine (summary first, hashing progress, then the settled result), the
+// section shown, and the differing-paths tree. Talks only to the Engine.
+import type { ErrorInfo } from '../../core/errors.ts';
+import type { Comparison, HashWork } from '../../core/compare/types.ts';
+import type { CompareSide, Engine } from '../engine-api.ts';
+import { asErrorInfo } from '../lib/error-info.ts';
+import { DIFF_KINDS, type CompareSection, type HashView } from '../lib/hash.ts';
+import { CompareTree } from './compare-tree.svelte.ts';
+
+export { COMPARE_SECTIONS, type CompareSection } from '../lib/hash.ts';
+
+export type CompareStatus = 'idle' | 'running' | 'hashing' | 'done' | 'failed';
+
+const sameSide = (x: CompareSide | null, y: CompareSide | null) => x?.imageId === y?.imageId && x?.layer === y?.layer;
+
+export class CompareState {
+  /** `layer` 0-based; undefined: the image's last */
+  a = $state.raw<CompareSide | null>(null);
+  b = $state.raw<CompareSide | null>(null);
+  result = $state.raw<Comparison | null>(null);
+  status = $state<CompareStatus>('idle');
+  work = $state.raw<HashWork | null>(null);
+  error = $state.raw<ErrorInfo | null>(null);
+  section = $state<CompareSection>('files');
+  /** ms from the request to the summary, and to the settled result (shown, and read by tests) */
+  timings = $state.raw<{ summaryMs?: number; doneMs?: number }>({});
+  readonly tree = new CompareTree();
+  private ctl: AbortController | null = null;
+  private run = 0;
+  /** a path the URL named, selected once the comparison has it */
+  private wantPath: string | null = null;
+
+  constructor(private readonly engine: Engine) {}
+
+  /** Choose the sides; compares when both are set and anything changed. */
+  setSides(a: CompareSide | null, b: CompareSide | null): void {
+    if (sameSide(a, this.a) && sameSide(b, this.b) && this.status !== 'idle' && this.status !== 'failed') return;
+    this.a = a;
+    this.b = b;
+    void this.compare();
+  }
+
+  /** What a URL hash says: sides, section, filter, kinds and the selected path. */
+  apply(v: HashView): void {
+    this.section = v.compareSection ?? 'files';
+    this.tree.filter = v.filter ?? '';
+    const kinds = v.kinds ?? DIFF_KINDS;
+    this.tree.kinds = { added: kinds.includes('added'), modified: kinds.includes('modified'), deleted: kinds.includes('deleted') };
+    this.wantPath = v.path ?? null;
+    if (this.wantPath && this.result) this.reveal();
+    this.setSides(v.a ?? null, v.b ?? null);
+  }
+
+  swap(): void { this.setSides(this.b, this.a); }
+
+  cancel(): void {
+    this.ctl?.abort();
+    this.ctl = null;
+  }
+
+  /** The open comparison's images went away (deleted): start over. */
+  forget(imageId: string): void {
+    if (this.a?.imageId !== imageId && this.b?.imageId !== imageId) return;
+    this.cancel();
+    if (this.a?.imageId === imageId) this.a = null;
+    if (this.b?.imageId === imageId) this.b = null;
+    this.result = null;
+    this.tree.set(null);
+    this.status = 'idle';
+  }
+
+  private async compare(): Promise<void> {
+    this.cancel();
+    const { a, b } = this;
+    const run = ++this.run;
+    this.error = null;
+    this.work = null;
+    if (!a || !b) { this.status = 'idle'; this.result = null; this.tree.set(null); return; }
+    const ctl = (this.ctl = new AbortController());
+    this.status = 'running';
+    const t0 = performance.now();
+    this.timings = {};
+    try {
+      const done = await this.engine.compare(a, b, {
+        signal: ctl.signal,
+        onSummary: (c) => {
+          if (run !== this.run) return;
+          this.timings = { summaryMs: performance.now() - t0 };
+          this.show(c);
+          if (!c.complete) this.status = 'hashing';
+        },
+        onProgress: (w) => { if (run === this.run) this.work = w; },
+      });
+      if (run !== this.run) return;
+      this.timings = { ...this.timings, doneMs: performance.now() - t0 };
+      this.show(done);
+      this.work = done.hashing;
+      this.status = 'done';
+    } catch (e) {
+      if (run !== this.run) return;
+      const info = asErrorInfo(e);
+      if (info.code === 'ABORTED') return;
+      this.error = info;
+      this.status = 'failed';
+    } finally {
+      if (this.ctl === ctl) this.ctl = null;
+    }
+  }
+
+  private show(c: Comparison): void {
+    this.result = c;
+    this.tree.set(c);
+    if (this.wantPath) this.reveal();
+  }
+
+  private reveal(): void {
+    const n = this.tree.lookup(this.wantPath!);
+    if (n >= 0) { this.tree.reveal(n); this.wantPath = null; }
+    else if (this.status === 'done') this.wantPath = null;
+  }
+}
