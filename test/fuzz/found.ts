@@ -76,6 +76,14 @@ export const FOUND: Found[] = [
     message: /layer 1 .*Invalid tar header at byte 1024 of layer 1 .*size is negative \(-1\)/,
   },
   {
+    found: 'the CLI on variants of seed 3 case 1855 (old code: -1 failed with a checksum error there, -512 hung)',
+    what: 'a layer entry whose size is base-256 -512',
+    name: 'negative-size-512.tar',
+    build: () => ociArchive({ layers: [patched(layer('a', 'b'), BLOCK * 2, (h) => putField(h, 0, 'size', base256(-512n, 12)))] }),
+    code: 'TAR_BAD_HEADER',
+    message: /layer 1 .*Invalid tar header at byte 1024 of layer 1 .*size is negative \(-512\)/,
+  },
+  {
     found: 'seed 1 case 75, seed 3 case 86',
     what: 'an outer tar header whose size field is not octal',
     name: 'outer-size.tar',
