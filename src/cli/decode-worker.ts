@@ -1,11 +1,11 @@
 // worker_threads glue: one layer per message → decodeLayer (+ compressed digest) → result.
 import { parentPort, threadId } from 'node:worker_threads';
-import { openAsBlob } from 'node:fs';
 import { join } from 'node:path';
 import { decodeLayer } from '../core/layers/decode.ts';
 import { toErrorInfo } from '../core/errors.ts';
 import type { LayerInfo } from '../core/model.ts';
 import { FileSpool, nodeSha256 } from './node-env.ts';
+import { fileBlob } from './file-blob.ts';
 import { fileSource, hashFile } from './file-source.ts';
 import { layerLabel } from '../core/layers/decode.ts';
 import type { CoreEnv } from '../core/env.ts';
@@ -32,7 +32,7 @@ parentPort!.on('message', async (job: DecodeJob) => {
     sha256: nodeSha256,
   };
   try {
-    const blob = (await openAsBlob(job.archive)).slice(job.start, job.end);
+    const blob = fileBlob(job.archive).slice(job.start, job.end);
     let last = 0;
     const source = fileSource(job.archive, job.start, job.end, job.info.compression, layerLabel(job.info)) ?? undefined;
     const [d, digest] = await Promise.all([

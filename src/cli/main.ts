@@ -1,6 +1,7 @@
 // strata CLI: the same engine as the browser, over files. Exit 0 ok, 1 bad input (one line on
 // stderr, no stack), 2 usage.
-import { closeSync, existsSync, openAsBlob, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { fileBlob } from './file-blob.ts';
 import { basename, dirname, join } from 'node:path';
 import { StrataError, toErrorInfo } from '../core/errors.ts';
 import { openArchive, type Archive, type ImageSelector, type ResolvedImage } from '../core/archive/open.ts';
@@ -121,7 +122,7 @@ function parseArgs(argv: string[]): Args {
 
 async function open(path: string, env: NodeEnv): Promise<Archive> {
   if (!existsSync(path)) throw new StrataError('IO', `${path}: no such file`);
-  return openArchive(await openAsBlob(path), basename(path), env);
+  return openArchive(fileBlob(path), basename(path), env);
 }
 
 /** Decode layers on a worker pool (files are re-opened by path in each worker). */
@@ -132,7 +133,7 @@ interface Loaded extends ImportResult {
 
 async function load(path: string, archive: Archive, img: ResolvedImage, env: NodeEnv, verify: boolean, jobs?: number, content = true): Promise<Loaded> {
   // a gzip-wrapped archive was spooled to a temp file: workers read that one
-  const archivePath = archive.blob.size === (await openAsBlob(path)).size && archive.info.outerCompression === 'none' ? path : await spoolPath(archive, env);
+  const archivePath = archive.blob.size === (fileBlob(path)).size && archive.info.outerCompression === 'none' ? path : await spoolPath(archive, env);
   const pool = new DecodePool(Math.max(1, Math.min(jobs ?? 4, img.layers.length)));
   const digests: (string | undefined)[] = [];
   const files: { path: string; base: number }[] = [];
@@ -148,7 +149,7 @@ async function load(path: string, archive: Archive, img: ResolvedImage, env: Nod
         });
         digests[info.index] = r.digest;
         files[info.index] = r.spool ? { path: r.spool, base: 0 } : { path: archivePath, base: src.range.start };
-        return { index: info.index, entries: r.entries, size: r.size, diffId: r.diffId, content: r.spool ? await openAsBlob(r.spool) : src.blob };
+        return { index: info.index, entries: r.entries, size: r.size, diffId: r.diffId, content: r.spool ? fileBlob(r.spool) : src.blob };
       },
     });
     if (verify) {

@@ -1,7 +1,8 @@
 // The core's platform needs, met with Node: spools are temp files read back as file-backed
-// Blobs (fs.openAsBlob), sha256 is node:crypto (native, far faster than JS).
+// Blobs (file-blob.ts), sha256 is node:crypto (native, far faster than JS).
 import { createHash } from 'node:crypto';
-import { closeSync, mkdtempSync, openAsBlob, openSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { fileBlob } from './file-blob.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CoreEnv, Hasher, Spool } from '../core/env.ts';
@@ -44,7 +45,7 @@ export class FileSpool implements Spool {
   }
   async finish(): Promise<Blob> {
     this.close();
-    return openAsBlob(this.path);
+    return fileBlob(this.path);
   }
   async abort(): Promise<void> {
     this.pending = [];
