@@ -58,11 +58,133 @@ describe('Compare view in Chromium', () => {
     await openSample(page);
     await page.getByRole('button', { name: 'Compare', exact: true }).click();
     // defaults: the layer before the current one (3) against it
-    const want = await expected(SAMPLE_LAYERS, 1, SAMPLE_LAYERS, 2, true);
+    let want = await expected(SAMPLE_LAYERS, 1, SAMPLE_LAYERS, 2, true);
     await expect.poll(() => summaryText(page)).toContain(`${want.counts.added} added`);
-    const text = await summaryText(page);
-    expect(text).toContain(`${want.counts.modified} modified`);
-    expect(text).toContain(`${want.counts.deleted} deleted`);
-    expect(await page.screenshot({ path: '/tmp/compare-1.png' })).toBeTruthy();
+    expect(await summaryText(page)).toMatch(new RegExp(`${want.counts.modified} modified\\s+${want.counts.deleted} deleted`));
+    // A as of layer 1
+    await page.getByLabel('Layer of A').selectOption('0');
+    want = await expected(SAMPLE_LAYERS, 0, SAMPLE_LAYERS, 2, true);
+    expect(want.counts).toEqual({ added: 5, modified: 1, deleted: 1, pending: 0 });
+    await expect.poll(() => summaryText(page)).toMatch(/^5 added\s+1 modified\s+1 deleted/);
+    expect(page.url()).toMatch(/view=compare&a=img1&al=0&b=img1&bl=2/);
+    expect(await rowNames(page)).toEqual([
+      'app, added, +300 KB', 'big.bin, added, +300 KB', 'conf.d, added, +1 B', 'site.conf, added, +1 B', 'main.js, added, +15 B',
+      'etc, holds changes, +35 B', 'passwd, modified (content), +35 B', 'old.txt, deleted, −3 B',
+    ]);
+    // a click on a path: it in A and in B, with the text diff
+    await page.getByRole('treeitem', { name: /^passwd,/ }).click();
+    const details = page.getByRole('region', { name: 'Path in A and B' });
+    await expect.poll(() => details.innerText()).toContain('/etc/passwd');
+    const diff = details.getByLabel('Text differences');
+    await expect.poll(() => diff.locator('tr.add').innerText()).toContain('app:x:1000:1000::/home/app:/bin/sh');
+    expect(await diff.locator('tr.same').innerText()).toContain('root:x:0:0:root:/root:/bin/sh');
+    // sizes differ: decided without a hash
+    expect(await details.locator('tr.differs').allInnerTexts()).toEqual([expect.stringMatching(/^Size\s+30 bytes\s+65 bytes$/)]);
+    expect(page.url()).toContain('path=/etc/passwd');
+    // open it in A: the Files view of the image as of layer 1, the path selected
+    await details.getByRole('button', { name: 'Open in A (layer 1)' }).click();
+    await expect.poll(() => page.url()).toMatch(/layer=0.*path=\/etc\/passwd/);
+    expect(await page.getByRole('treeitem', { name: /^passwd,/ }).getAttribute('aria-selected')).toBe('true');
+    await expect.poll(() => page.getByRole('region', { name: 'Details' }).locator('pre').textContent()).not.toContain('app:x:1000');
+    // back to the comparison, then open it in B
+    await page.goBack();
+    await expect.poll(() => page.url()).toContain('view=compare');
+    await page.getByRole('region', { name: 'Path in A and B' }).getByRole('button', { name: 'Open in B (layer 3)' }).click();
+    await expect.poll(() => page.url()).toMatch(/layer=2.*path=\/etc\/passwd/);
+    await expect.poll(() => page.getByRole('region', { name: 'Details' }).locator('pre').textContent()).toContain('app:x:1000');
+  });
+
+  test('keyboard and filters as in the Files view; the URL holds them and a reload restores the view', async () => {
+    const { page } = await fresh({ search: '?preload=sample.tar', hash: '#view=compare&a=img1&al=0&b=img1&bl=2' });
+    await expect.poll(() => summaryText(page)).toMatch(/^5 added/);
+    const tree = page.getByRole('tree', { name: 'Differing paths' });
+    await tree.focus();
+    await tree.press('ArrowDown');
+    await tree.press('End');
+    expect(await page.getByRole('treeitem', { name: /^old\.txt,/ }).getAttribute('aria-selected')).toBe('true');
+    await tree.press('Home');
+    await tree.press('ArrowLeft'); // collapse app
+    expect(await rowNames(page)).toHaveLength(4);
+    await tree.press('ArrowRight');
+    await tree.press('ArrowRight');
+    expect(await page.getByRole('treeitem', { name: /^big\.bin,/ }).getAttribute('aria-selected')).toBe('true');
+    await page.keyboard.press('/');
+    await page.keyboard.type('*.conf');
+    await page.keyboard.press('Enter');
+    expect((await rowNames(page)).map((r) => r.split(',')[0])).toEqual(['app', 'conf.d', 'site.conf']);
+    await page.getByRole('searchbox').fill('');
+    await page.getByRole('searchbox').press('Escape');
+    await page.getByRole('checkbox', { name: 'added' }).uncheck();
+    expect((await rowNames(page)).map((r) => r.split(',')[0])).toEqual(['etc', 'passwd', 'old.txt']);
+    await expect.poll(() => page.url()).toContain('show=modified,deleted');
+    await page.getByRole('treeitem', { name: /^old\.txt,/ }).click();
+    await page.getByRole('navigation', { name: 'Compare sections' }).getByRole('button', { name: /^Config/ }).click();
+    expect(await page.locator('main table').innerText()).toMatch(/History entries\s+changed\s+1\s+3/);
+    await expect.poll(() => page.url()).toContain('section=config');
+    // the same URL in a new page (a reload: the in-memory engine imports the sample again)
+    const again = await fresh({ search: '?preload=sample.tar', hash: new URL(page.url()).hash });
+    await expect.poll(() => again.page.locator('main table').innerText()).toMatch(/History entries/);
+    await again.page.getByRole('navigation', { name: 'Compare sections' }).getByRole('button', { name: /^Files/ }).click();
+    await expect.poll(() => again.page.getByRole('region', { name: 'Path in A and B' }).innerText()).toContain('/old.txt');
+    expect(await again.page.getByRole('checkbox', { name: 'added' }).isChecked()).toBe(false);
+  });
+
+  test('two stored images: pick them, summary, packages, layers and sizes', async () => {
+    const { page } = await fresh({ search: '?preload=sample.tar' });
+    await page.locator('input[type=file]').first().setInputFiles({ name: 'webapp.tar', mimeType: 'application/x-tar', buffer: Buffer.from('x') });
+    await page.getByRole('tree').waitFor();
+    await page.getByRole('button', { name: 'Compare', exact: true }).click();
+    const pick = async (label: string, name: RegExp) => {
+      const texts = await page.getByLabel(label).locator('option').allInnerTexts();
+      await page.getByLabel(label).selectOption({ label: texts.find((t) => name.test(t))! });
+    };
+    await pick('Image A', /^sample:latest/);
+    await pick('Image B', /^webapp:1\.4/);
+    const n = WEBAPP_LAYERS.length;
+    const want = await expected(SAMPLE_LAYERS, 2, WEBAPP_LAYERS, n - 1, false);
+    await expect.poll(() => summaryText(page)).toMatch(new RegExp(`^${want.counts.added} added\\s+${want.counts.modified} modified\\s+${want.counts.deleted} deleted`));
+    expect(await summaryText(page)).toContain('0 shared layers');
+    await page.getByRole('navigation', { name: 'Compare sections' }).getByRole('button', { name: /^Packages/ }).click();
+    const live = WEBAPP_ANALYSIS_STATE.result!.packages.filter((p) => p.removedIn === null);
+    await expect.poll(() => page.locator('main table tbody tr').count()).toBe(live.length);
+    expect(await page.locator('main table tbody').innerText()).toContain(`${live[0].name}`);
+    await page.getByRole('navigation', { name: 'Compare sections' }).getByRole('button', { name: /^Layers and sizes/ }).click();
+    expect(await page.locator('main').innerText()).toContain(`0 leading layers shared (same diff_id) of A's 3 and B's ${n}; new in B: ${Array.from({ length: n }, (_, i) => i + 1).join(', ')}`);
+    // swap
+    await page.getByRole('button', { name: /Swap/ }).click();
+    await expect.poll(() => summaryText(page)).toMatch(new RegExp(`^${want.counts.deleted} added\\s+${want.counts.modified} modified\\s+${want.counts.added} deleted`));
+  });
+
+  test('equal sizes from other layers: pending while hashed, with progress; then settled', async () => {
+    const { page } = await fresh();
+    await page.evaluate(() => {
+      const g = globalThis as unknown as { engine: { addArchive: (n: string, i: unknown[]) => void; compareHashDelayMs: number } };
+      g.engine.compareHashDelayMs = 1500;
+      g.engine.addArchive('touched.tar', [{ name: 'touched:1', layers: [
+        [{ op: 'file', path: '/etc/a.conf', attrs: { content: 'abc' } }, { op: 'file', path: '/etc/same', attrs: { content: 'same' } }],
+        [{ op: 'file', path: '/etc/a.conf', attrs: { content: 'abd' } }, { op: 'file', path: '/etc/same', attrs: { content: 'same', mtime: 5 } }],
+      ] }]);
+    });
+    await page.locator('input[type=file]').first().setInputFiles({ name: 'touched.tar', mimeType: 'application/x-tar', buffer: Buffer.from('x') });
+    await page.getByRole('tree').waitFor();
+    await page.getByRole('button', { name: 'Compare', exact: true }).click();
+    await expect.poll(() => summaryText(page)).toMatch(/^0 added\s+0 modified\s+0 deleted\s+2 to check/);
+    expect(await page.getByRole('status').filter({ hasText: /added/ }).innerText()).toContain('Checking the content of 4 file versions of equal size');
+    expect(await rowNames(page)).toContain('a.conf, content being checked, ±0');
+    await expect.poll(() => summaryText(page), { timeout: 10_000 }).toMatch(/^0 added\s+1 modified\s+0 deleted\s/);
+    expect(await page.getByRole('status').filter({ hasText: /added/ }).innerText()).toContain('4 file versions of equal size hashed');
+    expect(await rowNames(page)).toEqual(['etc, holds changes, ±0', 'a.conf, modified (content), ±0']);
+  });
+
+  test('light colours and a narrow window: the panes stack, nothing overflows', async () => {
+    const { page } = await fresh({ colorScheme: 'light', search: '?preload=sample.tar', hash: '#view=compare&a=img1&al=0&b=img1&bl=2' });
+    await page.setViewportSize({ width: 600, height: 900 });
+    await expect.poll(() => summaryText(page)).toMatch(/^5 added/);
+    const tree = await page.getByRole('tree', { name: 'Differing paths' }).boundingBox();
+    const details = await page.getByRole('region', { name: 'Path in A and B' }).boundingBox();
+    expect(details!.y).toBeGreaterThan(tree!.y + tree!.height - 2);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+    const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    expect(bg).toBe('rgb(255, 255, 255)');
   });
 });

@@ -77,6 +77,6 @@ export function formatHash(v: HashView): string {
     if (v.compareSection && v.compareSection !== 'files') q.set('section', v.compareSection);
     if (v.kinds && v.kinds.length < DIFF_KINDS.length) q.set('show', v.kinds.join(','));
   }
-  // keep "/" readable in paths
-  return '#' + q.toString().replace(/%2F/gi, '/');
+  // keep "/" readable in paths (and the commas of show=)
+  return '#' + q.toString().replace(/%2F/gi, '/').replace(/%2C/gi, ',');
 }

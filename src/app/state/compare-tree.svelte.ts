@@ -64,14 +64,15 @@ export class CompareTree {
   readonly rows: Rows = $derived.by(() => this.flatten());
   readonly cursorIndex = $derived(this.rows.nodes.indexOf(this.cursor));
 
-  /** A new comparison: keep the cursor and the expanded directories on the same paths. */
-  set(cmp: Comparison | null): void {
+  /** A new comparison, or (`again`) the same one settled: the cursor stays on its path; a settled
+   *  one keeps the expanded directories, a new one starts with all of them open when it is small. */
+  set(cmp: Comparison | null, again = false): void {
     const before = this.nodes;
     const open = new Set([...this.expanded].map((n) => before[n]?.path));
     const at = before[this.cursor]?.path;
     const nodes = cmp ? buildNodes(cmp.files) : [];
     this.expanded = new Set();
-    const all = nodes.length < EXPAND_ALL_UNDER && open.size === 0;
+    const all = !again && nodes.length < EXPAND_ALL_UNDER;
     nodes.forEach((n, i) => { if (n.children.length && (all || open.has(n.path))) this.expanded.add(i); });
     this.nodes = nodes;
     this.cursor = at === undefined ? -1 : nodes.findIndex((n) => n.path === at);

@@ -81,20 +81,22 @@ export class CompareState {
     this.status = 'running';
     const t0 = performance.now();
     this.timings = {};
+    let summarized = false;
     try {
       const done = await this.engine.compare(a, b, {
         signal: ctl.signal,
         onSummary: (c) => {
           if (run !== this.run) return;
           this.timings = { summaryMs: performance.now() - t0 };
-          this.show(c);
+          this.show(c, false);
+          summarized = true;
           if (!c.complete) this.status = 'hashing';
         },
         onProgress: (w) => { if (run === this.run) this.work = w; },
       });
       if (run !== this.run) return;
       this.timings = { ...this.timings, doneMs: performance.now() - t0 };
-      this.show(done);
+      this.show(done, summarized);
       this.work = done.hashing;
       this.status = 'done';
     } catch (e) {
@@ -108,9 +110,9 @@ export class CompareState {
     }
   }
 
-  private show(c: Comparison): void {
+  private show(c: Comparison, again: boolean): void {
     this.result = c;
-    this.tree.set(c);
+    this.tree.set(c, again);
     if (this.wantPath) this.reveal();
   }
 
