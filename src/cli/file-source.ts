@@ -1,6 +1,7 @@
 // Node fast paths over files: layer bytes straight from the archive file, gzip through zlib
 // (native, multi-member and padding aware), positional reads for export content.
-import { createReadStream, readSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, openSync, readSync, unlinkSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { StrataError } from '../core/errors.ts';
 import type { Compression } from '../core/model.ts';
@@ -47,5 +48,28 @@ export function copyRange(fd: number, offset: number, size: number, write: (b: U
     if (n <= 0) throw new StrataError('IO', `content ends early while reading at byte ${offset + done}`);
     write(buf.subarray(0, n));
     done += n;
+  }
+}
+
+/**
+ * If `path` starts with a gzip header, inflates it with zlib into `out` and returns `out`; else
+ * null. Bounded memory (a stream pipeline). A gzip error is the core's GZIP_CORRUPT, naming the file.
+ */
+export async function gunzipWrapped(path: string, out: string): Promise<string | null> {
+  const head = new Uint8Array(2);
+  const fd = openSync(path, 'r');
+  try { readSync(fd, head, 0, 2, 0); } finally { closeSync(fd); }
+  if (head[0] !== 0x1f || head[1] !== 0x8b) return null;
+  const name = path.split('/').pop()!;
+  try {
+    await pipeline(createReadStream(path, { highWaterMark: CHUNK }), createGunzip({ chunkSize: CHUNK }), createWriteStream(out, { highWaterMark: CHUNK }));
+    return out;
+  } catch (e) {
+    try { unlinkSync(out); } catch { /* never written */ }
+    const msg = e instanceof Error ? e.message : String(e);
+    if (/unexpected end of file/.test(msg)) {
+      throw new StrataError('GZIP_CORRUPT', `${name} (gzip wrapper): the gzip stream is truncated. The file was probably cut short while copying or downloading.`, { cause: e });
+    }
+    throw new StrataError('GZIP_CORRUPT', `${name} (gzip wrapper): gzip data is corrupt (${msg}). The file is damaged; download or export it again.`, { cause: e });
   }
 }

@@ -61,7 +61,11 @@ export class NodeEnv implements CoreEnv {
     this.dir = dir ?? mkdtempSync(join(tmpdir(), 'strata-'));
   }
   spool(): FileSpool {
-    return new FileSpool(join(this.dir, `spool-${process.pid}-${this.n++}`));
+    return new FileSpool(this.spoolPath());
+  }
+  /** a fresh file name in the temp dir (removed with it) */
+  spoolPath(): string {
+    return join(this.dir, `spool-${process.pid}-${this.n++}`);
   }
   sha256(): Hasher { return nodeSha256(); }
   dispose(): void {

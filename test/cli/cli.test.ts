@@ -114,3 +114,35 @@ describe('inspect', () => {
     expect(j.layers[0].verify.state).toBe('verified');
   });
 });
+
+describe('gzip-wrapped archives (docker save | gzip, docker export | gzip)', () => {
+  test('a wrapped plain rootfs flattens to the rootfs, and inspect says it was wrapped', async () => {
+    const { mkdtempSync, writeFileSync, readFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { gzipSync } = await import('node:zlib');
+    const { tar } = await import('../helpers/build.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'strata-wrapped-'));
+    try {
+      const rootfs = tar([{ name: 'etc/', kind: 'dir' }, { name: 'etc/motd', data: 'wrapped\n' }, { name: 'big', data: new Uint8Array(3 << 20) }]);
+      const gz = join(dir, 'rootfs.tar.gz');
+      writeFileSync(gz, gzipSync(rootfs, { level: 1 }));
+      const j = JSON.parse((await strata(['inspect', gz])).stdout);
+      expect(j).toMatchObject({ format: 'rootfs', outerCompression: 'gzip' });
+      const out = join(dir, 'flat.tar');
+      const r = await strata(['flatten', gz, '-o', out]);
+      expect(r.stderr).toBe('');
+      const flat = readFileSync(out);
+      expect(flat.includes('wrapped\n')).toBe(true);
+      expect((await strata(['ls', gz])).stdout).toMatch(/-rw-r--r-- 0\/0 +3145728 \/big\n/);
+      // damaged inside the gzip stream: one line, GZIP, nothing left behind
+      const bad = readFileSync(gz);
+      bad[bad.length - 6] ^= 0xff; // the CRC/length trailer
+      writeFileSync(join(dir, 'bad.tar.gz'), bad);
+      const b = await strata(['flatten', join(dir, 'bad.tar.gz'), '-o', join(dir, 'bad.tar')]);
+      expect(b.code).toBe(1);
+      expect(b.stderr.trim().split('\n')).toEqual([expect.stringMatching(/bad\.tar\.gz \(gzip wrapper\): gzip data is corrupt/)]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
