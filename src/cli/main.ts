@@ -1,8 +1,7 @@
 // strata CLI: the same engine as the browser, over files. Exit 0 ok, 1 bad input (one line on
 // stderr, no stack), 2 usage.
 import { closeSync, existsSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { fileBlob } from './file-blob.ts';
-import { gunzipWrapped } from './file-source.ts';
+import { availableParallelism } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { StrataError, toErrorInfo } from '../core/errors.ts';
 import { openArchive, type Archive, type ImageSelector, type ResolvedImage } from '../core/archive/open.ts';
@@ -13,7 +12,8 @@ import { TreeIndex } from '../core/tree/tree-index.ts';
 import { assertVerified, judgeLayer } from '../core/verify.ts';
 import { NodeEnv } from './node-env.ts';
 import { DecodePool } from './pool.ts';
-import { copyRange } from './file-source.ts';
+import { copyRange, gunzipWrapped } from './file-source.ts';
+import { fileBlob } from './file-blob.ts';
 import { analysisJson, analysisText, runAnalysis, sbomText } from './analyze.ts';
 import type { SbomFormat, SbomScope } from '../core/analysis/types.ts';
 import { writeImageFile } from './write-image.ts';
@@ -155,7 +155,8 @@ interface Loaded extends ImportResult {
 async function load(path: string, archive: Archive, img: ResolvedImage, env: NodeEnv, verify: boolean, jobs?: number, content = true): Promise<Loaded> {
   // a wrapped archive was decompressed to a temp file: workers read that one (zstd: the core's spool, copied)
   const archivePath = archiveFiles.get(archive) ?? await spoolPath(archive, env);
-  const pool = new DecodePool(Math.max(1, Math.min(jobs ?? 4, img.layers.length)));
+  // one decode worker per core (four on two cores only added isolates and memory: 566 MB vs 492 MB peak RSS)
+  const pool = new DecodePool(Math.max(1, Math.min(jobs ?? availableParallelism(), img.layers.length)));
   const digests: (string | undefined)[] = [];
   const files: { path: string; base: number }[] = [];
   try {
