@@ -40,9 +40,6 @@ export interface WriteProgress {
 /** One side of a comparison: a stored image as of a 0-based layer (its last when absent). */
 export interface CompareSide { imageId: string; layer?: number }
 
-/** First the comparison without content hashes (the summary), then how the hashing goes. */
-export type CompareProgress = { summary: Comparison } | { hashing: HashWork };
-
 export interface StoredImage {
   id: string;
   meta: ImageMeta;

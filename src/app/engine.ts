@@ -3,9 +3,10 @@
 // references and small messages; it never reads image bytes.
 import { type ErrorInfo, StrataError } from '../core/errors.ts';
 import type { ArchiveInfo, LayerVerify } from '../core/model.ts';
-import type { CompareProgress, Engine, ImageSelector, ImportProgress, StoredImage } from './engine-api.ts';
+import type { Engine, ImageSelector, ImportProgress, StoredImage } from './engine-api.ts';
+import { unpackComparison } from '../core/compare/packed.ts';
 import type { AnalysisState } from '../core/analysis/types.ts';
-import type { Reply, Request, ResultMap } from '../worker/protocol.ts';
+import type { CompareWireProgress, Reply, Request, ResultMap } from '../worker/protocol.ts';
 
 interface Call { resolve: (v: unknown) => void; reject: (e: Error) => void; onProgress?: (p: never) => void }
 
@@ -70,7 +71,7 @@ export function createEngine(opts: { poolSize?: number } = {}): Engine {
     analysis: (imageId) => call({ type: 'analysis', imageId }),
     onAnalysis(cb) { analysisListeners.add(cb); return () => analysisListeners.delete(cb); },
     sbom: (imageId, format, scope) => call({ type: 'sbom', imageId, format, scope }),
-    compare: (a, b, o = {}) => call({ type: 'compare', a, b }, o.signal,
-      (p: CompareProgress) => { if ('summary' in p) o.onSummary?.(p.summary); else o.onProgress?.(p.hashing); }),
+    compare: async (a, b, o = {}) => unpackComparison(await call({ type: 'compare', a, b }, o.signal,
+      (p: CompareWireProgress) => { if ('summary' in p) o.onSummary?.(unpackComparison(p.summary)); else o.onProgress?.(p.hashing); })),
   };
 }

@@ -3,7 +3,7 @@
 // sources are hashed from the layers' stored content, which the coordinator hands over as Blobs
 // once stored far enough. Glue only.
 /// <reference lib="webworker" />
-import { Comparer } from '../core/compare/index.ts';
+import { Comparer, packComparison } from '../core/compare/index.ts';
 import type { CompareContent } from '../core/compare/content.ts';
 import { jsSha256 } from '../core/env.ts';
 import { StrataError, toErrorInfo } from '../core/errors.ts';
@@ -40,8 +40,9 @@ async function run(m: CompareRequest & { type: 'compare' }): Promise<void> {
     const tb = m.b.tree ? new FileTree(m.b.tree) : ta;
     const c = new Comparer({ id: m.a.id, meta: m.a.meta, layer: m.a.layer, tree: ta }, { id: m.b.id, meta: m.b.meta, layer: m.b.layer, tree: tb });
     const summary = c.summary(m.packages);
-    post({ type: 'summary', job: m.job, comparison: summary });
-    if (summary.complete) { post({ type: 'done', job: m.job, comparison: summary }); return; }
+    const packed = packComparison(summary);
+    post({ type: 'summary', job: m.job, comparison: packed });
+    if (summary.complete) { post({ type: 'done', job: m.job, comparison: packed }); return; }
     let last = 0;
     const done = await c.settle(summary, reader(m.job, job, neededEnds(summary.files)), {
       signal: job.ctl.signal,
@@ -50,7 +51,7 @@ async function run(m: CompareRequest & { type: 'compare' }): Promise<void> {
         if (work.done === work.files || now - last >= PROGRESS_MS) { last = now; post({ type: 'hashing', job: m.job, work }); }
       },
     });
-    post({ type: 'done', job: m.job, comparison: done });
+    post({ type: 'done', job: m.job, comparison: packComparison(done) });
   } catch (e) {
     post({ type: 'error', job: m.job, error: toErrorInfo(e) });
   } finally {

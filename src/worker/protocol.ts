@@ -4,11 +4,11 @@ import type { ArchiveInfo, EncodedTree, ImageMeta, LayerInfo, LayerVerify } from
 import type { LayerCounts } from '../core/layers/merge.ts';
 import type { EntryColumns } from './entry-columns.ts';
 import type { TarRecord } from '../core/export/tar-export.ts';
-import type { CompareProgress, CompareSide, ImageSelector, ImportProgress, StoredImage, WriteImageRequest, WriteProgress } from '../app/engine-api.ts';
+import type { CompareSide, ImageSelector, ImportProgress, StoredImage, WriteImageRequest, WriteProgress } from '../app/engine-api.ts';
 import type { AnalysisResult, AnalysisState, SbomFormat, SbomScope } from '../core/analysis/types.ts';
 import type { CapturedFile } from '../core/layers/decode.ts';
-import type { Comparison, HashWork } from '../core/compare/types.ts';
-import type { SidePackages } from '../core/compare/index.ts';
+import type { HashWork } from '../core/compare/types.ts';
+import type { PackedComparison, SidePackages } from '../core/compare/index.ts';
 
 /** main thread → coordinator */
 export type Request =
@@ -41,7 +41,8 @@ export interface ResultMap {
   estimate: { usage: number; quota: number } | null;
   analysis: AnalysisState;
   sbom: Blob;
-  compare: Comparison;
+  /** the file list as columns (core/compare/packed.ts); the engine unpacks it */
+  compare: PackedComparison;
 }
 
 /** coordinator → main thread */
@@ -50,7 +51,7 @@ export type Reply =
   | { type: 'error'; id: number; error: ErrorInfo }
   | { type: 'progress'; id: number; progress: ImportProgress }
   | { type: 'writeProgress'; id: number; progress: WriteProgress }
-  | { type: 'compareProgress'; id: number; progress: CompareProgress }
+  | { type: 'compareProgress'; id: number; progress: CompareWireProgress }
   | { type: 'verify'; imageId: string; layer: number; verify: LayerVerify }
   /** a packed layer's content is stored (or, with `error`, could not be) */
   | { type: 'expanded'; imageId: string; layer: number; error?: ErrorInfo }
@@ -123,6 +124,9 @@ export type AnalysisReply =
   | { type: 'done'; job: number }
   | { type: 'error'; job: number; error: ErrorInfo };
 
+/** CompareProgress as it crosses threads: the summary's file list as columns. */
+export type CompareWireProgress = { summary: PackedComparison } | { hashing: HashWork };
+
 /** One side of a comparison as the compare worker gets it. `tree` is absent on B when B is A's image. */
 export interface CompareSideData { id: string; meta: ImageMeta; layer: number; tree?: EncodedTree }
 
@@ -136,9 +140,9 @@ export type CompareRequest =
 /** compare worker → coordinator */
 export type CompareReply =
   /** everything but content hashes */
-  | { type: 'summary'; job: number; comparison: Comparison }
+  | { type: 'summary'; job: number; comparison: PackedComparison }
   /** a layer's stored content, please, once its first `end` bytes are stored */
   | { type: 'blob'; job: number; req: number; side: 'a' | 'b'; layer: number; end: number }
   | { type: 'hashing'; job: number; work: HashWork }
-  | { type: 'done'; job: number; comparison: Comparison }
+  | { type: 'done'; job: number; comparison: PackedComparison }
   | { type: 'error'; job: number; error: ErrorInfo };

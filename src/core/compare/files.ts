@@ -25,22 +25,31 @@ export class JoinSide {
   readonly live: Uint8Array;
   /** per layer: what makes two layers' content the same blob (the diff_id), null when unknown */
   readonly layerKeys: (string | null)[];
+  /** per layer: a small number naming its blob, shared by both sides (numeric source keys) */
+  readonly blobIds: Int32Array;
 
-  constructor(readonly input: CompareInput, sameImage: boolean) {
+  constructor(readonly input: CompareInput, sameImage: boolean, side: SideKey, ids: Map<string, number>) {
     this.t = input.tree.tree;
     this.ix = input.tree.index;
     this.live = input.tree.liveAt(input.layer);
     this.layerKeys = Array.from({ length: this.t.layerCount }, (_, i) =>
       input.meta.layers[i]?.diffId ?? (sameImage ? `#${i}` : null));
+    this.blobIds = Int32Array.from(this.layerKeys, (k, i) => {
+      const key = k ?? `${side}#${i}`;
+      let id = ids.get(key);
+      if (id === undefined) ids.set(key, (id = ids.size));
+      return id;
+    });
   }
 
   get k(): number { return this.input.layer; }
 
   inode(node: number): number { return this.ix.inodeAt(node, this.input.layer); }
 
-  /** a content source's identity: the same blob and offset on both sides is the same content */
-  sourceKey(side: SideKey, layer: number, offset: number): string {
-    return `${this.layerKeys[layer] ?? `${side}#${layer}`}@${offset}`;
+  /** a content source's identity: the same blob and offset on both sides is the same content
+   *  (a number: blob id × 2⁴² + offset, exact for offsets below 4 TiB and 2,048 blobs) */
+  sourceKey(layer: number, offset: number): number {
+    return this.blobIds[layer] * 2 ** 42 + offset;
   }
 }
 

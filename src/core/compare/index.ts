@@ -12,6 +12,7 @@ export type { CompareInput } from './files.ts';
 export type { CompareContent } from './content.ts';
 export { comparePaths } from './files.ts';
 export { comparePackages, packagesAsOf } from './packages.ts';
+export { packComparison, unpackComparison, type PackedComparison } from './packed.ts';
 
 /** A side's packages: the analysis's records, or why they are not known. */
 export type SidePackages = { records: PackageRecord[] } | { missing: string };
@@ -29,8 +30,9 @@ export class Comparer {
 
   constructor(private readonly a: CompareInput, private readonly b: CompareInput) {
     const same = a.id === b.id;
-    this.A = new JoinSide(a, same);
-    this.B = new JoinSide(b, same);
+    const blobs = new Map<string, number>();
+    this.A = new JoinSide(a, same, 'a', blobs);
+    this.B = new JoinSide(b, same, 'b', blobs);
   }
 
   /** Everything but content hashes. */
@@ -66,7 +68,7 @@ export async function compareImages(a: CompareInput, b: CompareInput, reader: Co
 }
 
 /** The comparison with its package part computed again (when a side's analysis listed them later). */
-export function withPackages(cmp: Comparison, packages: NonNullable<CompareOptions['packages']>): Comparison {
+export function withPackages<T extends Pick<Comparison, 'a' | 'b' | 'packages' | 'packagesNote'>>(cmp: T, packages: NonNullable<CompareOptions['packages']>): T {
   const p = packageChanges(cmp.a.name, cmp.a.layer, cmp.b.name, cmp.b.layer, packages);
   return { ...cmp, packages: p.changes, packagesNote: p.note };
 }

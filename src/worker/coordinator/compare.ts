@@ -3,13 +3,12 @@
 // expansion has stored the bytes needed. Packages come from each image's analysis — if one is
 // still running, the result waits for it (the summary does not).
 /// <reference lib="webworker" />
-import type { CompareProgress, CompareSide } from '../../app/engine-api.ts';
-import { withPackages, type SidePackages } from '../../core/compare/index.ts';
-import type { Comparison } from '../../core/compare/types.ts';
+import type { CompareSide } from '../../app/engine-api.ts';
+import { withPackages, type PackedComparison, type SidePackages } from '../../core/compare/index.ts';
 import { StrataError, toErrorInfo } from '../../core/errors.ts';
 import type { EncodedTree, ImageMeta } from '../../core/model.ts';
 import * as storage from '../../storage/index.ts';
-import type { CompareReply, CompareRequest, CompareSideData } from '../protocol.ts';
+import type { CompareReply, CompareRequest, CompareSideData, CompareWireProgress } from '../protocol.ts';
 import { analysisState, startAnalysis } from './analysis.ts';
 import { readable } from './expansion.ts';
 
@@ -32,7 +31,7 @@ function compareWorker(): Worker {
 
 interface Packages { now: SidePackages; later?: Promise<SidePackages> }
 
-export async function compare(a: CompareSide, b: CompareSide, signal: AbortSignal, progress: (p: CompareProgress) => void): Promise<Comparison> {
+export async function compare(a: CompareSide, b: CompareSide, signal: AbortSignal, progress: (p: CompareWireProgress) => void): Promise<PackedComparison> {
   const same = a.imageId === b.imageId;
   const [ia, ib] = await Promise.all([storage.openImage(a.imageId), same ? null : storage.openImage(b.imageId)]);
   const da = sideData(a, ia.meta, ia.tree, true);
@@ -71,12 +70,12 @@ async function packagesOf(imageId: string): Promise<Packages> {
   return { now: { missing: 'its analysis is still listing them' }, later };
 }
 
-function runOnWorker(a: CompareSideData, b: CompareSideData, packages: { a: SidePackages; b: SidePackages }, signal: AbortSignal, progress: (p: CompareProgress) => void): Promise<Comparison> {
+function runOnWorker(a: CompareSideData, b: CompareSideData, packages: { a: SidePackages; b: SidePackages }, signal: AbortSignal, progress: (p: CompareWireProgress) => void): Promise<PackedComparison> {
   const w = compareWorker();
   const job = ++lastJob;
   const imageOf = (side: 'a' | 'b') => (side === 'a' ? a.id : b.id);
-  return new Promise<Comparison>((resolve, reject) => {
-    const finish = (e: unknown, c?: Comparison) => {
+  return new Promise<PackedComparison>((resolve, reject) => {
+    const finish = (e: unknown, c?: PackedComparison) => {
       jobs.delete(job);
       signal.removeEventListener('abort', onAbort);
       if (c) resolve(c); else reject(e);

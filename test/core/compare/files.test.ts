@@ -2,7 +2,7 @@
 // is hashed (only equal sizes from different sources, each source once), hardlinks, symlinks,
 // type changes, devices, xattrs, directories modified only by their own metadata; config and layers.
 import { describe, expect, test } from 'vitest';
-import { Comparer, compareImages, type CompareInput } from '../../../src/core/compare/index.ts';
+import { Comparer, compareImages, packComparison, unpackComparison, type CompareInput } from '../../../src/core/compare/index.ts';
 import type { ImageMeta } from '../../../src/core/model.ts';
 import { FileTree } from '../../../src/core/tree/file-tree.ts';
 import { buildImage, chr, del, dir, file, hardlink, symlink, type Op } from '../tree/tree-builder.ts';
@@ -59,6 +59,18 @@ describe('files: two layers of one image', () => {
     expect(reads.length > 0).toBe(sameSize);
   });
 
+  test('packed for crossing threads and back: links, devices, xattrs, hashes, pending flags', async () => {
+    const img = built([[...base, symlink('/l', 'a'), chr('/dev/c', [1, 3]), file('/x', { content: 'x', xattrs: { 'user.a': '1' } })],
+      [file('/etc/conf', { content: 'abd' }), symlink('/l', 'b'), chr('/dev/c', [1, 4]), file('/x', { content: 'y', xattrs: { 'user.b': '2' } }), del('/etc/big')]]);
+    const c = new Comparer(at(img, 0), at(img, 1));
+    const s = c.summary();
+    expect(s.files.some((f) => f.pending)).toBe(true);
+    expect(unpackComparison(structuredClone(packComparison(s)))).toEqual(s);
+    const done = await c.settle(s, blobContent(img.content, img.content));
+    expect(done.files.some((f) => f.a?.sha256)).toBe(true);
+    expect(unpackComparison(structuredClone(packComparison(done)))).toEqual(done);
+  });
+
   test('the summary lists undecided files as pending, and hashing settles them', async () => {
     const img = built([base, [file('/etc/conf', { content: 'abc', mtime: 5 }), file('/etc/big', { content: 'y'.repeat(1000), mode: 0o600 })]]);
     const r = await diff(img, 0, img, 1);
@@ -110,13 +122,30 @@ describe('files: two layers of one image', () => {
 });
 
 describe('files: two images', () => {
+  test('reads: neighbours together up to 8 MiB, a big file alone in 4 MiB reads', async () => {
+    const big = new Uint8Array(9 << 20).fill(7);
+    const small = Array.from({ length: 40 }, (_, i) => file(`/s/${String(i).padStart(2, '0')}`, { content: 'x'.repeat(300_000 + i) }));
+    const x = built([[...small, file('/big', { content: big })]], [undefined], {}, 'x');
+    const y = built([[...small, file('/big', { content: big })]], [undefined], {}, 'y');
+    const r = await diff(x, 0, y, 0);
+    expect(r.lines).toEqual([]);
+    const a = r.reads.filter((l) => l.startsWith('a:')).map((l) => Number(l.split(':')[3]));
+    // 40 files of ~300 kB (with their 512-byte headers): runs of at most 8 MiB, then the big file in 4 MiB reads
+    expect(a.slice(-3)).toEqual([4 << 20, 4 << 20, 1 << 20]);
+    expect(a.slice(0, -3).every((n) => n <= 8 << 20)).toBe(true);
+    expect(a.length - 3).toBe(Math.ceil(40 / Math.floor((8 << 20) / 301_100)));
+    expect(r.c.hashing).toMatchObject({ files: 82, done: 82 });
+  });
+
   test('a shared base layer is not read; equal sizes from other blobs are hashed', async () => {
     const x = built([base, [file('/app', { content: 'v1' })]], ['sha256:base', 'sha256:app1'], {}, 'x');
     const y = built([base, [file('/app', { content: 'v2' }), file('/etc/conf', { content: 'abc', mtime: 8 })]], ['sha256:base', 'sha256:app2'], {}, 'y');
     const r = await diff(x, 1, y, 1);
     expect(r.lines).toEqual(['modified /app content']);
-    // /app on both sides and /etc/conf in B's layer 2 against A's layer 1: never /etc/big
-    expect(r.reads.sort()).toEqual(['a:0:1024:3', 'a:1:512:2', 'b:1:1536:3', 'b:1:512:2']);
+    // /app on both sides and /etc/conf in B's layer 2 against A's layer 1: never /etc/big; B's two
+    // neighbours in one read
+    expect(r.reads.sort()).toEqual(['a:0:1024:3', 'a:1:512:2', 'b:1:512:1027']);
+    expect(r.c.hashing).toMatchObject({ files: 4, bytes: 10 });
     expect(r.c.layers).toEqual({ layersA: 2, layersB: 2, shared: 1, newInB: [2] });
   });
 
@@ -125,7 +154,9 @@ describe('files: two images', () => {
     const y = built([base], [undefined], {}, 'y');
     const r = await diff(x, 0, y, 0);
     expect(r.lines).toEqual([]);
-    expect(r.reads).toHaveLength(2 + 2);
+    // both files of each side, in one read per side (they are neighbours in the layer)
+    expect(r.reads.sort()).toEqual(['a:0:1024:2024', 'b:0:1024:2024']);
+    expect(r.c.hashing).toMatchObject({ files: 4, done: 4, bytes: 2006, doneBytes: 2006 });
     expect(r.c.layers).toEqual({ layersA: 1, layersB: 1, shared: 0, newInB: [1] });
   });
 

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { compareImages, type CompareInput } from '../../../src/core/compare/index.ts';
+import { compareImages, packComparison, unpackComparison, type CompareInput } from '../../../src/core/compare/index.ts';
 import type { ImportResult } from '../../../src/core/import.ts';
 import { FileTree } from '../../../src/core/tree/file-tree.ts';
 import { FIXTURES, SHARED, strata } from '../../helpers/cli.ts';
@@ -85,6 +85,7 @@ describe('comparisons equal the ones derived from the expected listings', () => 
     expect(twice.layers.shared).toBe(l.res.meta.layers.length);
     expect(reads).toEqual([]);
     expectSizes(same, l.listing, l.listing);
+    expect(unpackComparison(structuredClone(packComparison(same)))).toEqual(same);
   });
 
   test.each(fixtures.map((f) => f.name))('%s as of each layer k against its last layer', async (name) => {
@@ -112,6 +113,8 @@ describe('comparisons equal the ones derived from the expected listings', () => 
       expectSizes(c, x.listing, y.listing);
       expect(c.complete).toBe(true);
       expect(c.counts.pending).toBe(0);
+      // as it crosses threads: columns, cloned, and back
+      expect(unpackComparison(structuredClone(packComparison(c)))).toEqual(c);
     }
   });
 });
