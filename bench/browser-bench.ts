@@ -6,7 +6,7 @@
 // issue 12), a raw DecompressionStream over its layer blobs against importing it as the app does
 // (drop → first tree row), the flattened export asked for right after, and the peak JS heap.
 // Usage: npm run bench:browser [-- --images=synthetic,text-go,…] [-- --repeat=N] [-- --keep-profile] [-- --cpu-profile]
-//          [-- --only=raw,pool1,pool,plain,export,reopen,treemap,after]
+//          [-- --only=raw,pool1,pool,plain,export,reopen,treemap,after,compare]
 //   --only picks the synthetic image's steps ('after' is the per-image flow, for every image).
 //   --cpu-profile writes a V8 CPU profile of every worker per import to .bench/browser-profiles/.
 import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -25,6 +25,7 @@ import { dockerArchive, tar, type Spec } from '../scripts/image-writer.ts';
 import type { AnalysisTimes, BenchApi, ExportResult, ImportResult, ReopenResult } from './page/main.ts';
 import type { BenchResult as TreemapResult } from '../test/app/harness/treemap-bench.ts';
 import type { RawResult } from './page/raw-protocol.ts';
+import { compareStep, reportCompare, type CompareBench } from './compare-step.ts';
 
 const REPO = resolve(import.meta.dirname, '..');
 const CACHE = join(REPO, '.bench');
@@ -53,7 +54,8 @@ function parseOptions(argv: string[]): Options {
       log('usage: npm run bench:browser [-- --images=LIST] [-- --repeat=N] [-- --keep-profile] [-- --cpu-profile] [-- --only=STEPS]');
       log(`  --images=LIST  comma-separated, default all: ${IMAGE_KEYS.join(',')}`);
       log('  --only=STEPS   of raw,pool1,pool,plain,export,reopen,treemap (the synthetic image\'s rows) and after');
-      log('                 (per image: raw stream vs drop → first tree row, export right after, heap); default all');
+      log('                 (per image: raw stream vs drop → first tree row, export right after, heap), compare');
+      log('                 (two stored 65k-entry images in the real app: bench/compare-step.ts); default all');
       process.exit(0);
     } else if (a.startsWith('--images=')) o.images = parseImageKeys(a.slice(9));
     else if (a.startsWith('--repeat=')) o.repeat = Number(a.slice(9));
@@ -574,6 +576,7 @@ async function main(): Promise<void> {
   log(`browser: ${CHROMIUM} (${b.context.browser()?.version() ?? 'persistent context'}), profile ${b.profile}; hardwareConcurrency ${cores} → pool ${poolDefault}`);
   const res: SyntheticRes = {};
   const flows = new Map<ImageKey, Flow>();
+  let compared: CompareBench | undefined;
   try {
     for (let rep = 0; rep < o.repeat; rep++) {
       if (o.repeat > 1) log(`round ${rep + 1}/${o.repeat}`);
@@ -582,6 +585,7 @@ async function main(): Promise<void> {
         for (const bi of benchImages) flows.set(bi.key, await flowOf(b, bi, poolDefault, flows.get(bi.key)));
       }
     }
+    if (want('compare')) compared = await compareStep(b.context, log);
   } finally {
     await b.context.close();
     server.close();
@@ -589,6 +593,7 @@ async function main(): Promise<void> {
   }
   if (img) report(res, poolDefault);
   if (flows.size) reportFlows([...flows.values()], poolDefault);
+  if (compared) reportCompare(compared, log);
 }
 
 type SyntheticRes = {
