@@ -176,6 +176,16 @@ describe('Compare view in Chromium', () => {
     expect(await rowNames(page)).toEqual(['etc, holds changes, ±0', 'a.conf, modified (content), ±0']);
   });
 
+  test('a link to an image that is gone, or to a layer past the end: the error says so, no stack', async () => {
+    const { page } = await fresh({ search: '?preload=sample.tar', hash: '#view=compare&a=img1&b=nope' });
+    const status = page.getByRole('status').filter({ hasText: /comparison failed/ });
+    await expect.poll(() => status.innerText()).toMatch(/^The comparison failed: No stored image nope: it was deleted, or its import did not finish\.$/);
+    await page.getByLabel('Image B').selectOption('img1');
+    await expect.poll(() => summaryText(page)).toMatch(/^0 added/);
+    await page.evaluate(() => { location.hash = '#view=compare&a=img1&al=9&b=img1'; });
+    await expect.poll(() => status.innerText()).toBe('The comparison failed: Layer 10 of sample:latest cannot be compared: the image has 3 layers.');
+  });
+
   test('light colours and a narrow window: the panes stack, nothing overflows', async () => {
     const { page } = await fresh({ colorScheme: 'light', search: '?preload=sample.tar', hash: '#view=compare&a=img1&al=0&b=img1&bl=2' });
     await page.setViewportSize({ width: 600, height: 900 });

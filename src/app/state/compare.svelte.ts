@@ -48,7 +48,8 @@ export class CompareState {
     const kinds = v.kinds ?? DIFF_KINDS;
     this.tree.kinds = { added: kinds.includes('added'), modified: kinds.includes('modified'), deleted: kinds.includes('deleted') };
     this.wantPath = v.path ?? null;
-    if (this.wantPath && this.result) this.reveal();
+    const again = sameSide(v.a ?? null, this.a) && sameSide(v.b ?? null, this.b) && this.status === 'done';
+    if (again) { this.reveal(); this.wantPath = null; }
     this.setSides(v.a ?? null, v.b ?? null);
   }
 
@@ -97,6 +98,7 @@ export class CompareState {
       if (run !== this.run) return;
       this.timings = { ...this.timings, doneMs: performance.now() - t0 };
       this.show(done, summarized);
+      this.wantPath = null;
       this.work = done.hashing;
       this.status = 'done';
     } catch (e) {
@@ -116,9 +118,9 @@ export class CompareState {
     if (this.wantPath) this.reveal();
   }
 
+  /** Select the path the URL named, once the comparison lists it. */
   private reveal(): void {
-    const n = this.tree.lookup(this.wantPath!);
+    const n = this.wantPath ? this.tree.lookup(this.wantPath) : -1;
     if (n >= 0) { this.tree.reveal(n); this.wantPath = null; }
-    else if (this.status === 'done') this.wantPath = null;
   }
 }
