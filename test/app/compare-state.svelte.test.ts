@@ -111,7 +111,11 @@ describe('CompareState over the in-memory engine', () => {
     await until(() => cmp.status === 'hashing');
     cmp.cancel();
     await new Promise((r) => setTimeout(r, 80));
-    expect([cmp.status, cmp.error]).toEqual(['hashing', null]);
+    expect([cmp.status, cmp.error, cmp.result?.counts.pending]).toEqual(['stopped', null, 1]);
+    // the same sides again: compared anew
+    cmp.setSides({ imageId: t, layer: 0 }, { imageId: t });
+    await until(() => cmp.status === 'done');
+    expect(cmp.result?.counts).toEqual({ added: 0, modified: 1, deleted: 0, pending: 0 });
     void id;
   });
 

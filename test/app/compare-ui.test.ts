@@ -171,6 +171,11 @@ describe('Compare view in Chromium', () => {
     await expect.poll(() => summaryText(page)).toMatch(/^0 added\s+0 modified\s+0 deleted\s+2 to check/);
     expect(await page.getByRole('status').filter({ hasText: /added/ }).innerText()).toContain('Checking the content of 4 file versions of equal size');
     expect(await rowNames(page)).toContain('a.conf, content being checked, ±0');
+    // stopped: what is decided stays, the rest is marked; checking them again settles it
+    const status = page.getByRole('status').filter({ hasText: /added/ });
+    await status.getByRole('button', { name: 'Stop' }).click();
+    await expect.poll(() => status.innerText()).toContain('Stopped: 2 files of equal size left unchecked (marked ?).');
+    await status.getByRole('button', { name: 'Check them' }).click();
     await expect.poll(() => summaryText(page), { timeout: 10_000 }).toMatch(/^0 added\s+1 modified\s+0 deleted\s/);
     expect(await page.getByRole('status').filter({ hasText: /added/ }).innerText()).toContain('4 file versions of equal size hashed');
     expect(await rowNames(page)).toEqual(['etc, holds changes, ±0', 'a.conf, modified (content), ±0']);

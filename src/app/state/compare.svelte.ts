@@ -10,7 +10,8 @@ import { CompareTree } from './compare-tree.svelte.ts';
 
 export { COMPARE_SECTIONS, type CompareSection } from '../lib/hash.ts';
 
-export type CompareStatus = 'idle' | 'running' | 'hashing' | 'done' | 'failed';
+/** `stopped`: the user stopped the hashing; what was decided stays shown */
+export type CompareStatus = 'idle' | 'running' | 'hashing' | 'done' | 'failed' | 'stopped';
 
 const sameSide = (x: CompareSide | null, y: CompareSide | null) => x?.imageId === y?.imageId && x?.layer === y?.layer;
 
@@ -35,7 +36,7 @@ export class CompareState {
 
   /** Choose the sides; compares when both are set and anything changed. */
   setSides(a: CompareSide | null, b: CompareSide | null): void {
-    if (sameSide(a, this.a) && sameSide(b, this.b) && this.status !== 'idle' && this.status !== 'failed') return;
+    if (sameSide(a, this.a) && sameSide(b, this.b) && ['running', 'hashing', 'done'].includes(this.status)) return;
     this.a = a;
     this.b = b;
     void this.compare();
@@ -55,10 +56,15 @@ export class CompareState {
 
   swap(): void { this.setSides(this.b, this.a); }
 
+  /** Stop the comparison under way (the hashing, usually); the same sides can be compared again. */
   cancel(): void {
     this.ctl?.abort();
     this.ctl = null;
+    if (this.status === 'running' || this.status === 'hashing') this.status = 'stopped';
   }
+
+  /** Compare the same sides again (after a stop or a failure). */
+  retry(): void { void this.compare(); }
 
   /** The open comparison's images went away (deleted): start over. */
   forget(imageId: string): void {
