@@ -1,11 +1,12 @@
 // The documentation screenshots, taken from the real built site: landing, the tree (the sample at
-// layer 3 in changes mode with a file selected), the image view and the stored images.
+// layer 3 in changes mode with a file selected), the image view, the stored images, and the sample's
+// layer 1 compared with its layer 3 (the dpkg status file's text diff).
 // scripts/screenshots.ts writes them into docs/; a test takes them into a temp folder.
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { FIXTURES, chooseFile, launchPersistent, startSite, tempDir, unexpected, waitForImage, watchPage } from './site.ts';
 
-export const SHOTS = ['screenshot-landing.png', 'screenshot-tree.png', 'screenshot-image.png', 'screenshot-stored.png'] as const;
+export const SHOTS = ['screenshot-landing.png', 'screenshot-tree.png', 'screenshot-image.png', 'screenshot-stored.png', 'screenshot-compare.png'] as const;
 
 export async function takeScreenshots(outDir: string, o: { width?: number; height?: number } = {}): Promise<string[]> {
   const site = await startSite();
@@ -44,6 +45,18 @@ export async function takeScreenshots(outDir: string, o: { width?: number; heigh
     await page.getByRole('button', { name: /^Open .*edge/ }).waitFor();
     await page.mouse.move(0, 0);
     await shot('screenshot-stored.png');
+
+    await page.getByRole('button', { name: 'Compare', exact: true }).click();
+    await page.getByLabel('Image A').selectOption({ label: (await page.getByLabel('Image A').locator('option').allInnerTexts()).find((t) => t.startsWith('strata-sample'))! });
+    await page.getByLabel('Layer of A').selectOption('0');
+    await page.getByLabel('Image B').selectOption({ label: (await page.getByLabel('Image B').locator('option').allInnerTexts()).find((t) => t.startsWith('strata-sample'))! });
+    await page.getByRole('searchbox', { name: /Filter differing paths/ }).fill('/var/**');
+    await page.getByRole('searchbox', { name: /Filter differing paths/ }).press('Enter');
+    await page.getByRole('treeitem', { name: /^status,/ }).click();
+    await page.getByLabel('Text differences').locator('tr.changed').first().waitFor();
+    await page.getByRole('tree', { name: 'Differing paths' }).focus();
+    await page.mouse.move(0, 0);
+    await shot('screenshot-compare.png');
 
     const bad = unexpected(problems);
     if (bad.length) throw new Error(`the page reported problems while taking screenshots:\n${bad.join('\n')}`);
