@@ -66,6 +66,13 @@ describe('Compare with the real engine', () => {
     expect(p.url()).toContain('layer=2');
   });
 
+  test('a link to images that are not stored: the coordinator\'s error, one line, no stack', { timeout: 60_000 }, async () => {
+    const p = await page();
+    await p.goto(`${site.url}#view=compare&a=nope&b=nope`);
+    const status = p.getByRole('status').filter({ hasText: /comparison failed/ });
+    await expect.poll(() => status.innerText(), { timeout: 30_000 }).toBe('The comparison failed: No stored image nope: it was deleted, or its import did not finish.');
+  });
+
   test('two images whose equal-sized files come from other layers: hashed from stored content, then equal to strata diff', { timeout: 180_000 }, async () => {
     const base = tar([{ name: 'etc/', kind: 'dir' }, { name: 'etc/big', data: 'x'.repeat(300_000) }, { name: 'etc/keep', data: 'keep' }]);
     const v1 = dockerArchive({ compress: 'gzip', tags: ['app:1'], layers: [base, tar([{ name: 'etc/conf', data: 'abc', mtime: 1 }, { name: 'etc/same', data: 'same', mtime: 1 }, { name: 'gone', data: 'g' }])] });
