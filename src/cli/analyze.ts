@@ -1,35 +1,15 @@
 // `strata analyze` and `strata sbom`: the core analysis over the CLI's decoded layers (spool files
 // or ranges of the archive), a readable summary or the result as JSON, and SBOM documents.
-import { closeSync, openSync, readSync } from 'node:fs';
-import { analyzeImage, type ContentSource } from '../core/analysis/analyze.ts';
+import { availableParallelism } from 'node:os';
+import { analyzeImage, type ScanItem } from '../core/analysis/analyze.ts';
+import type { ContentHit } from '../core/analysis/sensitive.ts';
+import { FileContent } from './file-content.ts';
+import { DecodePool } from './pool.ts';
 import { writeSbom } from '../core/analysis/sbom/index.ts';
 import { ECOSYSTEMS, type AnalysisResult, type SbomFormat, type SbomScope } from '../core/analysis/types.ts';
 import { StrataError } from '../core/errors.ts';
 import type { ImageMeta } from '../core/model.ts';
 import { STRATA_VERSION } from '../core/version.ts';
-
-/** Positional reads of each layer's uncompressed stream, from where the CLI decoded it to. */
-export class FileContent implements ContentSource {
-  private fds = new Map<number, number>();
-  constructor(private readonly files: { path: string; base: number }[]) {}
-
-  async read(layer: number, offset: number, length: number): Promise<Uint8Array> {
-    let fd = this.fds.get(layer);
-    if (fd === undefined) { fd = openSync(this.files[layer].path, 'r'); this.fds.set(layer, fd); }
-    const out = new Uint8Array(length);
-    for (let done = 0; done < length;) {
-      const n = readSync(fd, out, done, length - done, this.files[layer].base + offset + done);
-      if (n <= 0) throw new StrataError('IO', `layer ${layer + 1}: content ends early while reading at byte ${offset + done}`);
-      done += n;
-    }
-    return out;
-  }
-
-  close(): void {
-    for (const fd of this.fds.values()) closeSync(fd);
-    this.fds.clear();
-  }
-}
 
 /**
  * With STRATA_TIMINGS=1 in the environment, how long each phase took goes to stderr (the
@@ -39,15 +19,40 @@ export async function runAnalysis(files: { path: string; base: number }[], tree:
   const content = new FileContent(files);
   const t0 = performance.now();
   const marks: string[] = [];
+  const pool = new DecodePool(Math.max(1, availableParallelism()));
   try {
     const r = await analyzeImage(tree, content, {
+      scanSecrets: (items) => scanOnPool(pool, files, items),
       onPhase: (res) => { marks.push(`${Object.entries(res.phases).filter(([, v]) => v).pop()![0]} ${(performance.now() - t0).toFixed(0)} ms`); },
     });
     if (process.env.STRATA_TIMINGS === '1') process.stderr.write(`strata: timings: analysis ${(performance.now() - t0).toFixed(0)} ms (done after: ${marks.join(', ')})\n`);
     return r;
   } finally {
     content.close();
+    await pool.close();
   }
+}
+
+/**
+ * The content scan on every core: the files (in layer and offset order) cut into runs of about
+ * 8 MiB that idle workers take in turn — a run of binaries costs little and a run of text much,
+ * so equal halves left one core idle.
+ */
+async function scanOnPool(pool: DecodePool, files: { path: string; base: number }[], items: ScanItem[]): Promise<ContentHit[][]> {
+  const RUN = 8 << 20;
+  const runs: { start: number; items: ScanItem[] }[] = [];
+  let bytes = 0;
+  items.forEach((it, i) => {
+    if (!runs.length || bytes >= RUN) { runs.push({ start: i, items: [] }); bytes = 0; }
+    runs[runs.length - 1].items.push(it);
+    bytes += it.size;
+  });
+  const out: ContentHit[][] = items.map(() => []);
+  await Promise.all(runs.map(async (run) => {
+    const r = await pool.scan({ files, items: run.items });
+    for (const [k, hits] of r.found) out[run.start + k] = hits;
+  }));
+  return out;
 }
 
 /** The JSON of `analyze --json`: the result, layers numbered from 1. */

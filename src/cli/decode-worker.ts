@@ -1,4 +1,5 @@
-// worker_threads glue: one layer per message → decodeLayer (+ compressed digest) → result.
+// worker_threads glue: one layer per message → decodeLayer (+ compressed digest) → result; or a
+// batch of small files to scan for secrets (the analysis's content phase, spread over the cores).
 import { parentPort, threadId } from 'node:worker_threads';
 import { join } from 'node:path';
 import { decodeLayer } from '../core/layers/decode.ts';
@@ -9,6 +10,9 @@ import { fileBlob } from './file-blob.ts';
 import { fileSource, hashFile } from './file-source.ts';
 import { layerLabel } from '../core/layers/decode.ts';
 import type { CoreEnv } from '../core/env.ts';
+import type { ScanItem } from '../core/analysis/analyze.ts';
+import { scanContent, type ContentHit } from '../core/analysis/sensitive.ts';
+import { FileContent } from './file-content.ts';
 
 export interface DecodeJob {
   id: number;
@@ -23,9 +27,55 @@ export interface DecodeJob {
   spool: boolean;
 }
 
+/** Small files of the decoded layers, each scanned with the core's scanContent. */
+export interface ScanJob {
+  id: number;
+  kind: 'scan';
+  /** where each layer's uncompressed stream is (as `load` left it) */
+  files: { path: string; base: number }[];
+  /** in layer and offset order, so neighbours are read together */
+  items: ScanItem[];
+}
+
 let seq = 0;
 
-parentPort!.on('message', async (job: DecodeJob) => {
+parentPort!.on('message', (job: DecodeJob | ScanJob) => {
+  if ('kind' in job && job.kind === 'scan') void scan(job);
+  else void decode(job as DecodeJob);
+});
+
+/** Reads neighbouring files in spans of up to 8 MiB and scans each; only hits go back. */
+async function scan(job: ScanJob): Promise<void> {
+  const src = new FileContent(job.files);
+  try {
+    const found: [number, ContentHit[]][] = [];
+    for (let i = 0; i < job.items.length;) {
+      const first = job.items[i];
+      let j = i + 1, end = first.offset + first.size;
+      while (j < job.items.length && job.items[j].layer === first.layer && job.items[j].offset - end <= SPAN_GAP && job.items[j].offset + job.items[j].size - first.offset <= SPAN_MAX) {
+        end = Math.max(end, job.items[j].offset + job.items[j].size);
+        j++;
+      }
+      const bytes = await src.read(first.layer, first.offset, end - first.offset);
+      for (let k = i; k < j; k++) {
+        const it = job.items[k];
+        const hits = scanContent(bytes.subarray(it.offset - first.offset, it.offset - first.offset + it.size), it.path);
+        if (hits.length) found.push([k, hits]);
+      }
+      i = j;
+    }
+    parentPort!.postMessage({ id: job.id, result: { found } });
+  } catch (e) {
+    parentPort!.postMessage({ id: job.id, error: toErrorInfo(e) });
+  } finally {
+    src.close();
+  }
+}
+
+const SPAN_GAP = 256 << 10;
+const SPAN_MAX = 8 << 20;
+
+async function decode(job: DecodeJob): Promise<void> {
   const spools: FileSpool[] = [];
   const env: CoreEnv = {
     spool: () => { const s = new FileSpool(join(job.tmpDir, `layer-${job.info.index}-t${threadId}-${seq++}`)); spools.push(s); return s; },
@@ -54,4 +104,4 @@ parentPort!.on('message', async (job: DecodeJob) => {
   } catch (e) {
     parentPort!.postMessage({ id: job.id, error: toErrorInfo(e) });
   }
-});
+}

@@ -8,7 +8,8 @@ import type { Comparison, FileState } from '../core/compare/types.ts';
 import { StrataError, toErrorInfo } from '../core/errors.ts';
 import type { ImportResult } from '../core/import.ts';
 import { FileTree } from '../core/tree/file-tree.ts';
-import { FileContent, bytes, runAnalysis } from './analyze.ts';
+import { bytes, runAnalysis } from './analyze.ts';
+import { FileContent } from './file-content.ts';
 import { nodeSha256, type NodeEnv } from './node-env.ts';
 
 export interface DiffArgs {

@@ -4,13 +4,16 @@ import { availableParallelism } from 'node:os';
 import type { ErrorInfo } from '../core/errors.ts';
 import { StrataError } from '../core/errors.ts';
 import type { TarEntry } from '../core/tar/reader.ts';
-import type { DecodeJob } from './decode-worker.ts';
+import type { DecodeJob, ScanJob } from './decode-worker.ts';
+import type { ContentHit } from '../core/analysis/sensitive.ts';
 
 export interface DecodeResult { entries: TarEntry[]; size: number; diffId?: string; digest?: string; spool: string | null }
+/** a scan job's hits, by index into its items (files without hits are left out) */
+export interface ScanResult { found: [number, ContentHit[]][] }
 
 interface Pending {
-  job: DecodeJob;
-  resolve: (r: DecodeResult) => void;
+  job: DecodeJob | ScanJob;
+  resolve: (r: DecodeResult & ScanResult) => void;
   reject: (e: Error) => void;
   onProgress?: (a: number, b: number) => void;
 }
@@ -36,14 +39,14 @@ export class DecodePool {
   constructor(size = Math.min(4, availableParallelism())) {
     for (let i = 0; i < size; i++) {
       const w = spawnWorker();
-      w.on('message', (m: { id: number; progress?: [number, number]; result?: DecodeResult; error?: ErrorInfo }) => {
+      w.on('message', (m: { id: number; progress?: [number, number]; result?: DecodeResult | ScanResult; error?: ErrorInfo }) => {
         const p = this.running.get(m.id);
         if (!p) return;
         if (m.progress) { p.onProgress?.(m.progress[0], m.progress[1]); return; }
         this.running.delete(m.id);
         this.idle.push(w);
         if (m.error) p.reject(new StrataError(m.error.code === 'INTERNAL' ? 'IO' : m.error.code, m.error.message));
-        else p.resolve(m.result!);
+        else p.resolve(m.result as DecodeResult & ScanResult);
         this.pump();
       });
       w.on('error', (e) => {
@@ -60,6 +63,14 @@ export class DecodePool {
   run(job: Omit<DecodeJob, 'id'>, onProgress?: (a: number, b: number) => void): Promise<DecodeResult> {
     return new Promise((resolve, reject) => {
       this.queue.push({ job: { ...job, id: this.nextId++ }, resolve, reject, onProgress });
+      this.pump();
+    });
+  }
+
+  /** scans small files for secrets on a worker (the analysis's content phase) */
+  scan(job: Omit<ScanJob, 'id' | 'kind'>): Promise<ScanResult> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ job: { ...job, kind: 'scan', id: this.nextId++ }, resolve, reject });
       this.pump();
     });
   }

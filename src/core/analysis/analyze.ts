@@ -14,7 +14,7 @@ import { FILE_CATALOGERS } from './packages/index.ts';
 import { COPYRIGHT_LIMIT, OS_RELEASE_LIMIT } from './capture.ts';
 import { osReleaseMatch, parseOsRelease } from './packages/os-release.ts';
 import type { FileCataloger } from './packages/types.ts';
-import { CONTENT_SCAN_LIMIT, capturesForName, scanContent, sensitiveByName } from './sensitive.ts';
+import { CONTENT_SCAN_LIMIT, capturesForName, scanContent, sensitiveByName, type ContentHit } from './sensitive.ts';
 import { PackageLedger } from './ledger.ts';
 import { analyzeSpace, type SpaceResult } from './space.ts';
 import type { AnalysisResult, AnalysisWarning, Distro, SensitiveFinding } from './types.ts';
@@ -26,8 +26,16 @@ export interface ContentSource {
   read(layer: number, offset: number, length: number): Promise<Uint8Array>;
 }
 
+/** A small file the content phase scans for secrets. */
+export interface ScanItem { layer: number; offset: number; size: number; path: string }
+
 export interface AnalyzeOptions {
   signal?: AbortSignal;
+  /**
+   * Scans many files for secrets (`scanContent` on each), e.g. on several threads; resolves with
+   * each item's hits, in the items' order. Without it the files are read and scanned here.
+   */
+  scanSecrets?: (items: ScanItem[]) => Promise<ContentHit[][]>;
   /** what runs now and how far it is (phase text for people, done/total in its own unit) */
   onProgress?: (phase: string, done: number, total: number) => void;
   /** the result so far, after each phase (to store it as it goes) */
@@ -129,8 +137,12 @@ class Analysis {
   }
 
   private scanSecrets(inode: number, bytes: Uint8Array): void {
+    this.applyHits(inode, scanContent(bytes, this.paths[this.t.iNode[inode]]));
+  }
+
+  private applyHits(inode: number, found: ContentHit[]): void {
     this.scanned.add(inode);
-    let hits = scanContent(bytes, this.paths[this.t.iNode[inode]]);
+    let hits = found;
     // `GITHUB_TOKEN=ghp_…` is one secret: the token rule says more than the generic assignment rule
     const specific = new Set(hits.filter((h) => h.rule !== 'config-secret').map((h) => h.line));
     hits = hits.filter((h) => h.rule !== 'config-secret' || !specific.has(h.line) || h.count > 1);
@@ -234,7 +246,14 @@ class Analysis {
       if (goMayBeBinary(t.iSize[i], t.iMode[i])) executables.push(i);
     }
     let done = 0;
-    for (let k = 0; k < this.N; k++) {
+    if (this.opts.scanSecrets) {
+      this.progress('scanning file contents for secrets', 0, total);
+      const order = small.flatMap((list) => list.sort((a, b) => t.iOffset[a] - t.iOffset[b]));
+      const hits = await this.opts.scanSecrets(order.map((i) => ({ layer: t.iLayer[i], offset: t.iOffset[i], size: t.iSize[i], path: this.paths[t.iNode[i]] })));
+      order.forEach((i, j) => this.applyHits(i, hits[j] ?? []));
+      small.length = 0; // scanned
+    }
+    for (let k = 0; k < small.length; k++) {
       const inodes = small[k].sort((a, b) => t.iOffset[a] - t.iOffset[b]);
       for (const span of spans(t, inodes)) {
         this.progress('scanning file contents for secrets', done, total);
