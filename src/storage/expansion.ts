@@ -36,10 +36,11 @@ const dropLayer = (store: ChunkStore, imageId: string, layer: number) =>
  * Starts expanding `layer` of ready image `imageId`; null if it is not packed (already expanded).
  * The caller decompresses `packed` into `writer`, then calls finish (or abort). Hold the layer's
  * expansion lock (locks.ts) around the whole of it. `onStored(n)`: the first n bytes of the
- * stream are stored (readable with readRange) — before the whole layer is.
+ * stream are stored (readable with readRange) — before the whole layer is. `onChunk(blob)`: the
+ * next piece of the stream, as made, before it is stored.
  */
 export async function beginExpansion(imageId: string, layer: number,
-  opts: { signal?: AbortSignal; onStored?: (bytes: number) => void } = {}): Promise<Expansion | null> {
+  opts: { signal?: AbortSignal; onStored?: (bytes: number) => void; onChunk?: (chunk: Blob) => void } = {}): Promise<Expansion | null> {
   const { signal } = opts;
   const rec = await readRecord(imageId);
   if (rec?.status !== 'ready') throw new StrataError('NOT_FOUND', `No stored image ${imageId}: it was deleted, or its import did not finish.`);
@@ -51,7 +52,7 @@ export async function beginExpansion(imageId: string, layer: number,
   await dropLayer('content', imageId, layer); // an earlier attempt's partial stream
   const what = `layer ${layer + 1} of "${name}"`;
   const sink = new ChunkSink(imageId, layer, 'content', (part, bytes, batch) =>
-    putBatch('content', `Expanding "${name}": writing ${part} (${formatBytes(bytes)})`, batch), opts.onStored);
+    putBatch('content', `Expanding "${name}": writing ${part} (${formatBytes(bytes)})`, batch), opts.onStored, opts.onChunk);
   const writer = bufferedWriter(sink, what, async () => {
     if (signal?.aborted) throw new StrataError('ABORTED', `Expanding ${what} was cancelled.`);
   }, () => {});

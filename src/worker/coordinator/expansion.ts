@@ -11,11 +11,16 @@ import { newJobId, runJob } from './pool.ts';
 /**
  * `${imageId}:${layer}` -> that layer's expansion in this worker: `done` settles when its content is
  * stored (settled entries stay: known expanded); while `running`, `upTo` bytes of the stream are
- * stored and `waiters` are reads waiting for more.
+ * stored and `waiters` are reads waiting for more. `parts` are the pieces of the stream as they
+ * are made, before they are stored, and `inflated` resolves once they are the whole stream: an
+ * export composes them without waiting for the IndexedDB writes.
  */
-interface ExpansionState { done: Promise<void>; running: boolean; upTo: number; waiters: Set<() => void> }
+interface ExpansionState {
+  done: Promise<void>; running: boolean; upTo: number; waiters: Set<() => void>;
+  parts: Blob[]; inflated: Promise<void>;
+}
 const expansions = new Map<string, ExpansionState>();
-const expandedAlready = (): ExpansionState => ({ done: Promise.resolve(), running: false, upTo: 0, waiters: new Set() });
+const expandedAlready = (): ExpansionState => ({ done: Promise.resolve(), running: false, upTo: 0, waiters: new Set(), parts: [], inflated: Promise.resolve() });
 /** per image: stops its background work (expansions, digest checks, analysis) on delete */
 const backgroundStops = new Map<string, AbortController>();
 
@@ -33,22 +38,35 @@ function ensureExpanded(imageId: string, layer: number): Promise<void> {
   const key = `${imageId}:${layer}`;
   const known = expansions.get(key);
   if (known) return known.done;
-  const x: ExpansionState = { done: Promise.resolve(), running: true, upTo: 0, waiters: new Set() };
-  x.done = expandLayer(imageId, layer, stopOf(imageId), (n) => { x.upTo = n; for (const w of x.waiters) w(); });
+  let whole: () => void = () => {};
+  const x: ExpansionState = {
+    done: Promise.resolve(), running: true, upTo: 0, waiters: new Set(), parts: [],
+    inflated: new Promise<void>((r) => { whole = r; }),
+  };
+  x.done = expandLayer(imageId, layer, stopOf(imageId), (n) => { x.upTo = n; for (const w of x.waiters) w(); }, (chunk) => x.parts.push(chunk), whole);
   expansions.set(key, x);
   // a failed expansion is tried again by the next read that needs the layer
   x.done.then(() => post({ type: 'expanded', imageId, layer }), (e: unknown) => {
     expansions.delete(key);
     post({ type: 'expanded', imageId, layer, error: toErrorInfo(e) });
-  }).finally(() => { x.running = false; });
+  }).finally(() => { x.running = false; x.parts = []; });
   return x.done;
 }
 
-async function expandLayer(imageId: string, layer: number, signal: AbortSignal, onStored: (bytes: number) => void): Promise<void> {
+async function expandLayer(imageId: string, layer: number, signal: AbortSignal, onStored: (bytes: number) => void,
+  onChunk: (chunk: Blob) => void, inflated: () => void): Promise<void> {
   const release = await storage.holdExpansionLock(imageId, layer);
   try {
-    const x = await storage.beginExpansion(imageId, layer, { signal, onStored });
+    let made = 0;
+    let size = Infinity;
+    const x = await storage.beginExpansion(imageId, layer, { signal, onStored, onChunk: (chunk) => {
+      onChunk(chunk);
+      made += chunk.size;
+      if (made >= size) inflated();
+    } });
     if (!x) return; // expanded already (by another tab, or before a reload)
+    size = x.info.size ?? Infinity;
+    if (size === 0) inflated();
     const stop = new AbortController();
     const onAbort = () => stop.abort();
     signal.addEventListener('abort', onAbort, { once: true });
@@ -96,9 +114,26 @@ async function startExpansions(imageId: string, layers: Iterable<number>): Promi
   return all.map((l) => expansions.get(`${imageId}:${l}`)?.done ?? Promise.resolve());
 }
 
-/** Before reading whole layers (an export): each must be expanded (waits for it, or starts it). */
+/** Before reading whole layers: each must be expanded (waits for it, or starts it). */
 export async function expanded(imageId: string, layers: Iterable<number>): Promise<void> {
   await Promise.all(await startExpansions(imageId, layers));
+}
+
+/**
+ * A layer's whole decompressed stream as a Blob for an export: the stored content, or — while its
+ * expansion is still writing — the pieces it has made, once they are the whole stream (inflating
+ * is much faster than storing; the export need not wait for the writes).
+ */
+export async function layerStream(imageId: string, layer: number): Promise<Blob> {
+  const [whole] = await startExpansions(imageId, [layer]);
+  const x = expansions.get(`${imageId}:${layer}`);
+  if (x?.running) {
+    const first = await Promise.race([x.inflated.then(() => 'inflated' as const), whole.then(() => 'stored' as const)]);
+    // pieces of a finished expansion are dropped: then it is stored
+    if (first === 'inflated' && x.parts.length) return new Blob(x.parts);
+  }
+  await whole;
+  return storage.layerContentBlob(imageId, layer);
 }
 
 /**

@@ -7,7 +7,7 @@ import type { EncodedTree } from '../../core/model.ts';
 import * as storage from '../../storage/index.ts';
 import type { JobReply } from '../protocol.ts';
 import { windowedTarBlob, windowBlob, type WindowBuilder } from '../tar-blob.ts';
-import { expanded } from './expansion.ts';
+import { layerStream } from './expansion.ts';
 import { freeWorkers, newJobId, runJob } from './pool.ts';
 
 let cached: { id: string; tree: EncodedTree } | null = null;
@@ -31,16 +31,15 @@ export async function exportTar(imageId: string, layer: number | undefined, path
 }
 
 /**
- * Each layer's stored stream, once every layer that holds file content is expanded (a missing one
- * is an error, never an empty file); layers without content are empty Blobs.
+ * Each layer's whole stream for every layer that holds file content (a missing one is an error,
+ * never an empty file); layers without content are empty Blobs. Right after an import the layers
+ * may still be being expanded: their streams are used as they are inflated, without waiting for
+ * the IndexedDB writes (issue 12: the export of a just-imported image about as fast as inflating).
  */
 export async function layerContents(imageId: string, tree: EncodedTree, alsoNeeded: Iterable<number> = []): Promise<Blob[]> {
   const needed = new Set<number>(alsoNeeded);
   for (let i = 0; i < tree.iType.length; i++) if (tree.iSize[i] > 0 && tree.iLayer[i] >= 0) needed.add(tree.iLayer[i]);
-  await expanded(imageId, needed);
-  const contents: Blob[] = [];
-  for (let l = 0; l < tree.layerCount; l++) contents.push(needed.has(l) ? await storage.layerContentBlob(imageId, l) : new Blob([]));
-  return contents;
+  return Promise.all([...Array(tree.layerCount).keys()].map((l) => (needed.has(l) ? layerStream(imageId, l) : Promise.resolve(new Blob([])))));
 }
 
 /** Tar records as one Blob, content from `contents`. */
