@@ -555,6 +555,7 @@ async function flowOf(b: Browser, img: BenchImage, poolDefault: number, prev?: F
 }
 
 async function main(): Promise<void> {
+  const started = Date.now();
   const o = parseOptions(process.argv.slice(2));
   const want = (k: string) => !o.only || o.only.has(k);
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: apt-get install -y chromium (or set CHROMIUM_PATH)`);
@@ -594,6 +595,7 @@ async function main(): Promise<void> {
   if (img) report(res, poolDefault);
   if (flows.size) reportFlows([...flows.values()], poolDefault);
   if (compared) reportCompare(compared, log);
+  log(`bench:browser took ${((Date.now() - started) / 60_000).toFixed(1)} min`);
 }
 
 type SyntheticRes = {
