@@ -3,6 +3,7 @@
 import { parentPort, threadId } from 'node:worker_threads';
 import { join } from 'node:path';
 import { decodeLayer } from '../core/layers/decode.ts';
+import { EntryPacker } from '../core/layers/entry-columns.ts';
 import { toErrorInfo } from '../core/errors.ts';
 import type { LayerInfo } from '../core/model.ts';
 import { FileSpool, nodeSha256 } from './node-env.ts';
@@ -85,9 +86,11 @@ async function decode(job: DecodeJob): Promise<void> {
     const blob = fileBlob(job.archive).slice(job.start, job.end);
     let last = 0;
     const source = fileSource(job.archive, job.start, job.end, job.info.compression, layerLabel(job.info)) ?? undefined;
+    const packer = new EntryPacker();
     const [d, digest] = await Promise.all([
       decodeLayer(job.info, blob, env, {
         source,
+        onEntry: (e) => packer.add(e),
         spool: job.spool,
         hashDiffId: job.hashDiffId,
         onProgress: (a, b) => {
@@ -97,10 +100,11 @@ async function decode(job: DecodeJob): Promise<void> {
       }),
       job.hashDigest ? hashFile(job.archive, job.start, job.end, nodeSha256()) : Promise.resolve(undefined),
     ]);
+    const { columns, transfer } = packer.finish();
     parentPort!.postMessage({
       id: job.id,
-      result: { entries: d.entries, size: d.size, diffId: d.diffId, digest, spool: spools.length ? spools[spools.length - 1].path : null },
-    });
+      result: { columns, size: d.size, diffId: d.diffId, digest, spool: spools.length ? spools[spools.length - 1].path : null },
+    }, transfer);
   } catch (e) {
     parentPort!.postMessage({ id: job.id, error: toErrorInfo(e) });
   }

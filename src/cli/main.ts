@@ -171,7 +171,7 @@ async function load(path: string, archive: Archive, img: ResolvedImage, env: Nod
         });
         digests[info.index] = r.digest;
         files[info.index] = r.spool ? { path: r.spool, base: 0 } : { path: archivePath, base: src.range.start };
-        return { index: info.index, entries: r.entries, size: r.size, diffId: r.diffId, content: r.spool ? fileBlob(r.spool) : src.blob };
+        return { index: info.index, entries: [], columns: r.columns, size: r.size, diffId: r.diffId, content: r.spool ? fileBlob(r.spool) : src.blob };
       },
     });
     if (verify) {

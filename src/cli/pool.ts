@@ -3,11 +3,11 @@ import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import type { ErrorInfo } from '../core/errors.ts';
 import { StrataError } from '../core/errors.ts';
-import type { TarEntry } from '../core/tar/reader.ts';
+import type { EntryColumns } from '../core/layers/entry-columns.ts';
 import type { DecodeJob, ScanJob } from './decode-worker.ts';
 import type { ContentHit } from '../core/analysis/sensitive.ts';
 
-export interface DecodeResult { entries: TarEntry[]; size: number; diffId?: string; digest?: string; spool: string | null }
+export interface DecodeResult { columns: EntryColumns; size: number; diffId?: string; digest?: string; spool: string | null }
 /** a scan job's hits, by index into its items (files without hits are left out) */
 export interface ScanResult { found: [number, ContentHit[]][] }
 

@@ -6,6 +6,7 @@ import type { ImageModel, LayerInfo } from './model.ts';
 import { openArchive, type Archive, type ImageSelector, type ResolvedImage } from './archive/open.ts';
 import { decodeLayer, layerLabel, type DecodedLayer, type DecodeOptions } from './layers/decode.ts';
 import { LayerMerger } from './layers/merge.ts';
+import { unpackEntries } from './layers/entry-columns.ts';
 
 export type LayerDecoder = (info: LayerInfo, blob: Blob, opts: DecodeOptions) => Promise<DecodedLayer>;
 
@@ -48,10 +49,12 @@ export async function importImage(img: ResolvedImage, env: CoreEnv, opts: Import
   const computedDiffIds: (string | undefined)[] = [];
   for (let i = 0; i < n; i++) {
     const d = await results[i];
+    // a merged layer's entries are garbage: the resolved promise must not keep them
+    delete results[i];
     if (next < n) start(next++);
     if (opts.signal?.aborted) throw new StrataError('ABORTED', 'The operation was cancelled.');
     const info = img.meta.layers[i];
-    const counts = merger.apply(i, d.entries, layerLabel(info));
+    const counts = merger.apply(i, d.columns ? unpackEntries(d.columns) : d.entries, layerLabel(info));
     Object.assign(info, counts, { size: d.size });
     content.push(d.content);
     computedDiffIds.push(d.diffId);

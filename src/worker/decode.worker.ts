@@ -11,7 +11,7 @@ import { analysisCapture } from '../core/analysis/capture.ts';
 import { decompressTo } from '../core/compress/decompress.ts';
 import { verifyLayer } from '../core/verify.ts';
 import type { Job, JobReply } from './protocol.ts';
-import { EntryPacker } from './entry-columns.ts';
+import { EntryPacker } from '../core/layers/entry-columns.ts';
 import { windowBlob } from './tar-blob.ts';
 import { deflateSlice } from './gzip-block.ts';
 

@@ -6,7 +6,7 @@
 import { toErrorInfo } from '../core/errors.ts';
 import { LayerMerger } from '../core/layers/merge.ts';
 import type { EncodedTree } from '../core/model.ts';
-import { unpackEntries } from './entry-columns.ts';
+import { unpackEntries } from '../core/layers/entry-columns.ts';
 import type { MergeReply, MergeRequest } from './protocol.ts';
 
 const merges = new Map<number, LayerMerger>();

@@ -2,7 +2,7 @@
 import type { ErrorInfo } from '../core/errors.ts';
 import type { ArchiveInfo, EncodedTree, ImageMeta, LayerInfo, LayerVerify } from '../core/model.ts';
 import type { LayerCounts } from '../core/layers/merge.ts';
-import type { EntryColumns } from './entry-columns.ts';
+import type { EntryColumns } from '../core/layers/entry-columns.ts';
 import type { TarRecord } from '../core/export/tar-export.ts';
 import type { CompareSide, ImageSelector, ImportProgress, StoredImage, WriteImageRequest, WriteProgress } from '../app/engine-api.ts';
 import type { AnalysisResult, AnalysisState, SbomFormat, SbomScope } from '../core/analysis/types.ts';

@@ -14,7 +14,7 @@ import { importImage, type LayerDecoder } from '../../src/core/import.ts';
 import { decodeLayer, layerLabel } from '../../src/core/layers/decode.ts';
 import { TarReader } from '../../src/core/tar/reader.ts';
 import { verifyLayer } from '../../src/core/verify.ts';
-import { EntryPacker, unpackEntries } from '../../src/worker/entry-columns.ts';
+import { EntryPacker, unpackEntries } from '../../src/core/layers/entry-columns.ts';
 import { windowBlob, windowedTarBlob } from '../../src/worker/tar-blob.ts';
 import { writtenTarProblems } from './tar-blocks.ts';
 

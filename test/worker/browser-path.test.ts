@@ -10,7 +10,7 @@ import { importImage, openArchive } from '../../src/core/import.ts';
 import { tarBlob, tarRecords } from '../../src/core/export/tar-export.ts';
 import type { LayerInfo } from '../../src/core/model.ts';
 import type { TarEntry } from '../../src/core/tar/reader.ts';
-import { EntryPacker, unpackEntries } from '../../src/worker/entry-columns.ts';
+import { EntryPacker, unpackEntries } from '../../src/core/layers/entry-columns.ts';
 import { windowBlob, windowedTarBlob } from '../../src/worker/tar-blob.ts';
 import { ociArchive, tar, type Spec } from '../../scripts/image-writer.ts';
 

@@ -7,6 +7,7 @@ import type { LayerInfo } from '../model.ts';
 import { decompressTo } from '../compress/decompress.ts';
 import { TarReader, type TarEntry } from '../tar/reader.ts';
 import { tryCleanPath } from './paths.ts';
+import type { EntryColumns } from './entry-columns.ts';
 
 export interface DecodedLayer {
   index: number;
@@ -22,6 +23,8 @@ export interface DecodedLayer {
   diffId?: string;
   /** the content of the files `capture` asked for, by offset in the uncompressed stream */
   captured?: CapturedFile[];
+  /** the entries as columns (a worker's compact form), when `entries` is left empty */
+  columns?: EntryColumns;
 }
 
 /** A small file's content, kept while its layer streamed past (`DecodeOptions.capture`). */

@@ -9,7 +9,7 @@ import { openArchive, type LayerSource } from '../../core/archive/open.ts';
 import { layerLabel } from '../../core/layers/decode.ts';
 import * as storage from '../../storage/index.ts';
 import type { ImportProgress, ImageSelector } from '../../app/engine-api.ts';
-import { columnBuffers } from '../entry-columns.ts';
+import { columnBuffers } from '../../core/layers/entry-columns.ts';
 import type { JobReply } from '../protocol.ts';
 import { env } from './context.ts';
 import { mergeCall, newMergeId } from './merge-client.ts';
