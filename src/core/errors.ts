@@ -25,6 +25,15 @@ export type ErrorCode =
   | 'HARDLINK_TO_DIR'
   | 'NOT_FOUND'           // a path asked for does not exist in the tree
   | 'BAD_OPTION'          // an option that does not fit the image (keep more layers than it has, a bad tag…)
+  | 'BAD_REFERENCE'       // an image reference (docker://REF, ?image=REF) that does not parse
+  | 'REGISTRY_UNAUTHORIZED' // 401: credentials needed, or the ones given were refused
+  | 'REGISTRY_DENIED'     // 403: authenticated, but not allowed to pull
+  | 'REGISTRY_NOT_FOUND'  // 404: no such repository, tag, manifest or blob
+  | 'REGISTRY_RATE_LIMITED' // 429: too many requests (the message says when to retry)
+  | 'REGISTRY_UNREACHABLE' // the connection failed (DNS, refused, reset, TLS)
+  | 'REGISTRY_CORS'       // the browser refused to let this page read the registry's answer
+  | 'REGISTRY_BLOCKED'    // the page's Content-Security-Policy does not allow that origin
+  | 'REGISTRY_ERROR'      // anything else the registry answered that we cannot use (5xx, bad JSON…)
   | 'ABORTED'
   | 'QUOTA_EXCEEDED'
   | 'STORAGE'

@@ -35,7 +35,8 @@ export type ArchiveFormat =
   | 'docker-save-oci'    // Docker 25+: manifest.json + OCI layout
   | 'oci-layout'         // oci-layout + index.json
   | 'docker-legacy'      // repositories + <id>/json parent chain, no manifest.json
-  | 'rootfs';            // a plain filesystem tar (docker export) treated as one layer
+  | 'rootfs'             // a plain filesystem tar (docker export) treated as one layer
+  | 'registry';          // pulled from a registry (OCI distribution API), not from an archive
 
 export type Compression = 'none' | 'gzip' | 'zstd';
 
@@ -121,8 +122,19 @@ export interface LayerInfo {
   verify?: LayerVerify;
 }
 
+/** Where a pulled image came from. Stored with the image (an optional field: older records lack it). */
+export interface RegistrySource {
+  /** the reference as opened, in full: "127.0.0.1:5000/edge:v1", "docker.io/library/alpine:3.20" */
+  reference: string;
+  /** sha256 of the image manifest that was read (the chosen platform's, for an index) */
+  digest: string;
+  /** sha256 of the index the platform was chosen from, when the reference named an index */
+  indexDigest?: string;
+}
+
 export interface ImageMeta {
-  source: { name: string; size: number };
+  /** the archive's file name and size; for a pulled image its reference and compressed size, and `registry` */
+  source: { name: string; size: number; registry?: RegistrySource };
   format: ArchiveFormat;
   image: ImageSummary;
   config: ConfigSummary;

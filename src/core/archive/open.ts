@@ -2,12 +2,14 @@
 // slices, list the images inside, and resolve one into config + layer openers.
 import { brief, quoted, StrataError } from '../errors.ts';
 import type { CoreEnv } from '../env.ts';
-import type { ArchiveFormat, ArchiveInfo, Compression, ImageMeta, ImageSummary, LayerInfo, Platform } from '../model.ts';
+import type { ArchiveFormat, ArchiveInfo, Compression, ImageMeta, ImageSummary, LayerInfo } from '../model.ts';
 import { decompressTo, sniffCompression } from '../compress/decompress.ts';
 import { checksumOk, describeMagic, isZeroBlock } from '../tar/header.ts';
 import { indexTar, type MemberIndex } from './outer-tar.ts';
 import { jsonObject, readBytes, readJson } from './blob-io.ts';
 import { diffIds, mapHistory, summarizeConfig } from './config.ts';
+import { compressionOf, defaultMediaType, IMAGE_CONFIG_TYPES, INDEX_TYPES, KNOWN_ARTIFACTS, platformOf } from './media-types.ts';
+import { ATTESTATION_WHY, isAttestation, platformString, selectImage, type ImageSelector } from './select.ts';
 
 type Json = Record<string, unknown>;
 
@@ -18,7 +20,8 @@ export interface LayerSource {
   range: { start: number; end: number };
 }
 export interface ResolvedImage { meta: ImageMeta; layers: LayerSource[] }
-export interface ImageSelector { image?: string | number; platform?: string }
+export type { ImageSelector };
+export { platformString };
 
 export interface Archive {
   info: ArchiveInfo;
@@ -41,22 +44,6 @@ interface Candidate {
   /** created_by for legacy images, which have no history */
   legacyCreatedBy?: (string | undefined)[];
 }
-
-const IMAGE_CONFIG_TYPES = new Set([
-  'application/vnd.oci.image.config.v1+json',
-  'application/vnd.docker.container.image.v1+json',
-]);
-const INDEX_TYPES = new Set([
-  'application/vnd.oci.image.index.v1+json',
-  'application/vnd.docker.distribution.manifest.list.v2+json',
-]);
-const KNOWN_ARTIFACTS: Record<string, string> = {
-  'application/vnd.cncf.helm.config.v1+json': 'a Helm chart',
-  'application/vnd.cncf.notary.signature': 'a Notary signature',
-  'application/vnd.dev.cosign.artifact.sig.v1+json': 'a cosign signature',
-  'application/vnd.in-toto+json': 'an in-toto attestation',
-  'application/vnd.wasm.config.v1+json': 'a WebAssembly module',
-};
 
 export async function openArchive(input: Blob, name: string, env: CoreEnv, signal?: AbortSignal): Promise<Archive> {
   if (input.size === 0) throw new StrataError('NOT_AN_IMAGE', `${name} is empty (0 bytes): not an image archive.`);
@@ -87,7 +74,7 @@ export async function openArchive(input: Blob, name: string, env: CoreEnv, signa
     info,
     blob,
     resolve: async (sel = {}) => {
-      const i = select(images, sel, name);
+      const i = selectImage(images, sel, name);
       return load(index, candidates[i], images[i], format, { name, size: input.size }, name);
     },
   };
@@ -112,13 +99,6 @@ function hexOf(digest: unknown): string | null {
 function digestFromMember(member: string): string | undefined {
   const m = /^(?:blobs\/sha256\/|sha256:)?([0-9a-f]{64})(?:\.tar(?:\.gz|\.zst)?)?$/.exec(member);
   return m ? `sha256:${m[1]}` : undefined;
-}
-
-function platformOf(v: unknown): Platform | undefined {
-  if (!v || typeof v !== 'object') return undefined;
-  const cfg = v as Json;
-  if (typeof cfg.os !== 'string' || typeof cfg.architecture !== 'string') return undefined;
-  return { os: cfg.os, architecture: cfg.architecture, ...(typeof cfg.variant === 'string' ? { variant: cfg.variant } : {}) };
 }
 
 async function dockerSave(idx: MemberIndex, name: string): Promise<Candidate[]> {
@@ -192,8 +172,8 @@ async function ociLayout(idx: MemberIndex, name: string): Promise<{ format: Arch
       const named = [ann['org.opencontainers.image.ref.name'], ann['io.containerd.image.name']].find((v) => typeof v === 'string') as string | undefined;
       const ref = named ?? refName;
       const digest = typeof d.digest === 'string' ? d.digest : '';
-      if (ann['vnd.docker.reference.type'] === 'attestation-manifest') {
-        skipped.push({ what: digest, why: 'BuildKit attestation manifest (provenance / SBOM), not an image' });
+      if (isAttestation(d)) {
+        skipped.push({ what: digest, why: ATTESTATION_WHY });
         continue;
       }
       const body = jsonObject(await readJson(blobOf(d, 'manifest'), `${name}: blob ${digest}`), `${name}: manifest ${digest}`);
@@ -310,39 +290,6 @@ function rootfsCandidate(idx: MemberIndex): Candidate {
   };
 }
 
-function describe(images: ImageSummary[]): string {
-  return images.map((im) => `[${im.index}] ${im.name}${im.platform ? ` (${platformString(im.platform)})` : ''}`).join(', ');
-}
-
-export function platformString(p: Platform): string {
-  return `${p.os}/${p.architecture}${p.variant ? '/' + p.variant : ''}`;
-}
-
-function select(images: ImageSummary[], sel: ImageSelector, name: string): number {
-  let list = images;
-  if (sel.platform) {
-    const [os, arch, variant] = sel.platform.split('/');
-    list = list.filter((im) => im.platform && im.platform.os === os && (!arch || im.platform.architecture === arch) && (!variant || im.platform.variant === variant));
-    if (!list.length) throw new StrataError('IMAGE_NOT_FOUND', `${name} has no image for platform ${sel.platform}; it has: ${describe(images)}.`);
-  }
-  if (sel.image !== undefined && sel.image !== '') {
-    const s = String(sel.image);
-    const byIndex = /^\d+$/.test(s) ? list.filter((im) => im.index === Number(s)) : [];
-    const byName = list.filter((im) => im.name === s || im.tags.includes(s) || im.tags.some((t) => t.endsWith('/' + s) || t.endsWith(':' + s)) || (s.startsWith('sha256:') && im.digest?.startsWith(s)));
-    list = byIndex.length ? byIndex : byName;
-    if (!list.length) throw new StrataError('IMAGE_NOT_FOUND', `${name} has no image "${s}"; it has: ${describe(images)}.`);
-  }
-  if (list.length === 1) return list[0].index;
-  const platforms = new Set(list.map((im) => (im.platform ? platformString(im.platform) : '?')));
-  const sameName = new Set(list.map((im) => im.name)).size === 1 || list.every((im) => !im.tags.length);
-  if (platforms.size === list.length && !platforms.has('?') && sameName) {
-    // a multi-platform index: linux/amd64 by default, else the first
-    const amd = list.find((im) => im.platform!.os === 'linux' && im.platform!.architecture === 'amd64');
-    return (amd ?? list[0]).index;
-  }
-  throw new StrataError('AMBIGUOUS_IMAGE', `${name} holds ${list.length} images: ${describe(list)}. Choose one (CLI: --image N or --image TAG).`);
-}
-
 async function load(idx: MemberIndex, c: Candidate, summary: ImageSummary, format: ArchiveFormat, source: { name: string; size: number }, name: string): Promise<ResolvedImage> {
   const history = mapHistory(c.config, c.layers.length);
   const layers: LayerSource[] = [];
@@ -393,17 +340,4 @@ async function load(idx: MemberIndex, c: Candidate, summary: ImageSummary, forma
     rawConfig: JSON.stringify(c.config, null, 2),
   };
   return { meta, layers };
-}
-
-function compressionOf(mediaType?: string): Compression {
-  if (!mediaType) return 'none';
-  if (/gzip/.test(mediaType)) return 'gzip';
-  if (/zstd/.test(mediaType)) return 'zstd';
-  return 'none';
-}
-
-function defaultMediaType(c: Compression): string {
-  return c === 'gzip' ? 'application/vnd.docker.image.rootfs.diff.tar.gzip'
-    : c === 'zstd' ? 'application/vnd.oci.image.layer.v1.tar+zstd'
-    : 'application/vnd.docker.image.rootfs.diff.tar';
 }
