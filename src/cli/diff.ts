@@ -70,7 +70,7 @@ async function load(side: 'a' | 'b', path: string, sel: ImageSelector, env: Node
 /** The error with the file it came from first, as every other command's message starts. */
 function named(e: unknown, path: string): unknown {
   if (!(e instanceof StrataError)) return e;
-  const name = basename(path);
+  const name = path.startsWith('docker://') ? path.slice(9) : basename(path);
   if (e.message.startsWith(name) || e.message.startsWith(path)) return e;
   return new StrataError(e.code, `${name}: ${toErrorInfo(e).message}`, { cause: e });
 }
