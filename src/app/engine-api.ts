@@ -5,14 +5,28 @@ import type { ArchiveInfo, EncodedTree, ImageMeta, LayerVerify } from '../core/m
 import type { ErrorInfo } from '../core/errors.ts';
 import type { AnalysisState, SbomFormat, SbomScope } from '../core/analysis/types.ts';
 import type { Comparison, HashWork } from '../core/compare/types.ts';
+import type { Credentials } from '../core/registry/auth.ts';
+
+export type { Credentials };
 
 export interface ImportProgress {
-  phase: 'reading' | 'decoding' | 'merging' | 'storing' | 'done';
+  /** 'downloading': layers of an image pulled from a registry are still arriving */
+  phase: 'reading' | 'downloading' | 'decoding' | 'merging' | 'storing' | 'done';
   bytesRead: number;
   bytesTotal: number;
   /** 1-based layer being worked on, and the layer count */
   layer: number;
   layers: number;
+  /** an image pulled from a registry: each layer's download, in layer order */
+  pulls?: LayerPull[];
+}
+
+/** One layer of an image being pulled: bytes received of its compressed size, and where it is. */
+export interface LayerPull {
+  bytes: number;
+  total: number;
+  /** waiting for a connection, downloading (digest checked as it streams), decoding, merged */
+  state: 'waiting' | 'downloading' | 'decoding' | 'done';
 }
 
 /** A written image (see src/core/export/image-write.ts): squashed, or cut at a layer. */
@@ -54,6 +68,17 @@ export interface Engine {
   inspect(file: Blob, name: string, signal?: AbortSignal): Promise<ArchiveInfo>;
   /** import one image; resolves with the stored image id once the tree is browsable */
   import(file: Blob, name: string, sel: ImageSelector, opts: { signal?: AbortSignal; onProgress?: (p: ImportProgress) => void }): Promise<string>;
+  /**
+   * The images a registry reference names (one per platform of an index), as `inspect` lists an
+   * archive's. `credentials` are kept in memory for this call only: never stored.
+   */
+  inspectRegistry(ref: string, opts?: { credentials?: Credentials; signal?: AbortSignal }): Promise<ArchiveInfo>;
+  /**
+   * Pulls one image of a registry reference (layers in parallel, each verified against its digest
+   * as it streams) and imports it as an archive's; resolves with the stored image id once the tree
+   * is browsable. The stored image remembers its reference and manifest digest (meta.source.registry).
+   */
+  importRegistry(ref: string, sel: ImageSelector, opts: { credentials?: Credentials; signal?: AbortSignal; onProgress?: (p: ImportProgress) => void }): Promise<string>;
   list(): Promise<StoredImage[]>;
   /** `packed`: layers whose content is still being expanded (reads of them wait; see onExpanded) */
   open(id: string): Promise<{ meta: ImageMeta; tree: EncodedTree; packed: number[] }>;

@@ -1,3 +1,4 @@
+/// <reference types="vite/client" />
 // The Engine the UI talks to: a bridge to the coordinator worker, which owns imports and storage,
 // and a pool of decode workers wired to it by MessageChannels. The main thread only passes Blob
 // references and small messages; it never reads image bytes.
@@ -7,11 +8,26 @@ import type { Engine, ImageSelector, ImportProgress, StoredImage } from './engin
 import { unpackComparison } from '../core/compare/packed.ts';
 import type { AnalysisState } from '../core/analysis/types.ts';
 import type { CompareWireProgress, Reply, Request, ResultMap } from '../worker/protocol.ts';
+import coordinatorUrl from '../worker/coordinator.worker.ts?worker&url';
+
+/**
+ * The coordinator runs under the page's Content-Security-Policy: a worker loaded from its own URL
+ * gets the policy of that response (none, from a static host) — Chromium let such a worker fetch
+ * any origin while the page's connect-src refused it —, but a worker started from a blob: URL
+ * inherits the page's, including the connect-src that csp.ts narrows to what the URL names. So
+ * the coordinator, which makes every registry request, starts as a one-line blob: module that
+ * imports the real one.
+ */
+function pagePolicedWorker(url: string, name: string): Worker {
+  const real = new URL(url, import.meta.url).href;
+  const boot = URL.createObjectURL(new Blob([`import ${JSON.stringify(real)};\n`], { type: 'text/javascript' }));
+  return new Worker(boot, { type: 'module', name });
+}
 
 interface Call { resolve: (v: unknown) => void; reject: (e: Error) => void; onProgress?: (p: never) => void }
 
 export function createEngine(opts: { poolSize?: number } = {}): Engine {
-  const coordinator = new Worker(new URL('../worker/coordinator.worker.ts', import.meta.url), { type: 'module', name: 'strata-coordinator' });
+  const coordinator = pagePolicedWorker(coordinatorUrl, 'strata-coordinator');
   const size = opts.poolSize ?? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 2));
   for (let i = 0; i < size; i++) {
     const w = new Worker(new URL('../worker/decode.worker.ts', import.meta.url), { type: 'module', name: `strata-decode-${i}` });
@@ -58,6 +74,8 @@ export function createEngine(opts: { poolSize?: number } = {}): Engine {
   return {
     inspect: (file: Blob, name: string, signal?: AbortSignal): Promise<ArchiveInfo> => call({ type: 'inspect', file, name }, signal),
     import: (file: Blob, name: string, sel: ImageSelector, o) => call({ type: 'import', file, name, sel }, o.signal, o.onProgress),
+    inspectRegistry: (ref, o = {}) => call({ type: 'inspectRegistry', ref, credentials: o.credentials }, o.signal),
+    importRegistry: (ref, sel, o) => call({ type: 'importRegistry', ref, sel, credentials: o.credentials }, o.signal, o.onProgress),
     list: (): Promise<StoredImage[]> => call({ type: 'list' }),
     open: (imageId) => call({ type: 'open', imageId }),
     readRange: (imageId, layer, offset, length) => call({ type: 'readRange', imageId, layer, offset, length }),

@@ -5,11 +5,12 @@ import { createEngine } from './engine.ts';
 import { lockConnections } from './csp.ts';
 import { OfflineState } from './state/offline.svelte.ts';
 
-lockConnections(location.search, document);
+// before the engine: its coordinator inherits the policy (and makes every registry request)
+const connect = await lockConnections(location, document);
 
 const target = document.getElementById('app');
 if (!target) throw new Error('missing #app');
-mount(App, { target, props: { engine: createEngine() } });
+mount(App, { target, props: { engine: createEngine(), connect } });
 
 const offline = new OfflineState();
 mount(OfflineNotice, { target: document.body, props: { offline } });

@@ -13,7 +13,8 @@ import { settle } from './coordinator/background.ts';
 import { env, post } from './coordinator/context.ts';
 import { readable, stopBackground } from './coordinator/expansion.ts';
 import { exportTar, rememberTree } from './coordinator/export.ts';
-import { importImage } from './coordinator/import.ts';
+import { importFromRegistry, importImage } from './coordinator/import.ts';
+import { inspectRegistry } from './coordinator/registry.ts';
 import { writeImage } from './coordinator/write-image.ts';
 import { addPort } from './coordinator/pool.ts';
 import { compare } from './coordinator/compare.ts';
@@ -45,6 +46,13 @@ self.onmessage = async (ev: MessageEvent<RequestMessage | { type: 'port'; port: 
       }
       case 'import': {
         const rec = await importImage(m.file, m.name, m.sel, ctl.signal, (progress) => post({ type: 'progress', id: m.id, progress }));
+        void settle(rec);
+        post({ type: 'result', id: m.id, value: rec.id });
+        break;
+      }
+      case 'inspectRegistry': post({ type: 'result', id: m.id, value: await inspectRegistry(m.ref, m.credentials, ctl.signal) }); break;
+      case 'importRegistry': {
+        const rec = await importFromRegistry(m.ref, m.sel, m.credentials, ctl.signal, (progress) => post({ type: 'progress', id: m.id, progress }));
         void settle(rec);
         post({ type: 'result', id: m.id, value: rec.id });
         break;

@@ -4,7 +4,7 @@ import type { ArchiveInfo, EncodedTree, ImageMeta, LayerInfo, LayerVerify } from
 import type { LayerCounts } from '../core/layers/merge.ts';
 import type { EntryColumns } from '../core/layers/entry-columns.ts';
 import type { TarRecord } from '../core/export/tar-export.ts';
-import type { CompareSide, ImageSelector, ImportProgress, StoredImage, WriteImageRequest, WriteProgress } from '../app/engine-api.ts';
+import type { CompareSide, Credentials, ImageSelector, ImportProgress, StoredImage, WriteImageRequest, WriteProgress } from '../app/engine-api.ts';
 import type { AnalysisResult, AnalysisState, SbomFormat, SbomScope } from '../core/analysis/types.ts';
 import type { CapturedFile } from '../core/layers/decode.ts';
 import type { HashWork } from '../core/compare/types.ts';
@@ -14,6 +14,9 @@ import type { PackedComparison, SidePackages } from '../core/compare/index.ts';
 export type Request =
   | { type: 'inspect'; file: Blob; name: string }
   | { type: 'import'; file: Blob; name: string; sel: ImageSelector }
+  /** a registry reference: `credentials` live in the coordinator for this request only */
+  | { type: 'inspectRegistry'; ref: string; credentials?: Credentials }
+  | { type: 'importRegistry'; ref: string; sel: ImageSelector; credentials?: Credentials }
   | { type: 'list' }
   | { type: 'open'; imageId: string }
   | { type: 'readRange'; imageId: string; layer: number; offset: number; length: number }
@@ -31,6 +34,8 @@ export type RequestMessage = { id: number } & (Request | { type: 'cancel'; targe
 export interface ResultMap {
   inspect: ArchiveInfo;
   import: string;
+  inspectRegistry: ArchiveInfo;
+  importRegistry: string;
   list: StoredImage[];
   open: { meta: ImageMeta; tree: EncodedTree; packed: number[] };
   readRange: Uint8Array;

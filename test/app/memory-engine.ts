@@ -1,7 +1,7 @@
 // Test-only Engine: serves hand-built images from memory. Never shipped (lives under test/).
 import type { ArchiveInfo, EncodedTree, ImageMeta, LayerInfo, LayerVerify } from '../../src/core/model.ts';
 import { type ErrorInfo, StrataError } from '../../src/core/errors.ts';
-import type { CompareSide, Engine, ImportProgress, StoredImage, WriteImageRequest, WriteProgress } from '../../src/app/engine-api.ts';
+import type { CompareSide, Credentials, Engine, ImageSelector, ImportProgress, StoredImage, WriteImageRequest, WriteProgress } from '../../src/app/engine-api.ts';
 import { Comparer, type SidePackages } from '../../src/core/compare/index.ts';
 import type { Comparison, HashWork } from '../../src/core/compare/types.ts';
 import { jsSha256 } from '../../src/core/env.ts';
@@ -44,6 +44,56 @@ export class MemoryEngine implements Engine {
 
   /** Register what an archive (by name) contains. */
   addArchive(name: string, images: MemoryImage[]): void { this.archives.set(name, images); }
+
+  /** images in registries, by reference; `login` makes the registry want those credentials */
+  readonly registries = new Map<string, { images: MemoryImage[]; login?: Credentials }>();
+  /** every registry call, with the credentials it carried (to prove what was sent) */
+  readonly registryCalls: { method: string; ref: string; credentials?: Credentials; sel?: ImageSelector }[] = [];
+
+  /** Register an image (or an index: several platforms) at a reference. */
+  addRegistryImage(ref: string, images: MemoryImage[], login?: Credentials): void { this.registries.set(ref, { images, login }); }
+
+  private registryEntry(method: string, ref: string, credentials?: Credentials, sel?: ImageSelector) {
+    this.registryCalls.push({ method, ref, credentials, sel });
+    const r = this.registries.get(ref);
+    if (!r) throw new StrataError('REGISTRY_NOT_FOUND', `${ref}: the registry has no such image (404 Not Found, MANIFEST_UNKNOWN).`);
+    if (r.login && (r.login.username !== credentials?.username || r.login.password !== credentials?.password)) {
+      throw new StrataError('REGISTRY_UNAUTHORIZED', credentials
+        ? `${ref}: the registry refused the credentials of user "${credentials.username}" (401 Unauthorized).`
+        : `${ref}: the registry needs credentials (401 Unauthorized). Enter a user name and password for this registry.`);
+    }
+    return r;
+  }
+
+  async inspectRegistry(ref: string, opts: { credentials?: Credentials; signal?: AbortSignal } = {}): Promise<ArchiveInfo> {
+    this.check('inspectRegistry', opts.signal);
+    const r = this.registryEntry('inspectRegistry', ref, opts.credentials);
+    return {
+      format: 'registry', outerCompression: 'none', skipped: [],
+      images: r.images.map((m, index) => ({ index, name: ref, tags: [ref], platform: m.platform, layerCount: r.images.length > 1 ? 0 : m.layers.length })),
+    };
+  }
+
+  async importRegistry(ref: string, sel: ImageSelector, opts: { credentials?: Credentials; signal?: AbortSignal; onProgress?: (p: ImportProgress) => void }): Promise<string> {
+    this.check('importRegistry', opts.signal);
+    const r = this.registryEntry('importRegistry', ref, opts.credentials, sel);
+    const plat = sel.platform?.split('/');
+    const index = plat ? r.images.findIndex((m) => m.platform?.os === plat[0] && m.platform.architecture === plat[1]) : Number(sel.image ?? 0);
+    if (index < 0) throw new StrataError('IMAGE_NOT_FOUND', `${ref} has no image for platform ${sel.platform}.`);
+    const m = r.images[index];
+    const pulls = m.layers.map(() => ({ bytes: 0, total: 100, state: 'waiting' as const }));
+    for (let i = 0; i < m.layers.length; i++) {
+      opts.onProgress?.({ phase: 'downloading', bytesRead: i * 100, bytesTotal: m.layers.length * 100, layer: 0, layers: m.layers.length, pulls: pulls.map((p, k) => (k < i ? { ...p, bytes: 100, state: 'decoding' as const } : k === i ? { ...p, bytes: 50, state: 'downloading' as const } : p)) });
+      await Promise.resolve();
+      if (opts.signal?.aborted) throw new StrataError('ABORTED', 'The operation was cancelled.');
+    }
+    const name = `registry:${ref}`;
+    this.archives.set(name, [m]);
+    const id = await this.import(new Blob([]), name, { image: 0 }, { signal: opts.signal });
+    const img = this.images.get(id)!;
+    img.meta = { ...img.meta, format: 'registry', source: { name: ref, size: 0, registry: { reference: ref, digest: `sha256:${'ab'.repeat(32)}` } } };
+    return id;
+  }
 
   private check(method: string, signal?: AbortSignal): void {
     this.calls.push(method);

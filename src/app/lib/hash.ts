@@ -1,6 +1,8 @@
 // The URL hash holds the open view (image, main view, layer, path, mode, filter, analysis section)
 // so reload and back/forward restore it. Hashes written before `view=` existed mean the Files view.
 // The Compare view needs no open image: its sides are `a`/`al` and `b`/`bl` (image id, layer).
+// `#image=docker://REF` (like ?image=REF) asks to pull REF from its registry: stored image ids
+// never hold "://", so the ids of existing links keep their meaning.
 
 export const MAIN_VIEWS = ['files', 'config', 'analysis', 'stored', 'compare'] as const;
 export type MainView = (typeof MAIN_VIEWS)[number];
@@ -19,6 +21,8 @@ export type DiffKind = (typeof DIFF_KINDS)[number];
 export interface HashSide { imageId: string; layer?: number }
 
 export interface HashView {
+  /** a registry reference to pull (`#image=docker://REF`), never written back */
+  registry?: string;
   image?: string; view?: MainView; layer?: number; path?: string; mode?: 'changes' | 'all'; filter?: string;
   /** only with view 'analysis' */
   section?: AnalysisSection;
@@ -32,7 +36,8 @@ export function parseHash(hash: string): HashView {
   const q = new URLSearchParams(hash.replace(/^#/, ''));
   const view: HashView = {};
   const image = q.get('image');
-  if (image) view.image = image;
+  if (image && /^docker:\/\//i.test(image)) view.registry = image.slice('docker://'.length);
+  else if (image) view.image = image;
   const main = q.get('view');
   if (isOneOf(MAIN_VIEWS, main) && main !== 'files') view.view = main;
   const layer = Number(q.get('layer'));

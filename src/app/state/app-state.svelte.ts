@@ -4,7 +4,9 @@
 import type { ArchiveInfo, ImageMeta, LayerVerify } from '../../core/model.ts';
 import type { ErrorInfo } from '../../core/errors.ts';
 import { FileTree } from '../../core/tree/file-tree.ts';
-import type { Engine, StoredImage } from '../engine-api.ts';
+import type { Credentials, Engine, ImageSelector, StoredImage } from '../engine-api.ts';
+import { registryOriginOf } from '../csp.ts';
+import { parseReference } from '../../core/registry/reference.ts';
 import { asErrorInfo } from '../lib/error-info.ts';
 import { fetchArchive, nameFromUrl } from '../lib/fetch-archive.ts';
 import { DIFF_KINDS, formatHash, parseHash, type HashView, type MainView } from '../lib/hash.ts';
@@ -23,6 +25,15 @@ export interface ImageChoice { name: string; info: ArchiveInfo; resolve: (index:
 
 export interface Banner extends ErrorInfo { id: number }
 
+/** A registry asks for credentials: the login form resolves with them, or null when cancelled. */
+export interface LoginRequest { registry: string; message: string; resolve: (c: Credentials | null) => void }
+
+/**
+ * What the page's connect-src allows (csp.ts), and how to reload with a policy that allows a
+ * registry it does not (the URL names the registry, so the new page's policy allows it).
+ */
+export interface ConnectGate { allows(origin: string): boolean; navigate(url: string): void }
+
 export class AppState {
   readonly engine: Engine;
   readonly treeView = new TreeView();
@@ -32,6 +43,7 @@ export class AppState {
   view = $state<MainView>('files');
   job = $state<ImportJob | null>(null);
   choice = $state.raw<ImageChoice | null>(null);
+  login = $state.raw<LoginRequest | null>(null);
   errors = $state<Banner[]>([]);
   stored = $state.raw<StoredImage[]>([]);
   storage = $state.raw<{ usage: number; quota: number } | null>(null);
@@ -44,9 +56,13 @@ export class AppState {
   private nextBannerId = 1;
   /** layers whose expansion finished, by image: an image being opened may have been read before */
   private expandedSeen = new Map<string, Set<number>>();
+  /** registry credentials by registry host, for this page's life only: never stored */
+  private credentials = new Map<string, Credentials>();
+  private readonly gate: ConnectGate | null;
 
-  constructor(engine: Engine) {
+  constructor(engine: Engine, gate: ConnectGate | null = null) {
     this.engine = engine;
+    this.gate = gate;
     this.analysis = new Analysis(engine);
     this.compare = new CompareState(engine);
   }
@@ -132,9 +148,66 @@ export class AppState {
     await this.openArchive(blob, name);
   }
 
+  /**
+   * Pull an image from a registry: list its platforms (asking which one when an index has several
+   * and none is named), ask for credentials when the registry wants them, import, then open.
+   * A registry the page's policy does not allow yet is opened by reloading with ?image=REF.
+   */
+  async openRegistry(input: string, sel: ImageSelector = {}): Promise<void> {
+    const ref = input.trim().replace(/^docker:\/\//i, '');
+    if (!ref) return;
+    const origin = registryOriginOf(ref);
+    if (origin && this.gate && !this.gate.allows(origin)) {
+      const q = new URLSearchParams({ image: ref, ...(sel.platform ? { platform: sel.platform } : {}) });
+      this.gate.navigate(`?${q.toString().replace(/%2F/gi, '/').replace(/%3A/gi, ':').replace(/%40/gi, '@')}`);
+      return;
+    }
+    if (this.job) this.job.cancel();
+    const job = new ImportJob(ref);
+    this.job = job;
+    const host = registryHost(ref);
+    try {
+      job.update({ phase: 'downloading', bytesRead: 0, bytesTotal: 0 });
+      let info: ArchiveInfo | null = null;
+      while (!info) {
+        try {
+          info = await this.engine.inspectRegistry(ref, { credentials: this.credentials.get(host), signal: job.signal });
+        } catch (err) {
+          const e = asErrorInfo(err);
+          if (e.code !== 'REGISTRY_UNAUTHORIZED') throw err;
+          const c = await this.askLogin(host, e.message);
+          if (!c) return;
+          this.credentials.set(host, c);
+        }
+      }
+      let choice = sel;
+      if (!sel.platform && sel.image === undefined && info.images.length > 1) {
+        const chosen = await this.askImage(ref, info);
+        if (chosen === null) return;
+        choice = { image: chosen };
+      }
+      const id = await this.engine.importRegistry(ref, choice, {
+        credentials: this.credentials.get(host), signal: job.signal, onProgress: (p) => job.update(p),
+      });
+      await this.openStored(id);
+      void this.refreshStored();
+    } catch (err) {
+      this.report(err);
+    } finally {
+      if (this.job === job) this.job = null;
+    }
+  }
+
   cancelJob(): void {
     this.job?.cancel();
     this.choice?.resolve(null);
+    this.login?.resolve(null);
+  }
+
+  private askLogin(registry: string, message: string): Promise<Credentials | null> {
+    return new Promise((resolve) => {
+      this.login = { registry, message, resolve: (c) => { this.login = null; resolve(c); } };
+    });
   }
 
   private askImage(name: string, info: ArchiveInfo): Promise<number | null> {
@@ -300,6 +373,10 @@ export class AppState {
   /** Restore the view a hash describes (on load and on back/forward). */
   async applyHash(hash: string): Promise<void> {
     const v = parseHash(hash);
+    if (v.registry) {
+      await this.openRegistry(v.registry);
+      return;
+    }
     if (v.view === 'compare') {
       if (v.image && this.image?.id !== v.image) await this.openStored(v.image, v);
       this.view = 'compare';
@@ -322,5 +399,14 @@ export class AppState {
     tv.filter = v.filter ?? '';
     if (v.path) this.revealPath(v.path);
     else tv.cursor = -1;
+  }
+}
+
+/** Credentials are kept per registry host ("docker.io", "127.0.0.1:5000"). */
+function registryHost(ref: string): string {
+  try {
+    return parseReference(ref).registry;
+  } catch {
+    return ref; // the engine says why it is not a reference
   }
 }

@@ -1,5 +1,6 @@
-// One running download or import: progress (bytes, layer i of n, speed) and its AbortController.
-import type { ImportProgress } from '../engine-api.ts';
+// One running download or import: progress (bytes, layer i of n, speed; each layer's download for
+// an image pulled from a registry) and its AbortController.
+import type { ImportProgress, LayerPull } from '../engine-api.ts';
 
 export type JobPhase = 'downloading' | ImportProgress['phase'];
 
@@ -11,6 +12,8 @@ export class ImportJob {
   total = $state(0);
   layer = $state(0);
   layers = $state(0);
+  /** a registry pull: each layer's download, in layer order */
+  pulls = $state.raw<LayerPull[] | null>(null);
   /** bytes per second, smoothed */
   speed = $state(0);
   private lastBytes = 0;
@@ -36,6 +39,7 @@ export class ImportJob {
     if (p.bytesTotal !== undefined) this.total = p.bytesTotal;
     if (p.layer !== undefined) this.layer = p.layer;
     if (p.layers !== undefined) this.layers = p.layers;
+    if (p.pulls !== undefined) this.pulls = p.pulls;
     if (p.bytesRead !== undefined) {
       this.bytes = p.bytesRead;
       const t = this.now();

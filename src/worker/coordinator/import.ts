@@ -1,19 +1,25 @@
-// An import, from File to committed IndexedDB records: open the archive, fan layer decoding out to
-// the pool, have the merge worker apply the layers strictly in order, store each layer as the
-// archive shipped it (a copy of the File that no byte of passes through JS) while layers decode,
-// store the small files the analysis reads early, and commit. What follows the commit (expansion,
-// digest checks, analysis) runs in the background.
+// An import, from File (or registry) to committed IndexedDB records: open the archive, fan layer
+// decoding out to the pool, have the merge worker apply the layers strictly in order, store each
+// layer as the archive shipped it (a copy of the File that no byte of passes through JS) while
+// layers decode, store the small files the analysis reads early, and commit. What follows the
+// commit (expansion, digest checks, analysis) runs in the background. An image pulled from a
+// registry goes the same way, each layer once its download is complete and verified.
 /// <reference lib="webworker" />
 import { StrataError } from '../../core/errors.ts';
-import { openArchive, type LayerSource } from '../../core/archive/open.ts';
+import { openArchive } from '../../core/archive/open.ts';
+import { blobSpool } from '../../core/env.ts';
+import type { ImageMeta, LayerInfo } from '../../core/model.ts';
+import type { Credentials } from '../../core/registry/auth.ts';
+import { pullLayers } from '../../core/registry/image.ts';
 import { layerLabel } from '../../core/layers/decode.ts';
 import * as storage from '../../storage/index.ts';
-import type { ImportProgress, ImageSelector } from '../../app/engine-api.ts';
+import type { ImportProgress, ImageSelector, LayerPull } from '../../app/engine-api.ts';
 import { columnBuffers } from '../../core/layers/entry-columns.ts';
 import type { JobReply } from '../protocol.ts';
 import { env } from './context.ts';
 import { mergeCall, newMergeId } from './merge-client.ts';
 import { newJobId, runJob } from './pool.ts';
+import { openReference } from './registry.ts';
 
 /** Progress is reported at least this often, whether or not bytes moved (the UI shows it is alive). */
 const PROGRESS_MS = 50;
@@ -25,29 +31,53 @@ interface LayerImport {
 }
 
 /**
+ * A layer on its way into an import: its Blob once it is here — an archive's at once (a slice of
+ * the File), a registry's once its download is complete and its digest checked.
+ */
+interface LayerFeed {
+  info: LayerInfo;
+  blob: Promise<Blob>;
+  /** compressed bytes the decoder has read of it */
+  onDecodeProgress?: (bytesIn: number) => void;
+}
+
+/**
  * Decodes one layer on the pool (for its entries) and stores it meanwhile, straight from the
  * archive: an uncompressed layer as its content, a compressed one packed (as shipped), to be
  * expanded after the commit. Inflating and storing the inflated stream during the import cost
  * the 2-core bench machine ~40 % more wall time than inflating alone (README, browser bench).
  */
-function importLayer(imageId: string, l: LayerSource, stop: AbortSignal, fail: (e: unknown) => void, onProgress: (bytesIn: number) => void): LayerImport {
-  const stored = storage.storeLayerBlob(imageId, l.info.index, l.blob, { packed: l.info.compression !== 'none' });
+function importLayer(imageId: string, f: LayerFeed, stop: AbortSignal, fail: (e: unknown) => void): LayerImport {
+  // the compression is known once the bytes are (a pulled layer's is read from its first bytes)
+  const stored = f.blob.then((blob) => storage.storeLayerBlob(imageId, f.info.index, blob, { packed: f.info.compression !== 'none' }));
   stored.catch(fail);
-  const decoded = runJob({ type: 'decode', job: newJobId(), info: l.info, blob: l.blob }, stop, onProgress) as LayerImport['decoded'];
+  const decoded = f.blob.then((blob) => runJob({ type: 'decode', job: newJobId(), info: f.info, blob }, stop, f.onDecodeProgress)) as LayerImport['decoded'];
   return { decoded, stored };
 }
 
-/** Imports one image of `file`; resolves with the committed record (the tree is browsable). */
-export async function importImage(file: Blob, name: string, sel: ImageSelector, signal: AbortSignal, progress: (p: ImportProgress) => void): Promise<storage.StoredImage> {
-  const p: ImportProgress = { phase: 'reading', bytesRead: 0, bytesTotal: file.size, layer: 0, layers: 0 };
+/** Runs `work` with a progress record reported every PROGRESS_MS and at each change it forces. */
+async function withProgress<T>(first: ImportProgress, progress: (p: ImportProgress) => void, work: (p: ImportProgress, report: (force?: boolean) => void) => Promise<T>): Promise<T> {
+  const p: ImportProgress = { ...first };
   let lastSent = 0;
   const report = (force = false) => {
     const now = performance.now();
-    if (force || now - lastSent >= PROGRESS_MS) { lastSent = now; progress({ ...p }); }
+    if (force || now - lastSent >= PROGRESS_MS) {
+      lastSent = now;
+      progress({ ...p, ...(p.pulls ? { pulls: p.pulls.map((l) => ({ ...l })) } : {}) });
+    }
   };
   report(true);
   const beat = setInterval(report, PROGRESS_MS);
   try {
+    return await work(p, report);
+  } finally {
+    clearInterval(beat);
+  }
+}
+
+/** Imports one image of `file`; resolves with the committed record (the tree is browsable). */
+export async function importImage(file: Blob, name: string, sel: ImageSelector, signal: AbortSignal, progress: (p: ImportProgress) => void): Promise<storage.StoredImage> {
+  return withProgress({ phase: 'reading', bytesRead: 0, bytesTotal: file.size, layer: 0, layers: 0 }, progress, async (p, report) => {
     const archive = await openArchive(file, name, env, signal);
     const img = await archive.resolve(sel);
     const n = img.layers.length;
@@ -55,66 +85,118 @@ export async function importImage(file: Blob, name: string, sel: ImageSelector, 
     p.layer = Math.min(1, n); // 1-based: the first layer is being decoded
     p.phase = 'decoding';
     p.bytesTotal = img.layers.reduce((a, l) => a + l.blob.size, 0);
-    for (const l of img.meta.layers) l.verify = { state: 'pending' };
-    const imageId = await storage.beginImage(img.meta);
-    const merge = newMergeId();
-    // One switch stops every decode job: the user's cancel, the first storage failure, or any error.
-    const stop = new AbortController();
-    let failure: unknown = null;
-    const fail = (e: unknown) => { failure ??= e; stop.abort(); };
-    const onCancel = () => stop.abort();
-    signal.addEventListener('abort', onCancel, { once: true });
-    try {
-      const read = new Array<number>(n).fill(0);
+    const read = new Array<number>(n).fill(0);
+    const sum = () => { p.bytesRead = read.reduce((a, b) => a + b, 0); };
+    return storeImage(img.meta, signal, p, report, () =>
       // Largest first: the pool's makespan is bounded by the biggest layer, so it must not wait
       // behind small ones. Merging stays in layer order.
-      const layers = new Array<LayerImport>(n);
-      for (const l of [...img.layers].sort((a, b) => b.blob.size - a.blob.size)) {
-        layers[l.info.index] = importLayer(imageId, l, stop.signal, fail, (bytesIn) => {
-          read[l.info.index] = bytesIn;
-          p.bytesRead = read.reduce((a, b) => a + b, 0);
-        });
-      }
-      // awaited below, in layer order (so a decode error names the lowest bad layer, as before);
-      // storage failures stop everything at once through `fail`
-      for (const l of layers) { l.decoded.catch(() => {}); l.stored.catch(() => {}); }
-      const captures: Promise<void>[] = [];
-      await mergeCall({ type: 'begin', merge, layers: n });
-      for (let i = 0; i < n; i++) {
-        const d = await layers[i].decoded;
-        if (signal.aborted) throw new StrataError('ABORTED', 'The import was cancelled.');
-        read[i] = img.layers[i].blob.size;
-        p.layer = i + 1;
-        report(true);
-        const kept = storage.putCaptured(imageId, i, d.captured);
-        kept.catch(fail);
-        captures.push(kept);
-        // awaited layer by layer, so a merge error of a lower layer wins over a later decode error
-        const info = img.meta.layers[i];
-        const { counts } = await mergeCall<'counts'>({ type: 'layer', merge, index: i, entries: d.entries, what: layerLabel(info, n) }, columnBuffers(d.entries));
-        Object.assign(info, counts, { size: d.size });
-      }
-      p.phase = 'storing';
-      report(true);
-      const { tree } = await mergeCall<'tree'>({ type: 'encode', merge });
-      await Promise.all([...layers.map((l) => l.stored), ...captures, storage.putTree(imageId, tree)]);
-      await storage.updateImageMeta(imageId, img.meta);
-      if (signal.aborted) throw new StrataError('ABORTED', 'The import was cancelled.');
-      const rec = await storage.commitImage(imageId);
-      p.phase = 'done';
-      report(true);
-      return rec;
-    } catch (e) {
-      // decided before stopping: stopping makes the other layers' writes fail too
-      const why = signal.aborted ? e : failure ?? e;
-      stop.abort();
-      void mergeCall({ type: 'drop', merge }).catch(() => {});
-      await storage.abortImage(imageId).catch(() => {});
-      throw why;
-    } finally {
-      signal.removeEventListener('abort', onCancel);
+      [...img.layers].sort((a, b) => b.blob.size - a.blob.size).map((l) => ({
+        info: l.info, blob: Promise.resolve(l.blob),
+        onDecodeProgress: (bytesIn: number) => { read[l.info.index] = bytesIn; sum(); },
+      })),
+    (i) => { read[i] = img.layers[i].blob.size; sum(); });
+  });
+}
+
+/**
+ * Pulls one image of a registry reference and imports it: its layers download three at a time in
+ * layer order, each into a Blob (its digest checked as it streams), and each goes to storage and
+ * the decode pool as soon as it is complete — so downloads, decoding and merging overlap, and the
+ * tree is browsable once the last layer is merged, as for an archive.
+ */
+export async function importFromRegistry(ref: string, sel: ImageSelector, credentials: Credentials | undefined, signal: AbortSignal, progress: (p: ImportProgress) => void): Promise<storage.StoredImage> {
+  return withProgress({ phase: 'downloading', bytesRead: 0, bytesTotal: 0, layer: 0, layers: 0 }, progress, async (p, report) => {
+    const img = await openReference(ref, credentials, signal);
+    const r = await img.resolve(sel, signal);
+    const n = r.layers.length;
+    const pulls: LayerPull[] = r.layers.map((l) => ({ bytes: 0, total: l.descriptor.size, state: 'waiting' }));
+    Object.assign(p, { layers: n, layer: Math.min(1, n), bytesTotal: pulls.reduce((a, l) => a + l.total, 0), pulls });
+    let arrived = 0;
+    return storeImage(r.meta, signal, p, report, (stop) => {
+      const blobs = pullLayers(img.client, r.layers, () => blobSpool(4 << 20), {
+        parallel: PULLS, signal: stop,
+        onProgress: (i, bytes) => {
+          pulls[i].state = 'downloading';
+          pulls[i].bytes = bytes;
+          p.bytesRead = pulls.reduce((a, l) => a + l.bytes, 0);
+        },
+      });
+      return r.layers.map((l, i) => ({
+        info: l.info,
+        blob: blobs[i].then((blob) => {
+          pulls[i].state = 'decoding';
+          if (++arrived === n) p.phase = 'decoding';
+          report(true);
+          return blob;
+        }),
+      }));
+    }, (i) => { pulls[i].state = 'done'; });
+  });
+}
+
+/** Layers downloading at once: browsers open six connections a host; the rest serve manifests and the page. */
+const PULLS = 3;
+
+/**
+ * The part of an import that does not depend on where the layers come from: begin the stored
+ * image, store and decode each layer as its feed delivers it, merge in layer order, store the
+ * tree and commit. `feeds` is called with the signal that stops everything (cancel or a failure).
+ */
+async function storeImage(meta: ImageMeta, signal: AbortSignal, p: ImportProgress, report: (force?: boolean) => void,
+  feeds: (stop: AbortSignal) => LayerFeed[], onMerged: (i: number) => void): Promise<storage.StoredImage> {
+  const n = meta.layers.length;
+  for (const l of meta.layers) l.verify = { state: 'pending' };
+  const imageId = await storage.beginImage(meta);
+  const merge = newMergeId();
+  // One switch stops every decode job and download: the user's cancel, the first failure, or any error.
+  const stop = new AbortController();
+  let failure: unknown = null;
+  const fail = (e: unknown) => { failure ??= e; stop.abort(); };
+  const onCancel = () => stop.abort();
+  signal.addEventListener('abort', onCancel, { once: true });
+  try {
+    const layers = new Array<LayerImport>(n);
+    for (const f of feeds(stop.signal)) {
+      f.blob.catch(fail); // a download that fails stops the others at once
+      layers[f.info.index] = importLayer(imageId, f, stop.signal, fail);
     }
+    // awaited below, in layer order (so a decode error names the lowest bad layer, as before);
+    // storage failures stop everything at once through `fail`
+    for (const l of layers) { l.decoded.catch(() => {}); l.stored.catch(() => {}); }
+    const captures: Promise<void>[] = [];
+    await mergeCall({ type: 'begin', merge, layers: n });
+    for (let i = 0; i < n; i++) {
+      const d = await layers[i].decoded;
+      if (signal.aborted) throw new StrataError('ABORTED', 'The import was cancelled.');
+      p.layer = i + 1;
+      report(true);
+      const kept = storage.putCaptured(imageId, i, d.captured);
+      kept.catch(fail);
+      captures.push(kept);
+      // awaited layer by layer, so a merge error of a lower layer wins over a later decode error
+      const info = meta.layers[i];
+      const { counts } = await mergeCall<'counts'>({ type: 'layer', merge, index: i, entries: d.entries, what: layerLabel(info, n) }, columnBuffers(d.entries));
+      Object.assign(info, counts, { size: d.size });
+      onMerged(i);
+    }
+    p.phase = 'storing';
+    report(true);
+    const { tree } = await mergeCall<'tree'>({ type: 'encode', merge });
+    await Promise.all([...layers.map((l) => l.stored), ...captures, storage.putTree(imageId, tree)]);
+    await storage.updateImageMeta(imageId, meta);
+    if (signal.aborted) throw new StrataError('ABORTED', 'The import was cancelled.');
+    const rec = await storage.commitImage(imageId);
+    p.phase = 'done';
+    report(true);
+    return rec;
+  } catch (e) {
+    // decided before stopping: stopping makes the other layers' writes fail too
+    const why = signal.aborted ? e : failure ?? e;
+    stop.abort();
+    void mergeCall({ type: 'drop', merge }).catch(() => {});
+    await storage.abortImage(imageId).catch(() => {});
+    throw why;
   } finally {
-    clearInterval(beat);
+    signal.removeEventListener('abort', onCancel);
   }
 }
