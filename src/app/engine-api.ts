@@ -65,7 +65,7 @@ export interface ImageSelector { image?: string | number; platform?: string }
 
 export interface Engine {
   /** list the images/platforms inside an archive (to ask the user when there are several) */
-  inspect(file: Blob, name: string, signal?: AbortSignal): Promise<ArchiveInfo>;
+  inspect(file: Blob, name: string, signal?: AbortSignal, onProgress?: (p: ImportProgress) => void): Promise<ArchiveInfo>;
   /** import one image; resolves with the stored image id once the tree is browsable */
   import(file: Blob, name: string, sel: ImageSelector, opts: { signal?: AbortSignal; onProgress?: (p: ImportProgress) => void }): Promise<string>;
   /**

@@ -72,7 +72,7 @@ export function createEngine(opts: { poolSize?: number } = {}): Engine {
   if (typeof navigator !== 'undefined' && navigator.storage?.persist) void navigator.storage.persist().catch(() => false);
 
   return {
-    inspect: (file: Blob, name: string, signal?: AbortSignal): Promise<ArchiveInfo> => call({ type: 'inspect', file, name }, signal),
+    inspect: (file: Blob, name: string, signal?: AbortSignal, onProgress?: (p: ImportProgress) => void): Promise<ArchiveInfo> => call({ type: 'inspect', file, name }, signal, onProgress),
     import: (file: Blob, name: string, sel: ImageSelector, o) => call({ type: 'import', file, name, sel }, o.signal, o.onProgress),
     inspectRegistry: (ref, o = {}) => call({ type: 'inspectRegistry', ref, credentials: o.credentials }, o.signal),
     importRegistry: (ref, sel, o) => call({ type: 'importRegistry', ref, sel, credentials: o.credentials }, o.signal, o.onProgress),

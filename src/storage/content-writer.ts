@@ -28,15 +28,11 @@ export class ChunkSink {
   /** stream offset of the next chunk */
   offset = 0;
 
-  /**
-   * `onStored` is told how many bytes from the start of the stream are stored, after each batch;
-   * `onChunk` gets each chunk as it is made, before it is stored (an export need not wait).
-   */
+  /** `onStored` is told how many bytes from the start of the stream are stored, after each batch */
   constructor(readonly imageId: string, readonly layer: number, readonly label: string, readonly write: BatchWrite,
-    readonly onStored?: (bytes: number) => void, readonly onChunk?: (chunk: Blob) => void) {}
+    readonly onStored?: (bytes: number) => void) {}
 
   async add(chunk: Blob): Promise<void> {
-    this.onChunk?.(chunk);
     this.#batch.push([[this.imageId, this.layer, this.offset], chunk]);
     this.offset += chunk.size;
     this.#batchBytes += chunk.size;

@@ -20,6 +20,12 @@ export interface Expansion {
   /** takes the decompressed stream, in order */
   readonly writer: ContentWriter;
   /**
+   * Takes the next piece of the stream as a Blob the caller made (instead of `writer`): resolves
+   * once the piece is queued (at most two batches wait for IndexedDB), so a caller that must not
+   * wait for the writes may go on before it resolves.
+   */
+  add(piece: Blob): Promise<void>;
+  /**
    * Closes the writer and records the layer as expanded, with `digest`, the sha256 of `packed`
    * ("sha256:<hex>"), then deletes the packed chunks; resolves with the updated record.
    */
@@ -36,11 +42,10 @@ const dropLayer = (store: ChunkStore, imageId: string, layer: number) =>
  * Starts expanding `layer` of ready image `imageId`; null if it is not packed (already expanded).
  * The caller decompresses `packed` into `writer`, then calls finish (or abort). Hold the layer's
  * expansion lock (locks.ts) around the whole of it. `onStored(n)`: the first n bytes of the
- * stream are stored (readable with readRange) — before the whole layer is. `onChunk(blob)`: the
- * next piece of the stream, as made, before it is stored.
+ * stream are stored (readable with readRange) — before the whole layer is.
  */
 export async function beginExpansion(imageId: string, layer: number,
-  opts: { signal?: AbortSignal; onStored?: (bytes: number) => void; onChunk?: (chunk: Blob) => void } = {}): Promise<Expansion | null> {
+  opts: { signal?: AbortSignal; onStored?: (bytes: number) => void } = {}): Promise<Expansion | null> {
   const { signal } = opts;
   const rec = await readRecord(imageId);
   if (rec?.status !== 'ready') throw new StrataError('NOT_FOUND', `No stored image ${imageId}: it was deleted, or its import did not finish.`);
@@ -52,12 +57,16 @@ export async function beginExpansion(imageId: string, layer: number,
   await dropLayer('content', imageId, layer); // an earlier attempt's partial stream
   const what = `layer ${layer + 1} of "${name}"`;
   const sink = new ChunkSink(imageId, layer, 'content', (part, bytes, batch) =>
-    putBatch('content', `Expanding "${name}": writing ${part} (${formatBytes(bytes)})`, batch), opts.onStored, opts.onChunk);
+    putBatch('content', `Expanding "${name}": writing ${part} (${formatBytes(bytes)})`, batch), opts.onStored);
   const writer = bufferedWriter(sink, what, async () => {
     if (signal?.aborted) throw new StrataError('ABORTED', `Expanding ${what} was cancelled.`);
   }, () => {});
   return {
     what, info, packed, writer,
+    async add(piece) {
+      if (signal?.aborted) throw new StrataError('ABORTED', `Expanding ${what} was cancelled.`);
+      await sink.add(piece);
+    },
     async finish(digest) {
       const size = await writer.close();
       const next = await inStore(stores.images, 'readwrite', `Recording ${what} as expanded`, async (os) => {

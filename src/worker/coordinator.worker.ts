@@ -4,7 +4,6 @@
 // comparison.
 /// <reference lib="webworker" />
 import { toErrorInfo } from '../core/errors.ts';
-import { openArchive } from '../core/archive/open.ts';
 import * as storage from '../storage/index.ts';
 import type { StoredImage } from '../app/engine-api.ts';
 import type { RequestMessage } from './protocol.ts';
@@ -17,6 +16,7 @@ import { importFromRegistry, importImage } from './coordinator/import.ts';
 import { inspectRegistry } from './coordinator/registry.ts';
 import { writeImage } from './coordinator/write-image.ts';
 import { addPort } from './coordinator/pool.ts';
+import { openCached } from './coordinator/opened.ts';
 import { compare } from './coordinator/compare.ts';
 
 function toStored(r: storage.StoredImage): StoredImage {
@@ -40,7 +40,9 @@ self.onmessage = async (ev: MessageEvent<RequestMessage | { type: 'port'; port: 
     await ready;
     switch (m.type) {
       case 'inspect': {
-        const a = await openArchive(m.file, m.name, env, ctl.signal);
+        // a wrapped archive is decompressed here: the page sees it read (and the import reuses it)
+        const progress = (read: number, total: number) => post({ type: 'progress', id: m.id, progress: { phase: 'reading', bytesRead: read, bytesTotal: total, layer: 0, layers: 0 } });
+        const a = await openCached(m.file, m.name, ctl.signal, progress, true);
         post({ type: 'result', id: m.id, value: a.info });
         break;
       }

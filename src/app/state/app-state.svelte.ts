@@ -109,7 +109,8 @@ export class AppState {
     this.job = job;
     try {
       job.update({ phase: 'reading', bytesRead: 0, bytesTotal: file.size });
-      const info = await this.engine.inspect(file, name, job.signal);
+      // a wrapped archive (docker save | gzip) is decompressed while it is inspected: show it
+      const info = await this.engine.inspect(file, name, job.signal, (p) => job.update(p));
       let index = info.images[0]?.index ?? 0;
       if (info.images.length > 1) {
         const chosen = await this.askImage(name, info);

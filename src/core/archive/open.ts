@@ -45,15 +45,24 @@ interface Candidate {
   legacyCreatedBy?: (string | undefined)[];
 }
 
-export async function openArchive(input: Blob, name: string, env: CoreEnv, signal?: AbortSignal): Promise<Archive> {
+/**
+ * `onProgress(read, total)`: compressed bytes of a wrapped archive read so far (decompressing a
+ * `docker save | gzip` of a gigabyte takes seconds before anything else can be said).
+ */
+export async function openArchive(input: Blob, name: string, env: CoreEnv, signal?: AbortSignal,
+  opts: { onProgress?: (read: number, total: number) => void } = {}): Promise<Archive> {
   if (input.size === 0) throw new StrataError('NOT_AN_IMAGE', `${name} is empty (0 bytes): not an image archive.`);
   const head = await readBytes(input, 0, Math.min(input.size, 512));
   let outer: Compression = sniffCompression(head);
   let blob = input;
   if (outer !== 'none') {
     const spool = env.spool(`${name} (decompressed)`);
+    let read = 0;
+    const counted = () => input.stream().pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
+      transform(c, out) { read += c.length; opts.onProgress?.(read, input.size); out.enqueue(c); },
+    }));
     try {
-      await decompressTo(() => input.stream(), outer, (c) => spool.write(c), { signal, what: `${name} (${outer} wrapper)` });
+      await decompressTo(opts.onProgress ? counted : () => input.stream(), outer, (c) => spool.write(c), { signal, what: `${name} (${outer} wrapper)` });
       blob = await spool.finish();
     } catch (e) {
       await spool.abort();

@@ -6,21 +6,25 @@ import { StrataError, toErrorInfo } from '../../core/errors.ts';
 import * as storage from '../../storage/index.ts';
 import type { JobReply } from '../protocol.ts';
 import { post } from './context.ts';
-import { newJobId, runJob } from './pool.ts';
+import { foregroundIdle, newJobId, runJob } from './pool.ts';
 
 /**
  * `${imageId}:${layer}` -> that layer's expansion in this worker: `done` settles when its content is
  * stored (settled entries stay: known expanded); while `running`, `upTo` bytes of the stream are
- * stored and `waiters` are reads waiting for more. `parts` are the pieces of the stream as they
- * are made, before they are stored, and `inflated` resolves once they are the whole stream: an
- * export composes them without waiting for the IndexedDB writes.
+ * stored and `waiters` are reads waiting for more.
+ * Normally the decompression waits for the writes (a few pieces ahead), and a piece is let go once
+ * stored. Once an export asks for the layer it is `hurried`: it decompresses at full speed, every
+ * piece from then on is kept (`kept`, from stream offset `keptFrom`; what is before is stored), and
+ * `inflated` resolves when the pieces reach the end: the export composes the stored start and the
+ * kept pieces while the writes follow behind (issue 12: a just-imported image's export about as
+ * fast as inflating it).
  */
 interface ExpansionState {
   done: Promise<void>; running: boolean; upTo: number; waiters: Set<() => void>;
-  parts: Blob[]; inflated: Promise<void>;
+  kept: Blob[]; keptFrom: number; inflated: Promise<void>; hurried: boolean;
 }
 const expansions = new Map<string, ExpansionState>();
-const expandedAlready = (): ExpansionState => ({ done: Promise.resolve(), running: false, upTo: 0, waiters: new Set(), parts: [], inflated: Promise.resolve() });
+const expandedAlready = (): ExpansionState => ({ done: Promise.resolve(), running: false, upTo: 0, waiters: new Set(), kept: [], keptFrom: 0, inflated: Promise.resolve(), hurried: false });
 /** per image: stops its background work (expansions, digest checks, analysis) on delete */
 const backgroundStops = new Map<string, AbortController>();
 
@@ -40,32 +44,27 @@ function ensureExpanded(imageId: string, layer: number): Promise<void> {
   if (known) return known.done;
   let whole: () => void = () => {};
   const x: ExpansionState = {
-    done: Promise.resolve(), running: true, upTo: 0, waiters: new Set(), parts: [],
-    inflated: new Promise<void>((r) => { whole = r; }),
+    done: Promise.resolve(), running: true, upTo: 0, waiters: new Set(), kept: [], keptFrom: 0,
+    inflated: new Promise<void>((r) => { whole = r; }), hurried: false,
   };
-  x.done = expandLayer(imageId, layer, stopOf(imageId), (n) => { x.upTo = n; for (const w of x.waiters) w(); }, (chunk) => x.parts.push(chunk), whole);
+  x.done = expandLayer(imageId, layer, stopOf(imageId), x, (n) => { x.upTo = n; for (const w of x.waiters) w(); }, whole);
   expansions.set(key, x);
   // a failed expansion is tried again by the next read that needs the layer
   x.done.then(() => post({ type: 'expanded', imageId, layer }), (e: unknown) => {
     expansions.delete(key);
     post({ type: 'expanded', imageId, layer, error: toErrorInfo(e) });
-  }).finally(() => { x.running = false; x.parts = []; });
+  }).finally(() => { x.running = false; x.kept = []; });
   return x.done;
 }
 
-async function expandLayer(imageId: string, layer: number, signal: AbortSignal, onStored: (bytes: number) => void,
-  onChunk: (chunk: Blob) => void, inflated: () => void): Promise<void> {
+async function expandLayer(imageId: string, layer: number, signal: AbortSignal, state: ExpansionState,
+  onStored: (bytes: number) => void, inflated: () => void): Promise<void> {
   const release = await storage.holdExpansionLock(imageId, layer);
   try {
-    let made = 0;
-    let size = Infinity;
-    const x = await storage.beginExpansion(imageId, layer, { signal, onStored, onChunk: (chunk) => {
-      onChunk(chunk);
-      made += chunk.size;
-      if (made >= size) inflated();
-    } });
+    const x = await storage.beginExpansion(imageId, layer, { signal, onStored });
     if (!x) return; // expanded already (by another tab, or before a reload)
-    size = x.info.size ?? Infinity;
+    const size = x.info.size ?? Infinity;
+    let made = 0;
     if (size === 0) inflated();
     const stop = new AbortController();
     const onAbort = () => stop.abort();
@@ -74,7 +73,19 @@ async function expandLayer(imageId: string, layer: number, signal: AbortSignal, 
     try {
       let queue: Promise<void> = Promise.resolve();
       const m = await runJob({ type: 'expand', job: newJobId(), info: x.info, blob: x.packed }, stop.signal, undefined, (chunk, ack) => {
-        queue = queue.then(() => x.writer.write(chunk)).then(ack);
+        // the piece as a Blob at once (the worker's buffer goes back); it is stored in order
+        const piece = new Blob([chunk]);
+        state.kept.push(piece);
+        made += piece.size;
+        if (made >= size) inflated();
+        const early = state.hurried;
+        if (early) ack();
+        // a hurried layer's writes wait while the export that hurried it runs: it gets the cores
+        queue = queue.then(() => (state.hurried ? foregroundIdle() : undefined)).then(() => x.add(piece)).then(() => {
+          // stored: let it go, unless an export keeps the pieces from here on
+          if (!state.hurried && state.kept[0] === piece) { state.kept.shift(); state.keptFrom += piece.size; }
+          if (!early) ack();
+        });
         queue.catch((e: unknown) => { failure ??= e; stop.abort(); });
       }) as JobReply & { type: 'expanded' };
       await queue;
@@ -128,9 +139,14 @@ export async function layerStream(imageId: string, layer: number): Promise<Blob>
   const [whole] = await startExpansions(imageId, [layer]);
   const x = expansions.get(`${imageId}:${layer}`);
   if (x?.running) {
+    x.hurried = true;
     const first = await Promise.race([x.inflated.then(() => 'inflated' as const), whole.then(() => 'stored' as const)]);
-    // pieces of a finished expansion are dropped: then it is stored
-    if (first === 'inflated' && x.parts.length) return new Blob(x.parts);
+    if (first === 'inflated' && x.running) {
+      // what was let go before the hurry is stored: the stream's start comes from storage
+      const kept = x.kept, from = x.keptFrom;
+      const start = from ? (await storage.layerContentBlob(imageId, layer)).slice(0, from) : null;
+      return new Blob(start ? [start, ...kept] : kept);
+    }
   }
   await whole;
   return storage.layerContentBlob(imageId, layer);

@@ -8,7 +8,7 @@ import * as storage from '../../storage/index.ts';
 import type { JobReply } from '../protocol.ts';
 import { windowedTarBlob, windowBlob, type WindowBuilder } from '../tar-blob.ts';
 import { layerStream } from './expansion.ts';
-import { freeWorkers, newJobId, runJob } from './pool.ts';
+import { freeWorkers, inForeground, newJobId, runJob } from './pool.ts';
 
 let cached: { id: string; tree: EncodedTree } | null = null;
 
@@ -23,11 +23,13 @@ export function rememberTree(imageId: string, tree: EncodedTree | null): void {
   else if (cached?.id === imageId) cached = null;
 }
 
-export async function exportTar(imageId: string, layer: number | undefined, path: string | undefined, gzip: boolean | undefined): Promise<Blob> {
-  const tree = await treeOf(imageId);
-  const tar = await composeTar(imageId, tarRecords(tree, { layer, path }), await layerContents(imageId, tree));
-  if (!gzip) return tar;
-  return new Response(tar.stream().pipeThrough(new CompressionStream('gzip'))).blob();
+export function exportTar(imageId: string, layer: number | undefined, path: string | undefined, gzip: boolean | undefined): Promise<Blob> {
+  return inForeground(async () => {
+    const tree = await treeOf(imageId);
+    const tar = await composeTar(imageId, tarRecords(tree, { layer, path }), await layerContents(imageId, tree));
+    if (!gzip) return tar;
+    return new Response(tar.stream().pipeThrough(new CompressionStream('gzip'))).blob();
+  });
 }
 
 /**

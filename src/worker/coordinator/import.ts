@@ -6,7 +6,6 @@
 // registry goes the same way, each layer once its download is complete and verified.
 /// <reference lib="webworker" />
 import { StrataError } from '../../core/errors.ts';
-import { openArchive } from '../../core/archive/open.ts';
 import { blobSpool } from '../../core/env.ts';
 import type { ImageMeta, LayerInfo } from '../../core/model.ts';
 import type { Credentials } from '../../core/registry/auth.ts';
@@ -17,6 +16,7 @@ import type { ImportProgress, ImageSelector, LayerPull } from '../../app/engine-
 import { columnBuffers } from '../../core/layers/entry-columns.ts';
 import type { JobReply } from '../protocol.ts';
 import { env } from './context.ts';
+import { openCached } from './opened.ts';
 import { mergeCall, newMergeId } from './merge-client.ts';
 import { newJobId, runJob } from './pool.ts';
 import { openReference } from './registry.ts';
@@ -78,7 +78,7 @@ async function withProgress<T>(first: ImportProgress, progress: (p: ImportProgre
 /** Imports one image of `file`; resolves with the committed record (the tree is browsable). */
 export async function importImage(file: Blob, name: string, sel: ImageSelector, signal: AbortSignal, progress: (p: ImportProgress) => void): Promise<storage.StoredImage> {
   return withProgress({ phase: 'reading', bytesRead: 0, bytesTotal: file.size, layer: 0, layers: 0 }, progress, async (p, report) => {
-    const archive = await openArchive(file, name, env, signal);
+    const archive = await openCached(file, name, signal, (read, total) => { p.bytesRead = read; p.bytesTotal = total; }, false);
     const img = await archive.resolve(sel);
     const n = img.layers.length;
     p.layers = n;

@@ -72,3 +72,23 @@ export async function runJob(job: Job & { type: 'decode' | 'expand' | 'verify' |
     release(w);
   }
 }
+
+// Exports (and other work the user waits for) under way: background jobs that would compete with
+// them for the cores (digest checks: seconds of SHA-256 each) wait until there are none.
+let foreground = 0;
+let idleWaiters: (() => void)[] = [];
+
+/** Runs `fn` as foreground work: background work started meanwhile waits for it. */
+export async function inForeground<T>(fn: () => Promise<T>): Promise<T> {
+  foreground++;
+  try {
+    return await fn();
+  } finally {
+    if (--foreground === 0) { const w = idleWaiters; idleWaiters = []; for (const r of w) r(); }
+  }
+}
+
+/** Resolves when no foreground work is under way. */
+export function foregroundIdle(): Promise<void> {
+  return foreground === 0 ? Promise.resolve() : new Promise((r) => idleWaiters.push(r));
+}

@@ -8,7 +8,7 @@ import * as storage from '../../storage/index.ts';
 import type { JobReply } from '../protocol.ts';
 import { post } from './context.ts';
 import { stopOf } from './expansion.ts';
-import { newJobId, runJob } from './pool.ts';
+import { foregroundIdle, newJobId, runJob } from './pool.ts';
 
 export async function verifyLayer(imageId: string, layer: number): Promise<void> {
   const stop = stopOf(imageId);
@@ -17,6 +17,7 @@ export async function verifyLayer(imageId: string, layer: number): Promise<void>
     const rec = await storage.readRecord(imageId);
     const info = rec?.status === 'ready' ? rec.layers.find((l) => l.index === layer) : undefined;
     if (!info || info.verify?.state !== 'pending') return; // deleted, or verified by another tab
+    await foregroundIdle(); // an export the user waits for goes first
     let verify: LayerVerify;
     if (rec!.packed?.includes(layer)) {
       // its expansion failed (and said why): there is no content to hash
