@@ -7,7 +7,7 @@ import { parseCredentials, type Credentials } from '../core/registry/auth.ts';
 import { openRegistry, pullLayers } from '../core/registry/image.ts';
 import { STRATA_VERSION } from '../core/version.ts';
 import { fileBlob } from './file-blob.ts';
-import type { FileSpool, NodeEnv } from './node-env.ts';
+import type { NodeEnv } from './node-env.ts';
 
 export const isRegistryRef = (arg: string): boolean => /^docker:\/\//i.test(arg);
 
@@ -46,18 +46,25 @@ export async function openRegistryArchive(arg: string, env: NodeEnv, creds?: Cre
     blob: new Blob([]),
     async resolve(sel = {}) {
       const r = await img.resolve(sel);
-      const spools: FileSpool[] = [];
-      const blobs = pullLayers(img.client, r.layers, () => { const s = env.spool(); spools.push(s); return s; }, { parallel: 4 });
-      for (const b of blobs) b.catch(() => {}); // awaited in order below
-      const layers: LayerSource[] = [];
-      for (const [i, p] of blobs.entries()) {
-        const blob = await p;
-        const path = (blob as unknown as { path: string }).path;
-        const src: LayerSource = { info: r.layers[i].info, blob: fileBlob(path), range: { start: 0, end: blob.size } };
-        layerFiles.set(src, path);
-        layers.push(src);
+      const stop = new AbortController();
+      const blobs = pullLayers(img.client, r.layers, () => env.spool(), { parallel: 4, signal: stop.signal });
+      // the first failure stops the other downloads, and is the one reported (not their ABORTED)
+      let first: unknown = null;
+      for (const b of blobs) b.catch((e) => { first ??= e; stop.abort(); });
+      try {
+        const layers: LayerSource[] = [];
+        for (const [i, p] of blobs.entries()) {
+          const path = (await p as unknown as { path: string }).path;
+          const src: LayerSource = { info: r.layers[i].info, blob: fileBlob(path), range: { start: 0, end: fileBlob(path).size } };
+          layerFiles.set(src, path);
+          layers.push(src);
+        }
+        return { meta: r.meta, layers };
+      } catch (e) {
+        stop.abort();
+        await Promise.allSettled(blobs);
+        throw first ?? e;
       }
-      return { meta: r.meta, layers };
     },
   };
 }

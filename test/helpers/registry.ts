@@ -234,6 +234,8 @@ export interface ProxyRule {
   times?: number;
   /** drop the Range header (the server then sends the whole blob) */
   ignoreRange?: boolean;
+  /** wait this long before asking the registry (so parallel downloads overlap) */
+  delayMs?: number;
   /** answer with this status (and headers) instead of asking the registry */
   status?: number;
   headers?: Record<string, string>;
@@ -266,6 +268,10 @@ export async function startProxy(target: Registry, rules: ProxyRule[] = [], opts
       if (req.method === 'OPTIONS') { res.writeHead(204).end(); return; }
     }
     if (rule?.status) { res.writeHead(rule.status, { 'Content-Type': 'application/json', ...rule.headers }).end(rule.body ?? ''); return; }
+    if (rule?.delayMs) { const d = rule.delayMs; setTimeout(() => forward(req, res, rule), d); return; }
+    forward(req, res, rule);
+  });
+  const forward = (req: IncomingMessage, res: ServerResponse, rule: ProxyRule | undefined) => {
     const headers = { ...req.headers, host: target.host };
     if (rule?.ignoreRange) delete headers.range;
     const blob = /\/blobs\//.test(req.url ?? '') && req.method === 'GET';
@@ -300,7 +306,7 @@ export async function startProxy(target: Registry, rules: ProxyRule[] = [], opts
     });
     up.on('error', () => { res.destroy(); });
     req.pipe(up);
-  });
+  };
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   const port = (server.address() as AddressInfo).port;
   const proxy: Proxy = {

@@ -204,21 +204,21 @@ export class RegistryClient {
   async manifest(reference: string, signal?: AbortSignal, expected?: Descriptor): Promise<Manifest> {
     const byDigest = reference.includes(':');
     const what = byDigest ? `manifest ${reference}` : `tag ${quoted(reference, 140)}`;
+    const want = expected?.digest ?? (byDigest ? reference : undefined);
+    if (want && !want.startsWith('sha256:')) {
+      throw new StrataError('REGISTRY_ERROR', `${this.name}: ${what} is named by a ${brief(want.split(':')[0])} digest; Strata checks sha256 digests only.`);
+    }
     const res = await this.#send(this.#url(`manifests/${reference}`), { accept: MANIFEST_ACCEPT }, signal);
     if (!res.ok) throw await this.#statusError(res, 'manifest', what);
     const bytes = await readLimited(res, MANIFEST_LIMIT, `${this.name}: ${what}`, signal);
     const h = this.#o.sha256();
     h.update(bytes);
     const digest = h.digest();
-    const want = expected?.digest ?? (byDigest ? reference : undefined);
     const header = res.headers.get('docker-content-digest');
     for (const [claim, source] of [[want, 'the digest asked for'], [header?.startsWith('sha256:') ? header : undefined, 'the registry\'s Docker-Content-Digest']] as const) {
       if (claim && claim !== digest) {
         throw new StrataError('DIGEST_MISMATCH', `${this.name}: ${what} hashes to ${digest}, not ${brief(claim)} (${source}). The registry, or something between it and here, served other bytes; nothing was stored.`);
       }
-    }
-    if (want && !want.startsWith('sha256:')) {
-      throw new StrataError('REGISTRY_ERROR', `${this.name}: ${what} is named by a ${brief(want.split(':')[0])} digest; Strata checks sha256 digests only.`);
     }
     let json: unknown;
     try {
