@@ -324,7 +324,7 @@ describe('an image from a registry', () => {
     // the media type says uncompressed: the bytes say gzip, and the bytes win
     layers: layers.map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha(l), size: l.length })),
   }));
-  const blobs = (...bs: Uint8Array[]): Record<string, Route> => Object.fromEntries(bs.map((b) => [`/v2/team/app/blobs/${sha(b)}`, () => new Response(b)]));
+  const blobs = (...bs: Uint8Array[]): Record<string, Route> => Object.fromEntries(bs.map((b) => [`/v2/team/app/blobs/${sha(b)}`, () => new Response(b as BlobPart)]));
   const open = (routes: Record<string, Route>, ref = 'reg.example/team/app:v1') => openRegistry(ref, { sha256: jsSha256, fetch: fakeFetch(routes).fetch });
 
   test('a single manifest: its platform from the config, layers as the manifest lists them', async () => {
