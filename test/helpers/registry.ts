@@ -234,6 +234,8 @@ export interface ProxyRule {
   times?: number;
   /** drop the Range header (the server then sends the whole blob) */
   ignoreRange?: boolean;
+  /** send the body at about this many bytes a second (so a client reads it as it comes) */
+  rate?: number;
   /** wait this long before asking the registry (so parallel downloads overlap) */
   delayMs?: number;
   /** answer with this status (and headers) instead of asking the registry */
@@ -286,6 +288,10 @@ export async function startProxy(target: Registry, rules: ProxyRule[] = [], opts
       if (rule && (cut || corrupt)) used.set(rule, count + 1);
       res.writeHead(upRes.statusCode ?? 502, upRes.headers);
       let seen = 0;
+      if (rule?.rate) {
+        // one chunk at a time, then a pause as long as it takes at `rate`
+        upRes.on('data', (chunk: Buffer) => { upRes.pause(); setTimeout(() => upRes.resume(), (1000 * chunk.length) / rule.rate!); });
+      }
       upRes.on('data', (chunk: Buffer) => {
         if (cut && seen + chunk.length > rule!.cutAfter!) {
           res.write(chunk.subarray(0, rule!.cutAfter! - seen));

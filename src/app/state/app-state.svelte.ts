@@ -26,7 +26,14 @@ export interface ImageChoice { name: string; info: ArchiveInfo; resolve: (index:
 export interface Banner extends ErrorInfo { id: number }
 
 /** A registry asks for credentials: the login form resolves with them, or null when cancelled. */
-export interface LoginRequest { registry: string; message: string; resolve: (c: Credentials | null) => void }
+export interface LoginRequest {
+  registry: string;
+  /** why: the registry's refusal */
+  message: string;
+  /** the user name tried last (a wrong password is asked again with it) */
+  username?: string;
+  resolve: (c: Credentials | null) => void;
+}
 
 /**
  * What the page's connect-src allows (csp.ts), and how to reload with a policy that allows a
@@ -207,7 +214,7 @@ export class AppState {
 
   private askLogin(registry: string, message: string): Promise<Credentials | null> {
     return new Promise((resolve) => {
-      this.login = { registry, message, resolve: (c) => { this.login = null; resolve(c); } };
+      this.login = { registry, message, username: this.credentials.get(registry)?.username, resolve: (c) => { this.login = null; resolve(c); } };
     });
   }
 

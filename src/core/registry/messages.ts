@@ -50,5 +50,6 @@ export function corsAdvice(ref: ImageReference, origin: string, pageOrigin: stri
     `Access-Control-Allow-Headers: [Authorization, Accept, Range], ` +
     `Access-Control-Expose-Headers: [Docker-Content-Digest, WWW-Authenticate, Content-Range, Content-Length]; ` +
     `zot: http.allowOrigin: "${pageOrigin}"; Harbor has no CORS setting: put a reverse proxy in front that adds these headers and answers OPTIONS. ` +
+    `A registry that wants credentials must also answer the CORS preflight (OPTIONS, sent without them) with 200 or 204: distribution answers it 401 (distribution issue #4458), so a proxy in front must. ` +
     `Or save the image as an archive and drop it here: ${saveCommand(ref)}`;
 }
