@@ -20,6 +20,11 @@ test.runIf(required).each([
   ['umoci', () => ok('umoci')],
   ['podman', () => ok('podman')],
   ['root (umoci unpack keeps numeric owners, devices and xattrs only as root)', () => process.getuid?.() === 0],
+  // registries (test/cli/registry.test.ts, test/browser/registry.test.ts): Debian's distribution
+  // registry, htpasswd for its basic auth, openssl for the token server's certificate
+  ['docker-registry (apt-get install -y docker-registry)', () => existsSync('/usr/bin/docker-registry')],
+  ['htpasswd (apt-get install -y apache2-utils)', () => spawnSync('htpasswd', ['-nbB', 'u', 'p'], { stdio: 'ignore' }).status === 0],
+  ['openssl', () => ok('openssl', ['version'])],
   ['chromium', () => existsSync('/usr/bin/chromium')],
 ])('%s is installed', (_name, check) => {
   expect(check()).toBe(true);

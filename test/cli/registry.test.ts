@@ -115,6 +115,14 @@ describe.runIf(required || !missing)('docker:// against real registries (distrib
     expect(text.stdout).toMatch(/efficiency/i);
   });
 
+  test('diff takes docker:// on both sides: the same filesystem pushed as docker-archive and as zstd OCI', async () => {
+    const r = await strata(['diff', `docker://${plain.host}/edge/docker:v1`, `docker://${plain.host}/edge/oci-zstd@${digests.get('edge/oci-zstd')}`, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.files).toEqual([]);
+    expect(j.counts).toMatchObject({ added: 0, modified: 0, deleted: 0 });
+  });
+
   test('a multi-platform index: linux/amd64 by default, --platform for another, attestations skipped', async () => {
     const byDefault = JSON.parse((await strata(['inspect', `docker://${plain.host}/multi:v1`])).stdout);
     expect(byDefault.chosen.platform).toEqual({ os: 'linux', architecture: 'amd64' });
