@@ -4,12 +4,12 @@
 // that delays, cuts or corrupts. ?image= by tag and by digest for every fixture, exported and
 // checked independently; the field and the header; the platform picker; per-layer progress;
 // cancel; sign-in; the page's Content-Security-Policy.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import {
-  FIXTURES, checkFlatten, download, idbCounts, launchBrowser, newContext, startSite, tempDir, unexpected, waitForImage,
+  FIXTURES, checkFlatten, download, idbCounts, launchBrowser, newContext, serve, startSite, tempDir, unexpected, waitForImage,
   watchPage, type Site,
 } from './site.ts';
 import {
@@ -252,6 +252,44 @@ describe.runIf(required || !missing)('images from registries in Chromium', () =>
     } finally {
       proxy.rules.length = 0;
     }
+  });
+
+  test('a blob redirected to blob storage on another origin: refused by the page\'s policy (said so), allowed with &allow=', async () => {
+    const big = edgeLayers[edgeLayers.length - 1];
+    // "blob storage": a static server with Access-Control-Allow-Origin: * (after a cross-origin
+    // redirect the browser sends Origin: null, so S3 and CDNs must answer *)
+    mkdirSync(join(out.dir, 'storage'));
+    writeFileSync(join(out.dir, 'storage', big.digest.slice(7)), Buffer.from(await (await fetch(`${cors.origin}/v2/edge/oci/blobs/${big.digest}`)).arrayBuffer()));
+    const storage = await serve([{ prefix: '/', dir: join(out.dir, 'storage'), cors: true }]);
+    proxy.rules.splice(0, proxy.rules.length, { match: (req) => req.url === `/v2/edge/oci/blobs/${big.digest}`, status: 307, headers: { Location: `${storage.origin}/${big.digest.slice(7)}` } });
+    try {
+      const page = await fresh();
+      await page.goto(image(proxy, 'edge/oci:v1'));
+      await banner(page).waitFor();
+      const text = await banner(page).innerText();
+      expect(text).toContain(`edge/oci:v1: the registry redirected a download (${big.digest}) to another server, which this page's Content-Security-Policy does not allow; the browser does not say which`);
+      expect(text).toContain(`curl -sI ${proxy.origin}/v2/edge/oci/blobs/${big.digest}); add &allow=ORIGIN`);
+      expect(text).toContain('REGISTRY_BLOCKED');
+      for (const [store, n] of Object.entries(await idbCounts(page))) expect(n, store).toBe(0);
+      expect(storage.log).toEqual([]); // refused before it left the browser
+      await page.goto(`${image(proxy, 'edge/oci:v1')}&allow=${storage.origin}`);
+      await waitForImage(page);
+      expect(storage.log).toEqual([`GET /${big.digest.slice(7)}`]);
+      await exportAndCheck(page, 'redirected.tar', ...EDGE);
+    } finally {
+      proxy.rules.length = 0;
+      await storage.close();
+    }
+  });
+
+  test.each([
+    ['a reference that does not parse', () => `${site.url}?image=Not/A:Ref!`, /"Not\/A:Ref!" is not an image reference: .*BAD_REFERENCE/s],
+    ['a registry nobody answers for', () => `${site.url}?image=127.0.0.1:9/edge:v1`, /could not connect to http:\/\/127\.0\.0\.1:9 \(the browser gives no reason.*skopeo copy --src-tls-verify=false docker:\/\/127\.0\.0\.1:9\/edge:v1.*REGISTRY_UNREACHABLE/s],
+  ])('%s: one banner that says so', async (_w, url, message) => {
+    const page = await fresh();
+    await page.goto(url());
+    await banner(page).waitFor();
+    expect(await banner(page).innerText()).toMatch(message);
   });
 
   test('a registry without CORS headers: the banner says what to configure and how to save the image instead', async () => {

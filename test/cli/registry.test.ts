@@ -274,6 +274,17 @@ describe.runIf(required || !missing)('docker:// against real registries (distrib
       expect(r.stderr.split('\n')).toHaveLength(2);
     });
 
+    test('a redirect to blob storage elsewhere is followed (the bytes still checked)', async () => {
+      const big = edgeLayers[edgeLayers.length - 1];
+      proxy.rules.splice(0, proxy.rules.length, { match: blobPath(big.digest), status: 307, headers: { Location: `${plain.origin}/v2/edge/oci/blobs/${big.digest}` } });
+      proxy.log.length = 0;
+      const file = out('redirected');
+      const r = await strata(['flatten', viaProxy('edge/oci:v1'), '-o', file]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(proxy.log).toContain(`GET /v2/edge/oci/blobs/${big.digest}`);
+      expect((await checkFlatten(file, `${gen}/edge.expected.tsv`, `${gen}/edge.expected-extra.tsv`)).code).toBe(0);
+    });
+
     test('a blob missing from the registry (404 on a layer)', async () => {
       const small = edgeLayers[0];
       proxy.rules.splice(0, proxy.rules.length, { match: blobPath(small.digest), status: 404, body: '{"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown to registry"}]}' });

@@ -21,6 +21,16 @@ self.addEventListener('securitypolicyviolation', (ev) => {
   } catch { /* "inline", "eval": not a connection */ }
 });
 
+/** Origins that have answered this worker: a refusal reported for one of them is of a redirect. */
+const answered = new Set<string>();
+
+const fetchNoting: typeof fetch = async (input, init) => {
+  const res = await fetch(input, init);
+  answered.add(new URL(res.url || String(input)).origin);
+  answered.add(new URL(String(input)).origin);
+  return res;
+};
+
 /** The page's origin (the coordinator's location is a blob: URL of it). */
 const pageOrigin = (): string => new URL(self.location.href).origin;
 
@@ -36,6 +46,12 @@ function explainFailure(input: string): RegistryOptions['explainFailure'] {
     // the violation event is queued as a task; let it arrive
     await new Promise((ok) => setTimeout(ok, 20));
     const at = refused.get(origin);
+    if (at !== undefined && Date.now() - at < 60_000 && answered.has(origin)) {
+      // Chromium names the URL asked for, not where it redirected: the registry answers, so its
+      // redirect (to blob storage, a CDN) went somewhere the policy does not allow
+      return new StrataError('REGISTRY_BLOCKED', `${name}: the registry redirected a download (${new URL(url).pathname.split('/').pop()}) to another server, which this page's Content-Security-Policy does not allow; the browser does not say which (blob storage, a CDN). ` +
+        `Its Location header names it (curl -sI ${url}); add &allow=ORIGIN to the page's address to allow it, or save the image as an archive: ${saveCommand(ref)}`);
+    }
     if (at !== undefined && Date.now() - at < 60_000) {
       return new StrataError('REGISTRY_BLOCKED', `${name}: this page's Content-Security-Policy does not allow connections to ${origin}, which the registry sent it to. ` +
         `A link allows the registry it names (?image=REF) and the token service it uses; add &allow=${origin} to the page's address to allow this one too, or save the image as an archive: ${saveCommand(ref)}`);
@@ -53,6 +69,7 @@ function explainFailure(input: string): RegistryOptions['explainFailure'] {
 
 export function registryOptions(ref: string, credentials: Credentials | undefined, signal: AbortSignal): RegistryOptions & { signal: AbortSignal } {
   return {
+    fetch: fetchNoting,
     sha256: env.sha256,
     credentials,
     credentialsHint: 'Enter a user name and password for this registry.',
