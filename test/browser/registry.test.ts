@@ -284,6 +284,7 @@ describe.runIf(required || !missing)('images from registries in Chromium', () =>
 
   test.each([
     ['a reference that does not parse', () => `${site.url}?image=Not/A:Ref!`, /"Not\/A:Ref!" is not an image reference: .*BAD_REFERENCE/s],
+    ['a missing tag', () => image(cors, 'edge/oci:nope'), /edge\/oci has no tag "nope" \(404 Not Found, MANIFEST_UNKNOWN\)\.\s+REGISTRY_NOT_FOUND/],
     ['a registry nobody answers for', () => `${site.url}?image=127.0.0.1:9/edge:v1`, /could not connect to http:\/\/127\.0\.0\.1:9 \(the browser gives no reason.*skopeo copy --src-tls-verify=false docker:\/\/127\.0\.0\.1:9\/edge:v1.*REGISTRY_UNREACHABLE/s],
   ])('%s: one banner that says so', async (_w, url, message) => {
     const page = await fresh();

@@ -294,6 +294,15 @@ describe.runIf(required || !missing)('docker:// against real registries (distrib
     });
   });
 
+  test('a missing tag and a missing repository, as the registry says them', async () => {
+    const tag = await strata(['ls', `docker://${plain.host}/edge/oci:nope`]);
+    expect(tag.code).toBe(1);
+    expect(tag.stderr).toBe(`strata: ${plain.host}/edge/oci:nope: ${plain.host}/edge/oci has no tag "nope" (404 Not Found, MANIFEST_UNKNOWN).\n`);
+    const digest = await strata(['ls', `docker://${plain.host}/edge/oci@sha256:${'0'.repeat(64)}`]);
+    expect(digest.code).toBe(1);
+    expect(digest.stderr).toMatch(/has no manifest sha256:0{64} \(404 Not Found, MANIFEST_UNKNOWN\)\.\n$/);
+  });
+
   test.each([
     ['docker://Bad/Name:v1', /^strata: Bad\/Name:v1: "Bad\/Name:v1" is not an image reference: .*\n$/],
     ['docker://127.0.0.1:PORT/edge:v1', /^strata: 127\.0\.0\.1:\d+\/edge:v1: could not connect to http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)\. Check the host name, the port and the network\.\n$/],

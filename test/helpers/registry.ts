@@ -95,8 +95,12 @@ export async function startRegistry(opts: RegistryOpts = {}): Promise<Registry> 
     proc.stdout!.on('data', (d) => { log += d; });
     proc.stderr!.on('data', (d) => { log += d; });
     const exited = new Promise<void>((ok) => proc.once('exit', () => ok()));
+    // a test process that ends without stopping it (a timeout, a crash) takes it along
+    const orphan = () => { proc.kill('SIGKILL'); rmSync(dir, { recursive: true, force: true }); };
+    process.once('exit', orphan);
     const up = await waitUp(`http://127.0.0.1:${port}/v2/`, exited);
     if (!up) {
+      process.removeListener('exit', orphan);
       proc.kill('SIGKILL');
       await exited;
       if (attempt < 3 && /address already in use/.test(log)) continue;
@@ -107,6 +111,7 @@ export async function startRegistry(opts: RegistryOpts = {}): Promise<Registry> 
       host: `127.0.0.1:${port}`, origin: `http://127.0.0.1:${port}`, port,
       log: () => log,
       async stop() {
+        process.removeListener('exit', orphan);
         if (proc.exitCode === null) {
           proc.kill('SIGTERM');
           const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
