@@ -14,12 +14,20 @@ import { env } from './context.ts';
 
 /** Origins the page's policy refused, with when (a refused fetch reports no reason of its own). */
 const refused = new Map<string, number>();
-self.addEventListener('securitypolicyviolation', (ev) => {
-  const e = ev as SecurityPolicyViolationEvent;
-  try {
-    refused.set(new URL(e.blockedURI).origin, Date.now());
-  } catch { /* "inline", "eval": not a connection */ }
-});
+let listening = false;
+
+/** Starts noting the policy's refusals; done before the first registry fetch, not on import (the
+ * module is also loaded where `self` is no worker scope: the fuzzer's storage target, tests). */
+function noteRefusals(): void {
+  if (listening) return;
+  listening = true;
+  self.addEventListener('securitypolicyviolation', (ev) => {
+    const e = ev as SecurityPolicyViolationEvent;
+    try {
+      refused.set(new URL(e.blockedURI).origin, Date.now());
+    } catch { /* "inline", "eval": not a connection */ }
+  });
+}
 
 /** Origins that have answered this worker: a refusal reported for one of them is of a redirect. */
 const answered = new Set<string>();
@@ -68,6 +76,7 @@ function explainFailure(input: string): RegistryOptions['explainFailure'] {
 }
 
 export function registryOptions(ref: string, credentials: Credentials | undefined, signal: AbortSignal): RegistryOptions & { signal: AbortSignal } {
+  noteRefusals();
   return {
     fetch: fetchNoting,
     sha256: env.sha256,
