@@ -12,6 +12,7 @@ import * as storage from '../../storage/index.ts';
 import type { AnalysisReply, AnalysisRequest } from '../protocol.ts';
 import { post } from './context.ts';
 import { readable, stopOf } from './expansion.ts';
+import { foregroundIdle } from './pool.ts';
 
 /** Progress goes to the page at most this often (phases and the end always). */
 const PROGRESS_MS = 100;
@@ -67,6 +68,8 @@ async function analyse(imageId: string, r: Running): Promise<void> {
     // a partial result (a closed tab, a failure) is shown while the analysis runs again
     r.state.result = stored?.result ?? null;
     const [{ tree }, captured] = await Promise.all([storage.openImage(imageId), storage.readCaptured(imageId)]);
+    // an export the user waits for goes first (right after an import it competes for the cores)
+    await foregroundIdle();
     if (stop.aborted) throw new StrataError('ABORTED', 'The image was deleted.');
     await runOnWorker(imageId, tree, captured, stop, r);
     r.state = { status: 'done', progress: null, result: r.state.result };
@@ -118,6 +121,7 @@ function runOnWorker(imageId: string, tree: EncodedTree, captured: Map<string, U
 
 async function readBytes(imageId: string, layer: number, offset: number, length: number): Promise<Uint8Array<ArrayBuffer>> {
   await readable(imageId, layer, offset + length);
+  await foregroundIdle(); // the content scan pauses while an export runs
   const b = await storage.readRange(imageId, layer, offset, length);
   return b as Uint8Array<ArrayBuffer>;
 }
