@@ -44,6 +44,9 @@ async function setUp(): Promise<typeof import('../../src/worker/coordinator/impo
 
 let coordinator: ReturnType<typeof setUp> | null = null;
 
+/** The coordinator's import module with the pool and merge worker wired into this thread (once). */
+export const wiredCoordinator = (): ReturnType<typeof setUp> => (coordinator ??= setUp());
+
 export async function storedKeys(): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const [name, store] of Object.entries(stores)) out[name] = (await keys(store)).length;
@@ -56,7 +59,7 @@ const clearStores = () => Promise.all(Object.values(stores).map((store) => clear
 export interface StorageResult { error: unknown; problems: string[]; image?: string }
 
 export async function runStorage(bytes: Uint8Array, name: string): Promise<StorageResult> {
-  const { importImage } = await (coordinator ??= setUp());
+  const { importImage } = await wiredCoordinator();
   const { deleteImage } = await import('../../src/storage/index.ts');
   const problems: string[] = [];
   const before = await storedKeys();

@@ -14,7 +14,8 @@ import { foregroundIdle, newJobId, runJob } from './pool.ts';
  * stored and `waiters` are reads waiting for more.
  * Normally the decompression waits for the writes (a few pieces ahead), and a piece is let go once
  * stored. Once an export asks for the layer it is `hurried`: it decompresses at full speed, every
- * piece from then on is kept (`kept`, from stream offset `keptFrom`; what is before is stored), and
+ * piece from then on is kept (`kept`, from stream offset `keptFrom`; what is before is stored:
+ * pieces are let go only once `onStored` says so, not when queued for a write), and
  * `inflated` resolves when the pieces reach the end: the export composes the stored start and the
  * kept pieces while the writes follow behind (issue 12: a just-imported image's export about as
  * fast as inflating it).
@@ -47,7 +48,12 @@ function ensureExpanded(imageId: string, layer: number): Promise<void> {
     done: Promise.resolve(), running: true, upTo: 0, waiters: new Set(), kept: [], keptFrom: 0,
     inflated: new Promise<void>((r) => { whole = r; }), hurried: false,
   };
-  x.done = expandLayer(imageId, layer, stopOf(imageId), x, (n) => { x.upTo = n; for (const w of x.waiters) w(); }, whole);
+  x.done = expandLayer(imageId, layer, stopOf(imageId), x, (n) => {
+    x.upTo = n;
+    // stored (committed, readable): let the pieces go, unless an export keeps them from here on
+    while (!x.hurried && x.kept.length && x.keptFrom + x.kept[0].size <= n) x.keptFrom += x.kept.shift()!.size;
+    for (const w of x.waiters) w();
+  }, whole);
   expansions.set(key, x);
   // a failed expansion is tried again by the next read that needs the layer
   x.done.then(() => post({ type: 'expanded', imageId, layer }), (e: unknown) => {
@@ -81,9 +87,8 @@ async function expandLayer(imageId: string, layer: number, signal: AbortSignal, 
         const early = state.hurried;
         if (early) ack();
         // a hurried layer's writes wait while the export that hurried it runs: it gets the cores
+        // (add resolves once the piece is queued for IndexedDB; onStored says when it is stored)
         queue = queue.then(() => (state.hurried ? foregroundIdle() : undefined)).then(() => x.add(piece)).then(() => {
-          // stored: let it go, unless an export keeps the pieces from here on
-          if (!state.hurried && state.kept[0] === piece) { state.kept.shift(); state.keptFrom += piece.size; }
           if (!early) ack();
         });
         queue.catch((e: unknown) => { failure ??= e; stop.abort(); });

@@ -1,0 +1,76 @@
+// An export asked for while the layers are still being expanded composes the stored start of each
+// layer with the pieces inflated since (expansion.ts, issue 12). The stored start must be what is
+// committed to IndexedDB — not what was merely queued for a write: a piece let go once queued left
+// a gap ("has no stored content", or a short stored start and a shifted, corrupt tar). Run in this
+// thread through the real coordinator modules (pool and merge worker wired as the fuzzer does),
+// against fake-indexeddb; each export must equal the one made after the expansion has finished.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { writeBigImage } from '../browser/big-image.ts';
+import { storedKeys, wiredCoordinator } from '../fuzz/storage-check.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'strata-export-expansion-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const sha = async (blob: Blob) => createHash('sha256').update(new Uint8Array(await blob.arrayBuffer())).digest('hex');
+
+/**
+ * Calls `fn` when the `n`-th batch of expanded content is handed to IndexedDB (before it commits):
+ * the moment at which pieces are queued for a write but not stored.
+ */
+function atContentWrite(n: number, fn: () => void): () => void {
+  const proto = (globalThis as unknown as { IDBObjectStore: { prototype: IDBObjectStore } }).IDBObjectStore.prototype;
+  const put = proto.put;
+  let batches = 0;
+  let lastTx: IDBTransaction | null = null;
+  proto.put = function (this: IDBObjectStore, value: unknown, key?: IDBValidKey) {
+    if (this.transaction.db.name === 'strata-content' && this.transaction !== lastTx) {
+      lastTx = this.transaction;
+      if (++batches === n) queueMicrotask(fn);
+    }
+    return put.call(this, value, key);
+  };
+  return () => { proto.put = put; };
+}
+
+describe('export while the layers are being expanded', () => {
+  // 3 gzip layers: 12 MiB (less than one 16 MiB write batch) and 40 MiB (three batches)
+  const small = join(dir, 'small.tar');
+  const large = join(dir, 'large.tar');
+  writeBigImage(small, { layers: 3, filesPerLayer: 12, fileBytes: 1 << 20 });
+  writeBigImage(large, { layers: 2, filesPerLayer: 10, fileBytes: 4 << 20 });
+
+  test.each([
+    ['layers smaller than a batch', small, 1],
+    ['a second batch of a layer', large, 2],
+    ['the third batch', large, 3],
+  ])('%s, asked for when that batch is being written: the same bytes as after the expansion', async (_what, path, n) => {
+    const { importImage } = await wiredCoordinator();
+    const { expandAll, stopBackground } = await import('../../src/worker/coordinator/expansion.ts');
+    const { exportTar, rememberTree } = await import('../../src/worker/coordinator/export.ts');
+    const { deleteImage, readRecord } = await import('../../src/storage/index.ts');
+    const rec = await importImage(new Blob([readFileSync(path)]), 'big.tar', {}, new AbortController().signal, () => {});
+    expect(rec.packed?.length).toBeGreaterThan(1);
+    let early: Promise<Blob | Error> | null = null;
+    const restore = atContentWrite(n, () => { early = exportTar(rec.id, undefined, undefined, false).catch((e: Error) => e); });
+    try {
+      await expandAll(rec);
+    } finally {
+      restore();
+    }
+    expect(early).not.toBeNull();
+    const earlyTar = await early!;
+    if (earlyTar instanceof Error) throw earlyTar;
+    expect((await readRecord(rec.id))?.packed ?? []).toEqual([]); // every layer stored expanded
+    rememberTree(rec.id, null);
+    const late = await exportTar(rec.id, undefined, undefined, false);
+    expect(earlyTar.size).toBe(late.size);
+    expect(await sha(earlyTar)).toBe(await sha(late));
+    await stopBackground(rec.id);
+    await deleteImage(rec.id);
+    expect(Object.values(await storedKeys()).every((x) => x === 0)).toBe(true);
+  }, 60_000);
+});
