@@ -1,9 +1,11 @@
-// An export asked for while the layers are still being expanded composes the stored start of each
-// layer with the pieces inflated since (expansion.ts, issue 12). The stored start must be what is
-// committed to IndexedDB — not what was merely queued for a write: a piece let go once queued left
-// a gap ("has no stored content", or a short stored start and a shifted, corrupt tar). Run in this
-// thread through the real coordinator modules (pool and merge worker wired as the fuzzer does),
-// against fake-indexeddb; each export must equal the one made after the expansion has finished.
+// An export asked for while the layers are still being expanded must give the same bytes as one
+// made after the expansion. It once composed the stored start of each layer with the pieces
+// inflated since, and let a piece go when it was queued for a write rather than when IndexedDB
+// had committed it: an export asked for in between failed ("has no stored content") or composed a
+// short stored start (a shifted, corrupt tar). The export now waits for the stored content; this
+// keeps both honest. Run in this thread through the real coordinator modules (pool and merge
+// worker wired as the fuzzer does), against fake-indexeddb, with the export asked for exactly
+// while a batch of expanded content is being written.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';

@@ -6,26 +6,22 @@ import { StrataError, toErrorInfo } from '../../core/errors.ts';
 import * as storage from '../../storage/index.ts';
 import type { JobReply } from '../protocol.ts';
 import { post } from './context.ts';
-import { foregroundIdle, newJobId, runJob } from './pool.ts';
+import { newJobId, runJob } from './pool.ts';
 
 /**
  * `${imageId}:${layer}` -> that layer's expansion in this worker: `done` settles when its content is
  * stored (settled entries stay: known expanded); while `running`, `upTo` bytes of the stream are
- * stored and `waiters` are reads waiting for more.
- * Normally the decompression waits for the writes (a few pieces ahead), and a piece is let go once
- * stored. Once an export asks for the layer it is `hurried`: it decompresses at full speed, every
- * piece from then on is kept (`kept`, from stream offset `keptFrom`; what is before is stored:
- * pieces are let go only once `onStored` says so, not when queued for a write), and
- * `inflated` resolves when the pieces reach the end: the export composes the stored start and the
- * kept pieces while the writes follow behind (issue 12: a just-imported image's export about as
- * fast as inflating it).
+ * stored (committed: `onStored`) and `waiters` are reads waiting for more.
+ * An export of a just-imported image waits for the stored content. Composing it from the inflated
+ * pieces instead ("hurrying" the expansion, keeping every piece as a Blob until the export was
+ * built) was measured slower: every piece went through Chromium's blob storage (paged to disk
+ * past its memory limit) and was read back for the export's windows, before being written to
+ * IndexedDB anyway (libs-go, 1.6 GB: 15.1 s from the click vs 13.4 s waiting for the writes, which
+ * also ended 7 s sooner; README, Performance).
  */
-interface ExpansionState {
-  done: Promise<void>; running: boolean; upTo: number; waiters: Set<() => void>;
-  kept: Blob[]; keptFrom: number; inflated: Promise<void>; hurried: boolean;
-}
+interface ExpansionState { done: Promise<void>; running: boolean; upTo: number; waiters: Set<() => void> }
 const expansions = new Map<string, ExpansionState>();
-const expandedAlready = (): ExpansionState => ({ done: Promise.resolve(), running: false, upTo: 0, waiters: new Set(), kept: [], keptFrom: 0, inflated: Promise.resolve(), hurried: false });
+const expandedAlready = (): ExpansionState => ({ done: Promise.resolve(), running: false, upTo: 0, waiters: new Set() });
 /** per image: stops its background work (expansions, digest checks, analysis) on delete */
 const backgroundStops = new Map<string, AbortController>();
 
@@ -43,35 +39,22 @@ function ensureExpanded(imageId: string, layer: number): Promise<void> {
   const key = `${imageId}:${layer}`;
   const known = expansions.get(key);
   if (known) return known.done;
-  let whole: () => void = () => {};
-  const x: ExpansionState = {
-    done: Promise.resolve(), running: true, upTo: 0, waiters: new Set(), kept: [], keptFrom: 0,
-    inflated: new Promise<void>((r) => { whole = r; }), hurried: false,
-  };
-  x.done = expandLayer(imageId, layer, stopOf(imageId), x, (n) => {
-    x.upTo = n;
-    // stored (committed, readable): let the pieces go, unless an export keeps them from here on
-    while (!x.hurried && x.kept.length && x.keptFrom + x.kept[0].size <= n) x.keptFrom += x.kept.shift()!.size;
-    for (const w of x.waiters) w();
-  }, whole);
+  const x: ExpansionState = { done: Promise.resolve(), running: true, upTo: 0, waiters: new Set() };
+  x.done = expandLayer(imageId, layer, stopOf(imageId), (n) => { x.upTo = n; for (const w of x.waiters) w(); });
   expansions.set(key, x);
   // a failed expansion is tried again by the next read that needs the layer
   x.done.then(() => post({ type: 'expanded', imageId, layer }), (e: unknown) => {
     expansions.delete(key);
     post({ type: 'expanded', imageId, layer, error: toErrorInfo(e) });
-  }).finally(() => { x.running = false; x.kept = []; });
+  }).finally(() => { x.running = false; });
   return x.done;
 }
 
-async function expandLayer(imageId: string, layer: number, signal: AbortSignal, state: ExpansionState,
-  onStored: (bytes: number) => void, inflated: () => void): Promise<void> {
+async function expandLayer(imageId: string, layer: number, signal: AbortSignal, onStored: (bytes: number) => void): Promise<void> {
   const release = await storage.holdExpansionLock(imageId, layer);
   try {
     const x = await storage.beginExpansion(imageId, layer, { signal, onStored });
     if (!x) return; // expanded already (by another tab, or before a reload)
-    const size = x.info.size ?? Infinity;
-    let made = 0;
-    if (size === 0) inflated();
     const stop = new AbortController();
     const onAbort = () => stop.abort();
     signal.addEventListener('abort', onAbort, { once: true });
@@ -79,18 +62,10 @@ async function expandLayer(imageId: string, layer: number, signal: AbortSignal, 
     try {
       let queue: Promise<void> = Promise.resolve();
       const m = await runJob({ type: 'expand', job: newJobId(), info: x.info, blob: x.packed }, stop.signal, undefined, (chunk, ack) => {
-        // the piece as a Blob at once (the worker's buffer goes back); it is stored in order
+        // the piece as a Blob at once (the worker's buffer goes back once it is queued for a
+        // write: at most two batches wait for IndexedDB); stored in order
         const piece = new Blob([chunk]);
-        state.kept.push(piece);
-        made += piece.size;
-        if (made >= size) inflated();
-        const early = state.hurried;
-        if (early) ack();
-        // a hurried layer's writes wait while the export that hurried it runs: it gets the cores
-        // (add resolves once the piece is queued for IndexedDB; onStored says when it is stored)
-        queue = queue.then(() => (state.hurried ? foregroundIdle() : undefined)).then(() => x.add(piece)).then(() => {
-          if (!early) ack();
-        });
+        queue = queue.then(() => x.add(piece)).then(ack);
         queue.catch((e: unknown) => { failure ??= e; stop.abort(); });
       }) as JobReply & { type: 'expanded' };
       await queue;
@@ -135,24 +110,9 @@ export async function expanded(imageId: string, layers: Iterable<number>): Promi
   await Promise.all(await startExpansions(imageId, layers));
 }
 
-/**
- * A layer's whole decompressed stream as a Blob for an export: the stored content, or — while its
- * expansion is still writing — the pieces it has made, once they are the whole stream (inflating
- * is much faster than storing; the export need not wait for the writes).
- */
+/** A layer's whole decompressed stream as a Blob for an export: its stored content, once stored. */
 export async function layerStream(imageId: string, layer: number): Promise<Blob> {
   const [whole] = await startExpansions(imageId, [layer]);
-  const x = expansions.get(`${imageId}:${layer}`);
-  if (x?.running) {
-    x.hurried = true;
-    const first = await Promise.race([x.inflated.then(() => 'inflated' as const), whole.then(() => 'stored' as const)]);
-    if (first === 'inflated' && x.running) {
-      // what was let go before the hurry is stored: the stream's start comes from storage
-      const kept = x.kept, from = x.keptFrom;
-      const start = from ? (await storage.layerContentBlob(imageId, layer)).slice(0, from) : null;
-      return new Blob(start ? [start, ...kept] : kept);
-    }
-  }
   await whole;
   return storage.layerContentBlob(imageId, layer);
 }

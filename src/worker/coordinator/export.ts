@@ -35,8 +35,8 @@ export function exportTar(imageId: string, layer: number | undefined, path: stri
 /**
  * Each layer's whole stream for every layer that holds file content (a missing one is an error,
  * never an empty file); layers without content are empty Blobs. Right after an import the layers
- * may still be being expanded: their streams are used as they are inflated, without waiting for
- * the IndexedDB writes (issue 12: the export of a just-imported image about as fast as inflating).
+ * may still be being expanded: the export waits for their stored content (expansion.ts says why
+ * it does not compose the inflated pieces instead).
  */
 export async function layerContents(imageId: string, tree: EncodedTree, alsoNeeded: Iterable<number> = []): Promise<Blob[]> {
   const needed = new Set<number>(alsoNeeded);
