@@ -7,6 +7,7 @@ import { compileMatcher } from '../../core/tree/match.ts';
 
 export type { DiffKind } from '../lib/hash.ts';
 import type { DiffKind } from '../lib/hash.ts';
+import { moveBy, moveRight, moveTo, type Rows } from './tree-cursor.ts';
 export type CompareSort = 'name' | 'delta';
 
 /** A row of the tree: a differing path, or a directory that only holds some. Node 0 is the root. */
@@ -20,7 +21,6 @@ export interface CompareNode {
   delta: number;
 }
 
-export interface Rows { nodes: number[]; depths: number[] }
 const EMPTY: Rows = { nodes: [], depths: [] };
 
 /** Below this many paths every directory starts expanded. */
@@ -110,27 +110,12 @@ export class CompareTree {
     this.cursor = node;
   }
 
-  moveBy(delta: number): void {
-    const n = this.rows.nodes.length;
-    if (n === 0) return;
-    const i = this.cursorIndex < 0 ? (delta > 0 ? -1 : n) : this.cursorIndex;
-    this.cursor = this.rows.nodes[Math.max(0, Math.min(n - 1, i + delta))];
-  }
+  moveBy(delta: number): void { moveBy(this, delta); }
 
-  moveTo(index: number): void {
-    const nodes = this.rows.nodes;
-    if (nodes.length > 0) this.cursor = nodes[Math.max(0, Math.min(nodes.length - 1, index))];
-  }
+  moveTo(index: number): void { moveTo(this, index); }
 
-  right(): void {
-    const node = this.cursor;
-    if (node < 0 || !this.isDir(node)) return;
-    if (!this.isExpanded(node)) this.setExpanded(node, true);
-    else {
-      const i = this.cursorIndex;
-      if (i >= 0 && this.rows.depths[i + 1] > this.rows.depths[i]) this.cursor = this.rows.nodes[i + 1];
-    }
-  }
+  /** Right: expand a collapsed dir, or step into an expanded one. */
+  right(): void { moveRight(this); }
 
   left(): void {
     const node = this.cursor;

@@ -2,12 +2,12 @@
 // and the flattened list of visible rows that the virtualised pane renders a window of.
 import { DiffType, FileType } from '../../core/model.ts';
 import type { FileTree } from '../../core/tree/file-tree.ts';
+import { moveBy, moveRight, moveTo, type Rows } from './tree-cursor.ts';
 
 export type TreeMode = 'changes' | 'all';
 export type SortKey = 'name' | 'size';
 
 /** Visible rows, columnar: row i is nodes[i] at depth depths[i]. */
-export interface Rows { nodes: number[]; depths: number[] }
 
 export const MATCH_LIMIT = 5000;
 const EMPTY: Rows = { nodes: [], depths: [] };
@@ -115,28 +115,12 @@ export class TreeView {
 
   // ---- cursor movement (keyboard) ----
 
-  moveBy(delta: number): void {
-    const n = this.rows.nodes.length;
-    if (n === 0) return;
-    const i = this.cursorIndex < 0 ? (delta > 0 ? -1 : n) : this.cursorIndex;
-    this.cursor = this.rows.nodes[Math.max(0, Math.min(n - 1, i + delta))];
-  }
+  moveBy(delta: number): void { moveBy(this, delta); }
 
-  moveTo(index: number): void {
-    const nodes = this.rows.nodes;
-    if (nodes.length > 0) this.cursor = nodes[Math.max(0, Math.min(nodes.length - 1, index))];
-  }
+  moveTo(index: number): void { moveTo(this, index); }
 
   /** Right: expand a collapsed dir, or step into an expanded one. */
-  right(): void {
-    const node = this.cursor;
-    if (node < 0 || !this.isDir(node)) return;
-    if (!this.isExpanded(node)) this.setExpanded(node, true);
-    else {
-      const i = this.cursorIndex;
-      if (i >= 0 && this.rows.depths[i + 1] > this.rows.depths[i]) this.cursor = this.rows.nodes[i + 1];
-    }
-  }
+  right(): void { moveRight(this); }
 
   /** Left: collapse an expanded dir, or go to the parent. */
   left(): void {
