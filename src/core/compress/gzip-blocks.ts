@@ -6,6 +6,7 @@
 // the level — not on how many threads ran — and pako (browser) and Node's zlib (CLI, when a probe
 // shows it gives the same bytes) produce it alike.
 import { Deflate } from 'pako';
+import { concatBytes } from '../bytes.ts';
 
 /** zlib's default: what `gzip`, Go's compress/gzip and container tools use for layers */
 export const GZIP_LEVEL = 6;
@@ -138,10 +139,5 @@ export function gzipBlocks(data: Uint8Array, level = GZIP_LEVEL): Uint8Array {
     join.add(crc32(block), block.length);
   }
   parts.push(join.trailer());
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.length; }
-  return out;
+  return concatBytes(parts);
 }

@@ -7,6 +7,7 @@
 import { StrataError } from '../errors.ts';
 import type { Compression, ImageMeta } from '../model.ts';
 import { encodeHeader, endOfArchive, padding } from '../tar/writer.ts';
+import { concatBytes } from '../bytes.ts';
 
 export type ImageFormat = 'docker' | 'oci';
 
@@ -140,10 +141,10 @@ export async function writeImageArchive(meta: ImageMeta, o: ImageWriteOptions, k
   if (kept.length !== o.keep) throw new Error(`writeImageArchive: ${kept.length} kept layer blobs for keep=${o.keep}`);
   const mtime = Math.max(0, Math.floor(Date.parse(o.created) / 1000));
   const member = async (name: string, bytes: Uint8Array) => {
-    await sink.write(concat([memberHeader(name, bytes.length, mtime), bytes, new Uint8Array(padding(bytes.length))]));
+    await sink.write(concatBytes([memberHeader(name, bytes.length, mtime), bytes, new Uint8Array(padding(bytes.length))]));
   };
   if (o.format === 'oci') {
-    await sink.write(concat(['blobs/', 'blobs/sha256/'].map((name) => encodeHeader({ name, kind: 'dir', mode: 0o755, uid: 0, gid: 0, mtime }))));
+    await sink.write(concatBytes(['blobs/', 'blobs/sha256/'].map((name) => encodeHeader({ name, kind: 'dir', mode: 0o755, uid: 0, gid: 0, mtime }))));
   }
   const written = new Set<string>();
   for (const [i, b] of kept.entries()) {
@@ -249,15 +250,6 @@ function newHistory(meta: ImageMeta, src: Json, o: ImageWriteOptions): Json[] {
     };
     out.splice(squashAt < 0 ? out.length : squashAt, 0, entry);
   }
-  return out;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.length; }
   return out;
 }
 

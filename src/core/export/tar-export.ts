@@ -5,6 +5,7 @@ import { FileType, type EncodedTree } from '../model.ts';
 import { encodeHeader, endOfArchive, padding, type WriteEntry, type WriteKind } from '../tar/writer.ts';
 import { TreeIndex } from '../tree/tree-index.ts';
 import { StrataError } from '../errors.ts';
+import { concatBytes } from '../bytes.ts';
 
 export type ContentSource = (layer: number) => Blob;
 export type TarPart = Uint8Array | Blob;
@@ -132,20 +133,13 @@ export class RecordWriter {
 
   private flush(): void {
     if (!this.bufLen) return;
-    this.out.push(this.buf.length === 1 ? this.buf[0] : concat(this.buf, this.bufLen));
+    this.out.push(this.buf.length === 1 ? this.buf[0] : concatBytes(this.buf, this.bufLen));
     this.buf = [];
     this.bufLen = 0;
   }
 }
 
 const NONE: TarRecord[] = [];
-
-function concat(chunks: Uint8Array[], total: number): Uint8Array {
-  const o = new Uint8Array(total);
-  let p = 0;
-  for (const c of chunks) { o.set(c, p); p += c.length; }
-  return o;
-}
 
 /** The tar as one Blob (the browser stitches the parts; nothing is copied through JS). */
 export function tarBlob(tree: EncodedTree, content: ContentSource, opts: TarExportOptions = {}, index?: TreeIndex): Blob {

@@ -7,6 +7,7 @@ import { quoted, StrataError } from '../errors.ts';
 import { Cause, DiffType, FileType, type EncodedTree } from '../model.ts';
 import type { TarEntry } from '../tar/reader.ts';
 import { cleanPath } from './paths.ts';
+import { concatBytes } from '../bytes.ts';
 
 interface Inode {
   id: number;
@@ -278,7 +279,7 @@ export class LayerMerger {
       off += b.length;
     }
     nameOffsets[N] = off;
-    const nameBytes = concat(nameChunks, off);
+    const nameBytes = concatBytes(nameChunks, off);
     // versions: counting sort by node (stable, so layer order is kept)
     const V = this.vNode.length;
     const verStart = new Uint32Array(N + 1);
@@ -312,15 +313,8 @@ export class LayerMerger {
       } else t.iLink[i.id] = -1;
       if (i.xattrs) for (const [name, value] of Object.entries(i.xattrs)) t.xattrs.push({ inode: i.id, name, value });
     }
-    t.linkBytes = concat(links, loff);
+    t.linkBytes = concatBytes(links, loff);
     t.linkOffsets = Uint32Array.from(linkOffsets);
     return t;
   }
-}
-
-function concat(chunks: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let p = 0;
-  for (const c of chunks) { out.set(c, p); p += c.length; }
-  return out;
 }
