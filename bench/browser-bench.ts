@@ -436,7 +436,7 @@ interface Imported {
   /** when the analysis phases were stored, after the tree was browsable */
   analysis: AnalysisTimes;
   /** with `exportAfter`: the flattened export asked for right after the first tree row */
-  exportAfter?: ExportResult & { cpuS: number; cpuParts: string; threads: string };
+  exportAfter?: ExportResult & { cpuS: number; cpuParts: string; threads: string; checked?: string };
 }
 
 /** `drop`: time drop → first tree row as the app does it (inspect, import, open); `exportAfter`: then export at once. */
@@ -482,6 +482,12 @@ async function importOnce(b: Browser, archive: string, poolSize: number | undefi
   const v = await call(b, 'verified');
   const an = await call(b, 'analysis');
   if (an.error) throw new Error(`${label}: the analysis failed: ${an.error}`);
+  if (exportAfter) {
+    // the export made while the layers were packed must equal one from the stored content
+    const same = await call(b, 'checkExportAfter', r.id);
+    if (!same.equal) throw new Error(`${label}: the export right after the import is not the stored content's: ${same.detail}`);
+    exportAfter.checked = same.detail;
+  }
   const h = await b.heap.stop(); // the peak covers verification and the analysis too
   log(`  ${label}: ${f(r.ms)} ms to browsable (${f(r.layerBytes / MB / (r.ms / 1000))} MB/s of layer tar), ` +
     `verified at ${f(v.verifyMs)} ms [${v.verify.join(' ')}]; ${r.entries} entries; ` +
@@ -489,7 +495,7 @@ async function importOnce(b: Browser, archive: string, poolSize: number | undefi
   log(`    phases (ms): ${Object.entries(r.phases).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   if (r.firstRowMs !== undefined) log(`    drop → first tree row ${f(r.firstRowMs)} ms (inspect ${f(r.inspectMs)} ms, import ${f(r.ms)} ms, then open + root listed)`);
   if (exportAfter) {
-    log(`    export right after: Blob of ${f(exportAfter.bytes / MB)} MB ready ${f(exportAfter.ms)} ms after the click, first member "${exportAfter.head}"; ` +
+    log(`    export right after: Blob of ${f(exportAfter.bytes / MB)} MB ready ${f(exportAfter.ms)} ms after the click, first member "${exportAfter.head}", ${exportAfter.checked ?? 'not checked'} to the export from the stored content; ` +
       `Chromium CPU s ${exportAfter.cpuS.toFixed(1)} (${exportAfter.cpuParts}); by thread: ${exportAfter.threads}`);
   }
   log(`    Chromium CPU s until browsable: ${cpu.total.toFixed(1)} (${cpu.parts}); by thread: ${cpu.threads}`);

@@ -185,6 +185,9 @@ async function verified(): Promise<{ verifyMs: number; verify: LayerVerify['stat
   return verifying;
 }
 
+/** the last export asked for right after an import (checked against the stored content's later) */
+let exportedEarly: Blob | null = null;
+
 /** The flattened tar as a Blob; `opened`: the image was just opened (importArchive with `drop`). */
 async function exportTar(id: string, opened = false): Promise<ExportResult> {
   const e = getEngine();
@@ -192,9 +195,29 @@ async function exportTar(id: string, opened = false): Promise<ExportResult> {
   const t0 = performance.now();
   const blob = await e.exportTar(id, {});
   const ms = performance.now() - t0;
+  exportedEarly = opened ? blob : null;
   // a sanity check that the Blob is real: the first member's name
   const head = new TextDecoder().decode(new Uint8Array(await blob.slice(0, 100).arrayBuffer())).replace(/\0.*$/s, '');
   return { ms, bytes: blob.size, head };
+}
+
+/**
+ * After the expansion: the export made right after the import (packed layers inflated into it)
+ * against one composed from the stored content now — byte for byte, in 64 MiB slices.
+ */
+async function checkExportAfter(id: string): Promise<{ equal: boolean; detail: string }> {
+  const early = exportedEarly;
+  if (!early) return { equal: false, detail: 'no export right after an import to check' };
+  exportedEarly = null;
+  const late = await getEngine().exportTar(id, {});
+  if (late.size !== early.size) return { equal: false, detail: `${early.size} bytes right after the import, ${late.size} from the stored content` };
+  const STEP = 64 << 20;
+  for (let at = 0; at < late.size; at += STEP) {
+    const [a, b] = await Promise.all([early.slice(at, at + STEP).arrayBuffer(), late.slice(at, at + STEP).arrayBuffer()]);
+    const x = new Uint8Array(a), y = new Uint8Array(b);
+    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return { equal: false, detail: `they differ at byte ${at + i}` };
+  }
+  return { equal: true, detail: `${late.size} bytes equal` };
 }
 
 /** From open() to the root's names, as the app does it (FileTree over the transferred tree). */
@@ -251,6 +274,7 @@ const api = {
   treemapOf,
   treemapGenerated,
   exportTar,
+  checkExportAfter,
   reopen,
   delete: (id: string) => getEngine().delete(id),
   list: async () => (await getEngine().list()).map((s) => ({ id: s.id, name: s.meta.image.name, bytes: s.totalBytes })),

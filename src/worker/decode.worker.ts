@@ -110,12 +110,13 @@ function serve(port: MessagePort): void {
         // once the layer is expanded. A fresh hash per opening (the pako fallback reads again).
         let hash = env.sha256();
         const open = () => {
+          if (m.hash === false) return m.blob.stream();
           hash = env.sha256();
           return m.blob.stream().pipeThrough(new TransformStream<Uint8Array, Uint8Array>({ transform(c, out) { hash.update(c); out.enqueue(c); } }));
         };
         const size = await decompressTo(open, m.info.compression, (c) => pipe.write(c), { signal: ctl.signal, what: layerLabel(m.info) });
         pipe.flush();
-        send({ type: 'expanded', job: m.job, size, digest: hash.digest() });
+        send({ type: 'expanded', job: m.job, size, digest: m.hash === false ? '' : hash.digest() });
       } else if (m.type === 'hash') {
         const h = env.sha256();
         let done = 0, last = 0;

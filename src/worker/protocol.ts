@@ -67,8 +67,11 @@ export type Reply =
 export type Job =
   /** parse a layer (decompressing it on the way); its entries come back, not its content */
   | { type: 'decode'; job: number; info: LayerInfo; blob: Blob }
-  /** decompress a packed layer; its uncompressed stream comes back as `content` messages, in order */
-  | { type: 'expand'; job: number; info: LayerInfo; blob: Blob }
+  /**
+   * decompress a packed layer; its uncompressed stream comes back as `content` messages, in order.
+   * `hash: false`: no sha256 of the blob (an export reading the stream; `digest` is then "")
+   */
+  | { type: 'expand'; job: number; info: LayerInfo; blob: Blob; hash?: boolean }
   /** a `content` buffer handed back once stored: the worker refills it (and may send more) */
   | { type: 'ack'; job: number; buffer: ArrayBuffer }
   /** `compressed`: the blob, or its sha256 computed while expanding it */

@@ -7,7 +7,8 @@ import { describe, expect, test } from 'vitest';
 import { memoryEnv } from '../../src/core/env.ts';
 import { decodeLayer } from '../../src/core/layers/decode.ts';
 import { importImage, openArchive } from '../../src/core/import.ts';
-import { tarBlob, tarRecords } from '../../src/core/export/tar-export.ts';
+import { tarBlob, tarContentRefs, tarRecords, type ContentRef } from '../../src/core/export/tar-export.ts';
+import { readdirSync } from 'node:fs';
 import type { LayerInfo } from '../../src/core/model.ts';
 import type { TarEntry } from '../../src/core/tar/reader.ts';
 import { EntryPacker, unpackEntries } from '../../src/core/layers/entry-columns.ts';
@@ -122,5 +123,30 @@ describe('windowed export Blob', () => {
     const want = new Uint8Array(await tarBlob(res.tree, empty).arrayBuffer());
     const got = await windowedTarBlob(tarRecords(res.tree), (r) => windowBlob(r, empty));
     expect(Buffer.from(await got.arrayBuffer()).equals(Buffer.from(want))).toBe(true);
+  });
+});
+
+describe('the export plan (tarContentRefs)', () => {
+  const refsOf = (records: Iterable<unknown>) => [...records].filter((r): r is ContentRef => !(r instanceof Uint8Array) && (r as ContentRef).size > 0);
+  test('the content references of tarRecords, in order, for every generated fixture, whole and as of each layer', async () => {
+    let checked = 0;
+    const PEERS = join(GEN, '../peers');
+    const files = [...readdirSync(GEN).map((n) => join(GEN, n)), ...readdirSync(PEERS).map((n) => join(PEERS, n))].filter((n) => n.endsWith('.tar'));
+    for (const f of files) {
+      const archive = await openArchive(await openAsBlob(f), f, memoryEnv).catch(() => null);
+      if (!archive) continue; // peers' broken-on-purpose archives
+      const res = await archive.resolve(archive.info.images.length > 1 ? { image: 0 } : {}).then((img) => importImage(img, memoryEnv)).catch(() => null);
+      if (!res) continue;
+      for (let k = 0; k < res.tree.layerCount; k++) {
+        expect([...tarContentRefs(res.tree, { layer: k })], `${f} as of layer ${k + 1}`).toEqual(refsOf(tarRecords(res.tree, { layer: k })));
+      }
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(10);
+    // hardlinks (content once), a subtree
+    const archive = await openArchive(blobOf(ociArchive({ layers: [tar(layerSpecs(4)), tar(layerSpecs(5))] })), 'img.tar', memoryEnv);
+    const res = await importImage(await archive.resolve(), memoryEnv);
+    expect([...tarContentRefs(res.tree)]).toEqual(refsOf(tarRecords(res.tree)));
+    expect([...tarContentRefs(res.tree, { layer: 0, path: '/d' })]).toEqual(refsOf(tarRecords(res.tree, { layer: 0, path: '/d' })));
   });
 });

@@ -37,31 +37,57 @@ export function* tarParts(tree: EncodedTree, content: ContentSource, opts: TarEx
 /** Records of the tar, in order. Small header runs are coalesced into one buffer. */
 export function* tarRecords(tree: EncodedTree, opts: TarExportOptions = {}, index?: TreeIndex): Generator<TarRecord> {
   const ix = index ?? new TreeIndex(tree);
-  const k = opts.layer ?? tree.layerCount - 1;
+  const { start, k } = exportRoot(ix, opts);
+  // names are relative to the exported node's parent ("etc/…" for /etc), "./" for the root
+  const strip = start === 0 || ix.t.parent[start] === 0 ? 1 : ix.path(ix.t.parent[start]).length + 1;
+  const firstPath = new Map<number, string>(); // inode -> name of its first member written
+  const w = new RecordWriter(tree, ix);
+  for (const [n, inode] of exportWalk(ix, start, k)) {
+    w.entry(inode, n === 0 ? './' : ix.path(n).slice(strip), firstPath);
+    yield* w.take();
+  }
+  w.end();
+  yield* w.take();
+}
+
+/**
+ * The content references of tarRecords(tree, opts), in the same order, without making the
+ * headers (a plan of how the export reads each layer).
+ */
+export function* tarContentRefs(tree: EncodedTree, opts: TarExportOptions = {}, index?: TreeIndex): Generator<ContentRef> {
+  const ix = index ?? new TreeIndex(tree);
+  const { start, k } = exportRoot(ix, opts);
+  const written = new Set<number>();
+  for (const [, inode] of exportWalk(ix, start, k)) {
+    if (tree.iType[inode] !== FileType.File || written.has(inode)) continue; // later ones: hardlinks
+    written.add(inode);
+    if (tree.iSize[inode] > 0) yield { layer: tree.iLayer[inode], offset: tree.iOffset[inode], size: tree.iSize[inode] };
+  }
+}
+
+function exportRoot(ix: TreeIndex, opts: TarExportOptions): { start: number; k: number } {
+  const k = opts.layer ?? ix.t.layerCount - 1;
   let start = 0;
   if (opts.path && opts.path !== '/') {
     start = ix.lookup(opts.path);
     if (start < 0 || ix.inodeAt(start, k) < 0) throw new StrataError('NOT_FOUND', `"${opts.path}" does not exist in the image as of layer ${k + 1}.`);
   }
-  // names are relative to the exported node's parent ("etc/…" for /etc), "./" for the root
-  const strip = start === 0 || ix.t.parent[start] === 0 ? 1 : ix.path(ix.t.parent[start]).length + 1;
-  const firstPath = new Map<number, string>(); // inode -> name of its first member written
-  const w = new RecordWriter(tree, ix);
+  return { start, k };
+}
+
+/** The exported nodes depth-first in name order, with their inodes as of layer k. */
+function* exportWalk(ix: TreeIndex, start: number, k: number): Generator<[number, number]> {
   const stack: number[] = [start];
   while (stack.length) {
     const n = stack.pop()!;
     const inode = ix.inodeAt(n, k);
     if (inode < 0) continue;
-    const name = n === 0 ? './' : ix.path(n).slice(strip);
-    w.entry(inode, name, firstPath);
-    yield* w.take();
-    if (tree.iType[inode] === FileType.Dir) {
+    yield [n, inode];
+    if (ix.t.iType[inode] === FileType.Dir) {
       const kids = ix.children(n);
       for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i]);
     }
   }
-  w.end();
-  yield* w.take();
 }
 
 /**

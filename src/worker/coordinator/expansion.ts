@@ -6,18 +6,17 @@ import { StrataError, toErrorInfo } from '../../core/errors.ts';
 import * as storage from '../../storage/index.ts';
 import type { JobReply } from '../protocol.ts';
 import { post } from './context.ts';
-import { newJobId, runJob } from './pool.ts';
+import { newJobId, runJob, streamingIdle } from './pool.ts';
 
 /**
  * `${imageId}:${layer}` -> that layer's expansion in this worker: `done` settles when its content is
  * stored (settled entries stay: known expanded); while `running`, `upTo` bytes of the stream are
  * stored (committed: `onStored`) and `waiters` are reads waiting for more.
- * An export of a just-imported image waits for the stored content. Composing it from the inflated
- * pieces instead ("hurrying" the expansion, keeping every piece as a Blob until the export was
- * built) was measured slower: every piece went through Chromium's blob storage (paged to disk
- * past its memory limit) and was read back for the export's windows, before being written to
- * IndexedDB anyway (libs-go, 1.6 GB: 15.1 s from the click vs 13.4 s waiting for the writes, which
- * also ended 7 s sooner; README, Performance).
+ * An export of a just-imported image inflates the packed layers itself (export-stream.ts) while
+ * the expansions pause. Composing it from the expansion's pieces instead ("hurrying" it, keeping
+ * every piece as a Blob until the export was built) was measured slower: every piece went through
+ * Chromium's blob storage and was read back for the export's windows, before being written to
+ * IndexedDB anyway (libs-go, 1.6 GB: 15.1 s from the click vs 13.4 s waiting for the writes).
  */
 interface ExpansionState { done: Promise<void>; running: boolean; upTo: number; waiters: Set<() => void> }
 const expansions = new Map<string, ExpansionState>();
@@ -65,7 +64,9 @@ async function expandLayer(imageId: string, layer: number, signal: AbortSignal, 
         // the piece as a Blob at once (the worker's buffer goes back once it is queued for a
         // write: at most two batches wait for IndexedDB); stored in order
         const piece = new Blob([chunk]);
-        queue = queue.then(() => x.add(piece)).then(ack);
+        // while a streamed export runs, the buffer is held back: the worker pauses this layer and
+        // the cores inflate for the export (export-stream.ts)
+        queue = queue.then(() => x.add(piece)).then(streamingIdle).then(ack);
         queue.catch((e: unknown) => { failure ??= e; stop.abort(); });
       }) as JobReply & { type: 'expanded' };
       await queue;
@@ -108,6 +109,17 @@ async function startExpansions(imageId: string, layers: Iterable<number>): Promi
 /** Before reading whole layers: each must be expanded (waits for it, or starts it). */
 export async function expanded(imageId: string, layers: Iterable<number>): Promise<void> {
   await Promise.all(await startExpansions(imageId, layers));
+}
+
+/** Of `layers`, those whose content is not stored yet (packed, or being expanded) — per the record. */
+export async function notStoredYet(imageId: string, layers: Iterable<number>): Promise<Set<number>> {
+  const rec = await storage.readRecord(imageId);
+  const out = new Set<number>();
+  for (const l of layers) {
+    const x = expansions.get(`${imageId}:${l}`);
+    if (x ? x.running : rec?.packed?.includes(l)) out.add(l);
+  }
+  return out;
 }
 
 /** A layer's whole decompressed stream as a Blob for an export: its stored content, once stored. */

@@ -2,12 +2,13 @@
 // layer content; pool workers build its windows in parallel while this thread makes the records.
 /// <reference lib="webworker" />
 import { StrataError, toErrorInfo } from '../../core/errors.ts';
-import { tarRecords, type TarRecord } from '../../core/export/tar-export.ts';
+import { tarContentRefs, tarRecords, type TarRecord } from '../../core/export/tar-export.ts';
 import type { EncodedTree } from '../../core/model.ts';
 import * as storage from '../../storage/index.ts';
 import type { JobReply } from '../protocol.ts';
 import { windowedTarBlob, windowBlob, type WindowBuilder } from '../tar-blob.ts';
 import { layerStream } from './expansion.ts';
+import { streamedTar } from './export-stream.ts';
 import { freeWorkers, inForeground, newJobId, runJob } from './pool.ts';
 
 let cached: { id: string; tree: EncodedTree } | null = null;
@@ -26,7 +27,9 @@ export function rememberTree(imageId: string, tree: EncodedTree | null): void {
 export function exportTar(imageId: string, layer: number | undefined, path: string | undefined, gzip: boolean | undefined): Promise<Blob> {
   return inForeground(async () => {
     const tree = await treeOf(imageId);
-    const tar = await composeTar(imageId, tarRecords(tree, { layer, path }), await layerContents(imageId, tree));
+    // right after an import the layers are still packed: inflate them straight into the tar
+    const tar = await streamedTar(imageId, tree, tarRecords(tree, { layer, path }), tarContentRefs(tree, { layer, path }))
+      ?? await composeTar(imageId, tarRecords(tree, { layer, path }), await layerContents(imageId, tree));
     if (!gzip) return tar;
     return new Response(tar.stream().pipeThrough(new CompressionStream('gzip'))).blob();
   });
@@ -34,9 +37,8 @@ export function exportTar(imageId: string, layer: number | undefined, path: stri
 
 /**
  * Each layer's whole stream for every layer that holds file content (a missing one is an error,
- * never an empty file); layers without content are empty Blobs. Right after an import the layers
- * may still be being expanded: the export waits for their stored content (expansion.ts says why
- * it does not compose the inflated pieces instead).
+ * never an empty file); layers without content are empty Blobs. Layers still being expanded are
+ * waited for (exportTar streams a just-imported image's packed layers instead: export-stream.ts).
  */
 export async function layerContents(imageId: string, tree: EncodedTree, alsoNeeded: Iterable<number> = []): Promise<Blob[]> {
   const needed = new Set<number>(alsoNeeded);

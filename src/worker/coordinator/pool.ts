@@ -48,29 +48,72 @@ export type OnContent = (chunk: Uint8Array<ArrayBuffer>, ack: () => void) => voi
 /** Runs one job on a pool worker; resolves with its final reply. Expansions and digest checks are background work. */
 export async function runJob(job: Job & { type: 'decode' | 'expand' | 'verify' | 'tarWindow' | 'hash' | 'deflate' }, signal: AbortSignal | undefined, onProgress?: (a: number, b: number) => void, onContent?: OnContent): Promise<JobReply> {
   const w = await acquire(signal, job.type === 'expand' || job.type === 'verify');
-  const id = job.job;
   try {
-    return await new Promise<JobReply>((resolve, reject) => {
-      const onAbort = () => { w.port.postMessage({ type: 'cancel', job: id } satisfies Job); reject(new StrataError('ABORTED', 'The import was cancelled.')); };
-      if (signal?.aborted) { onAbort(); return; }
-      signal?.addEventListener('abort', onAbort, { once: true });
-      handlers.set(id, (m) => {
-        if (m.type === 'progress') { onProgress?.(m.bytesIn, m.bytesOut); return; }
-        if (m.type === 'content') {
-          const buffer = m.chunk.buffer;
-          onContent?.(m.chunk, () => w.port.postMessage({ type: 'ack', job: id, buffer } satisfies Job, [buffer]));
-          return;
-        }
-        signal?.removeEventListener('abort', onAbort);
-        handlers.delete(id);
-        if (m.type === 'error') reject(new StrataError(m.error.code === 'INTERNAL' ? 'IO' : m.error.code, m.error.message));
-        else resolve(m);
-      });
-      w.port.postMessage(job);
-    });
+    return await exchange(w, job, signal, onProgress, onContent);
   } finally {
     release(w);
   }
+}
+
+/** streams running per worker (runShared) */
+const shared = new Map<PoolWorker, number>();
+
+/**
+ * Runs a streaming job on the worker with the fewest such jobs, without taking it from the pool:
+ * it shares the worker with whatever runs there (a worker runs jobs concurrently; an expansion
+ * paused by `streamingIdle` costs nothing). Several streams read in an interleaved order must not
+ * wait for each other's workers, or they would deadlock.
+ */
+export async function runShared(job: Job & { type: 'expand' }, signal: AbortSignal | undefined, onContent: OnContent): Promise<JobReply> {
+  while (!pool.length) await new Promise<void>((r) => waiting.now.push(r));
+  const w = pool.reduce((a, b) => ((shared.get(b) ?? 0) < (shared.get(a) ?? 0) ? b : a));
+  shared.set(w, (shared.get(w) ?? 0) + 1);
+  try {
+    return await exchange(w, job, signal, undefined, onContent);
+  } finally {
+    shared.set(w, shared.get(w)! - 1);
+  }
+}
+
+function exchange(w: PoolWorker, job: Job & { job: number }, signal: AbortSignal | undefined, onProgress?: (a: number, b: number) => void, onContent?: OnContent): Promise<JobReply> {
+  const id = job.job;
+  return new Promise<JobReply>((resolve, reject) => {
+    const onAbort = () => { w.port.postMessage({ type: 'cancel', job: id } satisfies Job); reject(new StrataError('ABORTED', 'The import was cancelled.')); };
+    if (signal?.aborted) { onAbort(); return; }
+    signal?.addEventListener('abort', onAbort, { once: true });
+    handlers.set(id, (m) => {
+      if (m.type === 'progress') { onProgress?.(m.bytesIn, m.bytesOut); return; }
+      if (m.type === 'content') {
+        const buffer = m.chunk.buffer;
+        onContent?.(m.chunk, () => w.port.postMessage({ type: 'ack', job: id, buffer } satisfies Job, [buffer]));
+        return;
+      }
+      signal?.removeEventListener('abort', onAbort);
+      handlers.delete(id);
+      if (m.type === 'error') reject(new StrataError(m.error.code === 'INTERNAL' ? 'IO' : m.error.code, m.error.message));
+      else resolve(m);
+    });
+    w.port.postMessage(job);
+  });
+}
+
+// Streamed exports under way (export-stream.ts): expansions hold back their buffers meanwhile,
+// so the cores inflate for the export instead of for IndexedDB.
+let streaming = 0;
+let streamWaiters: (() => void)[] = [];
+
+export async function inStreamingExport<T>(fn: () => Promise<T>): Promise<T> {
+  streaming++;
+  try {
+    return await fn();
+  } finally {
+    if (--streaming === 0) { const w = streamWaiters; streamWaiters = []; for (const r of w) r(); }
+  }
+}
+
+/** Resolves when no streamed export is under way. */
+export function streamingIdle(): Promise<void> {
+  return streaming === 0 ? Promise.resolve() : new Promise((r) => streamWaiters.push(r));
 }
 
 // Exports (and other work the user waits for) under way: background jobs that would compete with
