@@ -24,6 +24,14 @@ interface Late { offset: number; size: number; buf: Uint8Array<ArrayBuffer> | nu
 
 /** late files up to this size are gathered in memory; larger ones as Blobs of each piece's part */
 const KEEP_IN_MEMORY = 1 << 20;
+/**
+ * Past this many late files (or bytes) in a layer, keeping them costs more than it saves (each
+ * kept file is a Blob; a GNU tar written in directory order, not sorted, gives most of its files
+ * late: the bench's synthetic image, 14,429 files and 230 MB in one layer, took 19 s instead of
+ * 12.7 s): the export then waits for the stored content instead.
+ */
+const MAX_LATE_FILES = 4096;
+const MAX_LATE_BYTES = 128 << 20;
 
 /**
  * One packed layer inflated in order. Files are read at increasing offsets, except the `late`
@@ -161,6 +169,9 @@ export async function streamedTar(imageId: string, tree: EncodedTree, records: I
       }
     }
     const late = lateFiles(refs, packed);
+    for (const files of late.values()) {
+      if (files.length > MAX_LATE_FILES || files.reduce((n, f) => n + f.size, 0) > MAX_LATE_BYTES) return null;
+    }
     const stop = new AbortController();
     const deleted = stopOf(imageId);
     const onDelete = () => stop.abort();
