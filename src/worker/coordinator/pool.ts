@@ -97,41 +97,36 @@ function exchange(w: PoolWorker, job: Job & { job: number }, signal: AbortSignal
   });
 }
 
-// Streamed exports under way (export-stream.ts): expansions hold back their buffers meanwhile,
-// so the cores inflate for the export instead of for IndexedDB.
-let streaming = 0;
-let streamWaiters: (() => void)[] = [];
+/** Work under way that other work waits for: `during(fn)` counts it, `idle()` waits until none. */
+class Gate {
+  private count = 0;
+  private waiters: (() => void)[] = [];
 
-export async function inStreamingExport<T>(fn: () => Promise<T>): Promise<T> {
-  streaming++;
-  try {
-    return await fn();
-  } finally {
-    if (--streaming === 0) { const w = streamWaiters; streamWaiters = []; for (const r of w) r(); }
+  async during<T>(fn: () => Promise<T>): Promise<T> {
+    this.count++;
+    try {
+      return await fn();
+    } finally {
+      if (--this.count === 0) { const w = this.waiters; this.waiters = []; for (const r of w) r(); }
+    }
+  }
+
+  idle(): Promise<void> {
+    return this.count === 0 ? Promise.resolve() : new Promise((r) => this.waiters.push(r));
   }
 }
 
+// Streamed exports under way (export-stream.ts): expansions hold back their buffers meanwhile,
+// so the cores inflate for the export instead of for IndexedDB.
+const streaming = new Gate();
+export const inStreamingExport = <T>(fn: () => Promise<T>): Promise<T> => streaming.during(fn);
 /** Resolves when no streamed export is under way. */
-export function streamingIdle(): Promise<void> {
-  return streaming === 0 ? Promise.resolve() : new Promise((r) => streamWaiters.push(r));
-}
+export const streamingIdle = (): Promise<void> => streaming.idle();
 
 // Exports (and other work the user waits for) under way: background jobs that would compete with
 // them for the cores (digest checks: seconds of SHA-256 each) wait until there are none.
-let foreground = 0;
-let idleWaiters: (() => void)[] = [];
-
+const foreground = new Gate();
 /** Runs `fn` as foreground work: background work started meanwhile waits for it. */
-export async function inForeground<T>(fn: () => Promise<T>): Promise<T> {
-  foreground++;
-  try {
-    return await fn();
-  } finally {
-    if (--foreground === 0) { const w = idleWaiters; idleWaiters = []; for (const r of w) r(); }
-  }
-}
-
+export const inForeground = <T>(fn: () => Promise<T>): Promise<T> => foreground.during(fn);
 /** Resolves when no foreground work is under way. */
-export function foregroundIdle(): Promise<void> {
-  return foreground === 0 ? Promise.resolve() : new Promise((r) => idleWaiters.push(r));
-}
+export const foregroundIdle = (): Promise<void> => foreground.idle();
