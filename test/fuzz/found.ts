@@ -175,6 +175,17 @@ export const FOUND: Found[] = [
     message: /^repositories\.tar: repositories: "repo" is a string, not a JSON object/,
   },
   {
+    found: 'seed 1598906945 case 2109 (TypeError: an empty id gave an empty layer chain and no config)',
+    what: 'a legacy repositories file tagging the layer id ""',
+    name: 'repositories-empty-id.tar',
+    build: () => tar([
+      { name: 'id1/json', data: '{"id":"id1"}' }, { name: 'id1/layer.tar', data: layer('a') },
+      { name: 'repositories', data: JSON.stringify({ repo: { latest: '' } }) },
+    ]),
+    code: 'BAD_JSON',
+    message: /^repositories-empty-id\.tar: repositories: tag "repo:latest" names no layer id\./,
+  },
+  {
     found: 'seed 13 case 375 (RangeError from JSON.stringify of the config: the stack overflowed)',
     what: 'a config nested 50 000 arrays deep',
     name: 'deep-config.tar',

@@ -92,9 +92,36 @@ export async function runStorage(bytes: Uint8Array, name: string): Promise<Stora
   } else {
     const images = (await keys(stores.images)).length;
     if (rec?.status !== 'ready' || images !== 1 || after.trees !== 1) problems.push(`a successful import stored ${JSON.stringify(after)} with status ${rec?.status}`);
+    else problems.push(...await exportsAgree(rec));
     await deleteImage(rec!.id);
     const gone = await storedKeys();
     if (!empty(gone)) { problems.push(`deleting the imported image left ${JSON.stringify(gone)}`); await clearStores(); }
   }
   return { error, problems, image: rec ? `${rec.layers.length} layers, ${rec.totalBytes} bytes stored` : undefined };
+}
+
+/**
+ * The flattened export asked for right after the import (packed layers inflated into it) must be
+ * the one composed from the stored content after the expansion, byte for byte.
+ */
+async function exportsAgree(rec: StoredImage): Promise<string[]> {
+  const { expandAll, stopBackground } = await import('../../src/worker/coordinator/expansion.ts');
+  const { exportTar, rememberTree } = await import('../../src/worker/coordinator/export.ts');
+  const { createHash } = await import('node:crypto');
+  const sha = async (b: Blob) => createHash('sha256').update(new Uint8Array(await b.arrayBuffer())).digest('hex');
+  try {
+    const early = await exportTar(rec.id, undefined, undefined, false);
+    await expandAll(rec);
+    rememberTree(rec.id, null);
+    const late = await exportTar(rec.id, undefined, undefined, false);
+    rememberTree(rec.id, null);
+    if (early.size !== late.size || await sha(early) !== await sha(late)) {
+      return [`the export right after the import (${early.size} bytes) differs from the one after the expansion (${late.size} bytes)`];
+    }
+    return [];
+  } catch (e) {
+    return [`exporting the imported image failed: ${String(e)}`];
+  } finally {
+    await stopBackground(rec.id);
+  }
 }

@@ -255,7 +255,7 @@ async function dockerLegacy(idx: MemberIndex, name: string): Promise<Candidate[]
     // { repo: { tag: id } }; a string where the tags belong would be iterated character by character
     for (const [repo, tags] of Object.entries(repos)) {
       for (const [tag, id] of Object.entries(jsonObject(tags, `${what}: ${quoted(repo)}`))) {
-        if (typeof id !== 'string') throw new StrataError('BAD_JSON', `${what}: tag ${quoted(`${repo}:${tag}`)} names no layer id.`);
+        if (typeof id !== 'string' || !id) throw new StrataError('BAD_JSON', `${what}: tag ${quoted(`${repo}:${tag}`)} names no layer id.`);
         const list = byId.get(id);
         if (list) list.push(`${repo}:${tag}`); else byId.set(id, [`${repo}:${tag}`]);
       }
