@@ -313,6 +313,11 @@ function paths(v: Json, at: (string | number)[] = [], out: (string | number)[][]
   return out;
 }
 
+/** `old` as JSON text; a value an earlier mutation nested too deep to print becomes "deep" */
+function stringified(old: Json): string {
+  try { return JSON.stringify(old) ?? 'null'; } catch { return 'deep'; }
+}
+
 function replacement(r: Rng, old: Json): { v: Json; what: string } {
   const c = r.int(16);
   switch (c) {
@@ -325,7 +330,7 @@ function replacement(r: Rng, old: Json): { v: Json; what: string } {
     case 6: return { v: DEEP, what: 'deep nesting' };
     case 7: return { v: 'x'.repeat(r.pick([1000, 200_000])), what: 'a long string' };
     case 8: return { v: [old, old], what: 'doubled into an array' };
-    case 9: return { v: typeof old === 'number' ? String(old) : typeof old === 'string' ? Number(old.length) : JSON.stringify(old) ?? 'null', what: 'retyped' };
+    case 9: return { v: typeof old === 'number' ? String(old) : typeof old === 'string' ? Number(old.length) : stringified(old), what: 'retyped' };
     case 10: return { v: Array.isArray(old) ? Object.fromEntries(old.map((x, i) => [String(i), x])) : old && typeof old === 'object' ? Object.values(old) : [old], what: 'array/object swapped' };
     // a dozen, not thousands: a manifest listing one 2 MB layer 2000 times is 4 GB of honest work
     case 11: return { v: Array.isArray(old) ? Array.from({ length: 12 }, () => old[0] ?? null) : [old], what: 'many copies' };

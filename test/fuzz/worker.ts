@@ -68,7 +68,7 @@ const send = (m: CaseReply | { ready: true }) => process.send!(m);
 
 process.on('message', (req: CaseRequest) => {
   run(req).then(send, (e: unknown) => send({
-    ...req, problems: [`the fuzz worker itself failed: ${String(e)}`], outcome: '', describe: '', ms: 0, extraMB: 0,
+    ...req, problems: [`the fuzz worker itself failed: ${e instanceof Error && e.stack ? e.stack.split("\n").slice(0, 6).join(" | ") : String(e)}`], outcome: '', describe: '', ms: 0, extraMB: 0,
   } satisfies CaseReply));
 });
 
