@@ -109,25 +109,17 @@ export class AppState {
 
   // ---- getting an image in ----
 
-  /** Inspect, ask which image when there are several, import, then open. */
-  async openArchive(file: Blob, name: string): Promise<void> {
+  /**
+   * Runs one import as the current job (cancelling the one before): `work` resolves with the
+   * stored image's id, which is then opened, or null when the user backed out.
+   */
+  private async importJob(name: string, work: (job: ImportJob) => Promise<string | null>): Promise<void> {
     if (this.job) this.job.cancel();
     const job = new ImportJob(name);
     this.job = job;
     try {
-      job.update({ phase: 'reading', bytesRead: 0, bytesTotal: file.size });
-      // a wrapped archive (docker save | gzip) is decompressed while it is inspected: show it
-      const info = await this.engine.inspect(file, name, job.signal, (p) => job.update(p));
-      let index = info.images[0]?.index ?? 0;
-      if (info.images.length > 1) {
-        const chosen = await this.askImage(name, info);
-        if (chosen === null) return;
-        index = chosen;
-      }
-      const id = await this.engine.import(file, name, { image: index }, {
-        signal: job.signal,
-        onProgress: (p) => job.update(p),
-      });
+      const id = await work(job);
+      if (id === null) return;
       await this.openStored(id);
       void this.refreshStored();
     } catch (err) {
@@ -135,6 +127,22 @@ export class AppState {
     } finally {
       if (this.job === job) this.job = null;
     }
+  }
+
+  /** Inspect, ask which image when there are several, import, then open. */
+  openArchive(file: Blob, name: string): Promise<void> {
+    return this.importJob(name, async (job) => {
+      job.update({ phase: 'reading', bytesRead: 0, bytesTotal: file.size });
+      // a wrapped archive (docker save | gzip) is decompressed while it is inspected: show it
+      const info = await this.engine.inspect(file, name, job.signal, (p) => job.update(p));
+      let index = info.images[0]?.index ?? 0;
+      if (info.images.length > 1) {
+        const chosen = await this.askImage(name, info);
+        if (chosen === null) return null;
+        index = chosen;
+      }
+      return this.engine.import(file, name, { image: index }, { signal: job.signal, onProgress: (p) => job.update(p) });
+    });
   }
 
   /** Download from a URL (with progress), then open. */
@@ -170,11 +178,8 @@ export class AppState {
       this.gate.navigate(`?${q.toString().replace(/%2F/gi, '/').replace(/%3A/gi, ':').replace(/%40/gi, '@')}`);
       return;
     }
-    if (this.job) this.job.cancel();
-    const job = new ImportJob(ref);
-    this.job = job;
     const host = registryHost(ref);
-    try {
+    return this.importJob(ref, async (job) => {
       job.update({ phase: 'downloading', bytesRead: 0, bytesTotal: 0 });
       let info: ArchiveInfo | null = null;
       while (!info) {
@@ -184,26 +189,20 @@ export class AppState {
           const e = asErrorInfo(err);
           if (e.code !== 'REGISTRY_UNAUTHORIZED') throw err;
           const c = await this.askLogin(host, e.message);
-          if (!c) return;
+          if (!c) return null;
           this.credentials.set(host, c);
         }
       }
       let choice = sel;
       if (!sel.platform && sel.image === undefined && info.images.length > 1) {
         const chosen = await this.askImage(ref, info);
-        if (chosen === null) return;
+        if (chosen === null) return null;
         choice = { image: chosen };
       }
-      const id = await this.engine.importRegistry(ref, choice, {
+      return this.engine.importRegistry(ref, choice, {
         credentials: this.credentials.get(host), signal: job.signal, onProgress: (p) => job.update(p),
       });
-      await this.openStored(id);
-      void this.refreshStored();
-    } catch (err) {
-      this.report(err);
-    } finally {
-      if (this.job === job) this.job = null;
-    }
+    });
   }
 
   cancelJob(): void {
