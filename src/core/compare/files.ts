@@ -4,7 +4,7 @@
 // is left `pending`: only a hash can tell (content.ts).
 import { FileType, FILE_TYPE_NAMES, type EncodedTree, type ImageMeta } from '../model.ts';
 import type { FileTree } from '../tree/file-tree.ts';
-import type { TreeIndex } from '../tree/tree-index.ts';
+import { compareNodeNames, type TreeIndex } from '../tree/tree-index.ts';
 import type { ChangeWhat, FileCounts, FileDiff, FileState, SizeRow } from './types.ts';
 
 export interface CompareInput {
@@ -94,7 +94,7 @@ class FileJoin {
     while (i < ka.length || j < kb.length) {
       if (i < ka.length && !A.live[ka[i]]) { i++; continue; }
       if (j < kb.length && !B.live[kb[j]]) { j++; continue; }
-      const c = i >= ka.length ? 1 : j >= kb.length ? -1 : this.sameTree && ka[i] === kb[j] ? 0 : compareNames(A.t, ka[i], B.t, kb[j]);
+      const c = i >= ka.length ? 1 : j >= kb.length ? -1 : this.sameTree && ka[i] === kb[j] ? 0 : compareNodeNames(A.t, ka[i], B.t, kb[j]);
       if (c < 0) this.only('a', ka[i++], path);
       else if (c > 0) this.only('b', kb[j++], path);
       else this.pair(ka[i++], kb[j++], path);
@@ -170,7 +170,7 @@ class FileJoin {
     while (i < ka.length || j < kb.length) {
       if (i < ka.length && !A.live[ka[i]]) { i++; continue; }
       if (j < kb.length && !B.live[kb[j]]) { j++; continue; }
-      const c = i >= ka.length ? 1 : j >= kb.length ? -1 : compareNames(A.t, ka[i], B.t, kb[j]);
+      const c = i >= ka.length ? 1 : j >= kb.length ? -1 : compareNodeNames(A.t, ka[i], B.t, kb[j]);
       const na = c <= 0 ? ka[i++] : -1, nb = c >= 0 ? kb[j++] : -1;
       const row = { path: `/${na >= 0 ? A.ix.name(na) : B.ix.name(nb)}`, a: size(A, na), b: size(B, nb) };
       if (row.a || row.b) rows.push(row);
@@ -216,16 +216,6 @@ export function countFiles(files: FileDiff[]): FileCounts {
   return c;
 }
 
-/** Name bytes of node x in tree ta against node y in tree tb (the order of `LC_ALL=C sort`). */
-function compareNames(ta: EncodedTree, x: number, tb: EncodedTree, y: number): number {
-  let i = ta.nameOffsets[x], j = tb.nameOffsets[y];
-  const ie = ta.nameOffsets[x + 1], je = tb.nameOffsets[y + 1];
-  for (; i < ie && j < je; i++, j++) {
-    const d = ta.nameBytes[i] - tb.nameBytes[j];
-    if (d) return d;
-  }
-  return (ie - i) - (je - j);
-}
 
 /**
  * Paths in the order of their UTF-8 bytes (the expected listings' `LC_ALL=C sort`). UTF-16 code

@@ -22,7 +22,7 @@ export class TreeIndex {
     this.childList = new Uint32Array(Math.max(0, N - 1));
     for (let n = 1; n < N; n++) this.childList[fill[t.parent[n]]++] = n;
     // sort each child run by name bytes (the order of `LC_ALL=C sort`); runs often come sorted
-    const cmp = (x: number, y: number) => this.compareNames(x, y);
+    const cmp = (x: number, y: number) => compareNodeNames(t, x, t, y);
     for (let p = 0; p < N; p++) {
       const a = this.childStart[p], b = this.childStart[p + 1];
       if (b - a < 2) continue;
@@ -33,16 +33,6 @@ export class TreeIndex {
     }
   }
 
-  private compareNames(x: number, y: number): number {
-    const t = this.t;
-    let i = t.nameOffsets[x], j = t.nameOffsets[y];
-    const ie = t.nameOffsets[x + 1], je = t.nameOffsets[y + 1];
-    for (; i < ie && j < je; i++, j++) {
-      const d = t.nameBytes[i] - t.nameBytes[j];
-      if (d) return d;
-    }
-    return (ie - i) - (je - j);
-  }
 
   name(n: number): string {
     let s = this.names[n];
@@ -138,4 +128,15 @@ export class TreeIndex {
     }
     return this.xIdx;
   }
+}
+
+/** Name bytes of node x in tree ta against node y in tree tb (the order of `LC_ALL=C sort`). */
+export function compareNodeNames(ta: EncodedTree, x: number, tb: EncodedTree, y: number): number {
+  let i = ta.nameOffsets[x], j = tb.nameOffsets[y];
+  const ie = ta.nameOffsets[x + 1], je = tb.nameOffsets[y + 1];
+  for (; i < ie && j < je; i++, j++) {
+    const d = ta.nameBytes[i] - tb.nameBytes[j];
+    if (d) return d;
+  }
+  return (ie - i) - (je - j);
 }
