@@ -13,6 +13,7 @@ import type { AnalysisReply, AnalysisRequest } from '../protocol.ts';
 import { post } from './context.ts';
 import { readable, stopOf } from './expansion.ts';
 import { foregroundIdle } from './pool.ts';
+import { WorkerJobs } from './worker-jobs.ts';
 
 /** Progress goes to the page at most this often (phases and the end always). */
 const PROGRESS_MS = 100;
@@ -20,22 +21,9 @@ const PROGRESS_MS = 100;
 interface Running { state: AnalysisState; done: Promise<void> }
 const running = new Map<string, Running>();
 
-let worker: Worker | null = null;
-const jobs = new Map<number, (m: AnalysisReply) => void>();
-let lastJob = 0;
-
-function analysisWorker(): Worker {
-  if (worker) return worker;
-  const w = new Worker(new URL('../analysis.worker.ts', import.meta.url), { type: 'module', name: 'strata-analysis' });
-  w.onmessage = (ev: MessageEvent<AnalysisReply>) => jobs.get(ev.data.job)?.(ev.data);
-  w.onerror = (ev) => {
-    ev.preventDefault();
-    const error = { code: 'IO' as const, message: `The analysis worker failed: ${ev.message || 'unknown error'}. Reload the page to analyse again.` };
-    for (const [job, h] of jobs) h({ type: 'error', job, error });
-    worker = null;
-  };
-  return (worker = w);
-}
+const workers = new WorkerJobs<AnalysisReply>(
+  () => new Worker(new URL('../analysis.worker.ts', import.meta.url), { type: 'module', name: 'strata-analysis' }),
+  'analysis', (job, error) => ({ type: 'error', job, error }));
 
 const emit = (imageId: string, state: AnalysisState) => post({ type: 'analysis', imageId, state: structuredClone(state) });
 
@@ -80,20 +68,20 @@ async function analyse(imageId: string, r: Running): Promise<void> {
 }
 
 function runOnWorker(imageId: string, tree: EncodedTree, captured: Map<string, Uint8Array>, stop: AbortSignal, r: Running): Promise<void> {
-  const w = analysisWorker();
-  const job = ++lastJob;
+  const w = workers.get();
+  const job = workers.newJob();
   let lastSent = 0;
   let stores: Promise<unknown> = Promise.resolve();
   return new Promise<void>((resolve, reject) => {
     const finish = (e?: unknown) => {
-      jobs.delete(job);
+      workers.off(job);
       stop.removeEventListener('abort', onAbort);
       // the last phase's result is stored before the analysis counts as done
       void stores.then(() => (e ? reject(e) : resolve()), reject);
     };
     const onAbort = () => { w.postMessage({ type: 'cancel', job } satisfies AnalysisRequest); finish(new StrataError('ABORTED', 'The image was deleted.')); };
     stop.addEventListener('abort', onAbort, { once: true });
-    jobs.set(job, (m) => {
+    workers.on(job, (m) => {
       switch (m.type) {
         case 'read':
           void readBytes(imageId, m.layer, m.offset, m.length).then(

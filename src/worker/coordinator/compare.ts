@@ -11,23 +11,11 @@ import * as storage from '../../storage/index.ts';
 import type { CompareReply, CompareRequest, CompareSideData, CompareWireProgress } from '../protocol.ts';
 import { analysisState, startAnalysis } from './analysis.ts';
 import { readable } from './expansion.ts';
+import { WorkerJobs } from './worker-jobs.ts';
 
-let worker: Worker | null = null;
-const jobs = new Map<number, (m: CompareReply) => void>();
-let lastJob = 0;
-
-function compareWorker(): Worker {
-  if (worker) return worker;
-  const w = new Worker(new URL('../compare.worker.ts', import.meta.url), { type: 'module', name: 'strata-compare' });
-  w.onmessage = (ev: MessageEvent<CompareReply>) => jobs.get(ev.data.job)?.(ev.data);
-  w.onerror = (ev) => {
-    ev.preventDefault();
-    const error = { code: 'IO' as const, message: `The compare worker failed: ${ev.message || 'unknown error'}. Reload the page to compare again.` };
-    for (const [job, h] of jobs) h({ type: 'error', job, error });
-    worker = null;
-  };
-  return (worker = w);
-}
+const workers = new WorkerJobs<CompareReply>(
+  () => new Worker(new URL('../compare.worker.ts', import.meta.url), { type: 'module', name: 'strata-compare' }),
+  'compare', (job, error) => ({ type: 'error', job, error }));
 
 interface Packages { now: SidePackages; later?: Promise<SidePackages> }
 
@@ -71,19 +59,19 @@ async function packagesOf(imageId: string): Promise<Packages> {
 }
 
 function runOnWorker(a: CompareSideData, b: CompareSideData, packages: { a: SidePackages; b: SidePackages }, signal: AbortSignal, progress: (p: CompareWireProgress) => void): Promise<PackedComparison> {
-  const w = compareWorker();
-  const job = ++lastJob;
+  const w = workers.get();
+  const job = workers.newJob();
   const imageOf = (side: 'a' | 'b') => (side === 'a' ? a.id : b.id);
   return new Promise<PackedComparison>((resolve, reject) => {
     const finish = (e: unknown, c?: PackedComparison) => {
-      jobs.delete(job);
+      workers.off(job);
       signal.removeEventListener('abort', onAbort);
       if (c) resolve(c); else reject(e);
     };
     const onAbort = () => { w.postMessage({ type: 'cancel', job } satisfies CompareRequest); finish(new StrataError('ABORTED', 'The comparison was cancelled.')); };
     if (signal.aborted) { onAbort(); return; }
     signal.addEventListener('abort', onAbort, { once: true });
-    jobs.set(job, (m) => {
+    workers.on(job, (m) => {
       switch (m.type) {
         case 'summary': progress({ summary: m.comparison }); break;
         case 'hashing': progress({ hashing: m.work }); break;
