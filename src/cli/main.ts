@@ -175,6 +175,7 @@ async function load(path: string, archive: Archive, img: ResolvedImage, env: Nod
   const pool = new DecodePool(Math.max(1, Math.min(jobs ?? availableParallelism(), img.layers.length)));
   const digests: (string | undefined)[] = [];
   const files: { path: string; base: number }[] = [];
+  let started = 0;
   try {
     const res = await importImage(img, env, {
       parallel: pool.size,
@@ -182,10 +183,12 @@ async function load(path: string, archive: Archive, img: ResolvedImage, env: Nod
       decode: async (info) => {
         const src = img.layers[info.index];
         const file = pulledLayerFile(src) ?? archivePath;
-        const r = await pool.run({
+        const run = pool.run({
           archive: file, start: src.range.start, end: src.range.end, info, tmpDir: env.dir,
           hashDiffId: verify, hashDigest: verify && !!info.digest && info.compression !== 'none', spool: content,
         });
+        if (++started === img.layers.length) pool.retire();
+        const r = await run;
         digests[info.index] = r.digest;
         files[info.index] = r.spool ? { path: r.spool, base: 0 } : { path: file, base: src.range.start };
         return { index: info.index, entries: [], columns: r.columns, size: r.size, diffId: r.diffId, content: r.spool ? fileBlob(r.spool) : src.blob };

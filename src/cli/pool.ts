@@ -35,6 +35,7 @@ export class DecodePool {
   private queue: Pending[] = [];
   private running = new Map<number, Pending>();
   private nextId = 0;
+  private retiring = false;
 
   constructor(size = Math.min(4, availableParallelism())) {
     for (let i = 0; i < size; i++) {
@@ -44,7 +45,8 @@ export class DecodePool {
         if (!p) return;
         if (m.progress) { p.onProgress?.(m.progress[0], m.progress[1]); return; }
         this.running.delete(m.id);
-        this.idle.push(w);
+        if (this.retiring && !this.queue.length) void w.terminate();
+        else this.idle.push(w);
         if (m.error) p.reject(new StrataError(m.error.code === 'INTERNAL' ? 'IO' : m.error.code, m.error.message));
         else p.resolve(m.result as DecodeResult & ScanResult);
         this.pump();
@@ -82,6 +84,16 @@ export class DecodePool {
       this.running.set(p.job.id, p);
       w.postMessage(p.job);
     }
+  }
+
+  /**
+   * No more jobs will come: each worker is ended as soon as it has nothing left to do, so its
+   * isolate's memory is given back while the last layers decode and the tree is built.
+   */
+  retire(): void {
+    this.retiring = true;
+    if (this.queue.length) return;
+    for (const w of this.idle.splice(0)) void w.terminate();
   }
 
   async close(): Promise<void> {
