@@ -22,7 +22,7 @@ export function serviceWorker(): Plugin {
   };
 }
 
-function swSource(version: string, urls: string[]): string {
+export function swSource(version: string, urls: string[]): string {
   return `// Strata service worker (generated at build time). Cache-first for this site's own files only.
 const CACHE = 'strata-${version}';
 const URLS = ${JSON.stringify(urls)};
@@ -32,9 +32,58 @@ self.addEventListener('install', (e) => {
 self.addEventListener('activate', (e) => {
   e.waitUntil(caches.keys().then((keys) => Promise.all(keys.filter((k) => k.startsWith('strata-') && k !== CACHE).map((k) => caches.delete(k)))).then(() => self.clients.claim()));
 });
-self.addEventListener('message', (e) => { if (e.data === 'skipWaiting') self.skipWaiting(); });
+// Streamed downloads (src/app/lib/download.ts, src/worker/coordinator/download-port.ts): the page
+// hands over a port the coordinator writes the file to, then opens ./strata-download/ID/NAME in a
+// hidden frame; the response streams the port's chunks, pulling one per free slot.
+const downloads = new Map();
+self.addEventListener('message', (e) => {
+  if (e.data === 'skipWaiting') { self.skipWaiting(); return; }
+  const m = e.data;
+  if (m && m.type === 'strata-download' && typeof m.id === 'string' && m.port) {
+    downloads.set(m.id, m);
+    // a download the frame never asked for lets go of its port
+    setTimeout(() => { if (downloads.get(m.id) === m) { downloads.delete(m.id); m.port.postMessage({ type: 'cancel' }); m.port.close(); } }, 60000);
+    m.reply?.postMessage('ok');
+  }
+  // {type:'strata-keepalive'}: the event itself keeps this worker running while a download streams
+});
+function streamed(d) {
+  const port = d.port;
+  let wake = null;
+  const body = new ReadableStream({
+    start(c) {
+      port.onmessage = (ev) => {
+        const m = ev.data;
+        if (m.type === 'chunk') c.enqueue(m.chunk);
+        else if (m.type === 'end') { c.close(); port.close(); }
+        else if (m.type === 'error') { c.error(new Error(m.message)); port.close(); }
+        const w = wake; wake = null; if (w) w();
+      };
+    },
+    pull() { return new Promise((r) => { wake = r; port.postMessage({ type: 'pull' }); }); },
+    cancel() { port.postMessage({ type: 'cancel' }); port.close(); },
+  }, { highWaterMark: 4 });
+  const name = String(d.name);
+  const ascii = name.replace(/[^\\x20-\\x7e]|["\\\\]/g, '_');
+  return new Response(d.gzip ? body.pipeThrough(new CompressionStream('gzip')) : body, {
+    headers: {
+      'Content-Type': d.gzip ? 'application/gzip' : 'application/x-tar',
+      'Content-Disposition': 'attachment; filename="' + ascii + '"; filename*=UTF-8\\'\\'' + encodeURIComponent(name),
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+    },
+  });
+}
 self.addEventListener('fetch', (e) => {
   const url = new URL(e.request.url);
+  const dl = new URL('./strata-download/', self.registration.scope).href;
+  if (e.request.method === 'GET' && url.href.startsWith(dl)) {
+    const id = decodeURIComponent(url.href.slice(dl.length).split('/')[0]);
+    const d = downloads.get(id);
+    downloads.delete(id);
+    e.respondWith(d ? streamed(d) : new Response('This download has already started or has expired. Start it again from Strata.', { status: 410, headers: { 'Content-Type': 'text/plain; charset=utf-8' } }));
+    return;
+  }
   // only our own origin; a ?src= archive from elsewhere goes straight to the network
   if (e.request.method !== 'GET' || url.origin !== self.location.origin) return;
   e.respondWith(

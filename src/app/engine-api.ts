@@ -89,6 +89,11 @@ export interface Engine {
   /** a tar of the merged tree (whole rootfs or the subtree at `path`) as of `layer` */
   exportTar(id: string, opts: { layer?: number; path?: string; gzip?: boolean }): Promise<Blob>;
   /**
+   * The same tar, written to `port` as a streamed download reads it (lib/download.ts and the
+   * service worker): resolves when the last byte was taken. Not every engine has it.
+   */
+  exportToPort?(id: string, opts: { layer?: number; path?: string }, port: MessagePort, signal?: AbortSignal): Promise<void>;
+  /**
    * A loadable image archive (docker-save or OCI layout): squashed, or as of a layer. Kept layers
    * are written from the stored (decompressed) streams: the blobs the archive shipped compressed
    * are not kept by the browser, so those layers are written uncompressed (same diff_ids).

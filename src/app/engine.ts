@@ -59,13 +59,13 @@ export function createEngine(opts: { poolSize?: number } = {}): Engine {
     calls.clear();
   };
 
-  function call<K extends keyof ResultMap, P = ImportProgress>(req: Request & { type: K }, signal?: AbortSignal, onProgress?: (p: P) => void): Promise<ResultMap[K]> {
+  function call<K extends keyof ResultMap, P = ImportProgress>(req: Request & { type: K }, signal?: AbortSignal, onProgress?: (p: P) => void, transfer: Transferable[] = []): Promise<ResultMap[K]> {
     const id = nextId++;
     return new Promise<ResultMap[K]>((resolve, reject) => {
       if (signal?.aborted) { reject(new StrataError('ABORTED', 'The operation was cancelled.')); return; }
       calls.set(id, { resolve: resolve as (v: unknown) => void, reject, onProgress });
       signal?.addEventListener('abort', () => coordinator.postMessage({ id: nextId++, type: 'cancel', target: id }), { once: true });
-      coordinator.postMessage({ id, ...req });
+      coordinator.postMessage({ id, ...req }, transfer);
     });
   }
 
@@ -81,6 +81,7 @@ export function createEngine(opts: { poolSize?: number } = {}): Engine {
     readRange: (imageId, layer, offset, length) => call({ type: 'readRange', imageId, layer, offset, length }),
     fileBlob: (imageId, layer, offset, size) => call({ type: 'fileBlob', imageId, layer, offset, size }),
     exportTar: (imageId, o) => call({ type: 'exportTar', imageId, ...o }),
+    exportToPort: (imageId, o, port, signal) => call({ type: 'exportToPort', imageId, ...o, port }, signal, undefined, [port]),
     writeImage: (imageId, req, o = {}) => call({ type: 'writeImage', imageId, req }, o.signal, o.onProgress),
     delete: (imageId) => call({ type: 'delete', imageId }),
     estimate: () => call({ type: 'estimate' }),

@@ -11,7 +11,7 @@ import { analysisState, forgetAnalysis, sbom } from './coordinator/analysis.ts';
 import { settle } from './coordinator/background.ts';
 import { env, post } from './coordinator/context.ts';
 import { readable, stopBackground } from './coordinator/expansion.ts';
-import { exportTar, rememberTree } from './coordinator/export.ts';
+import { exportTar, exportToPort, rememberTree } from './coordinator/export.ts';
 import { importFromRegistry, importImage } from './coordinator/import.ts';
 import { inspectRegistry } from './coordinator/registry.ts';
 import { writeImage } from './coordinator/write-image.ts';
@@ -80,6 +80,7 @@ self.onmessage = async (ev: MessageEvent<RequestMessage | { type: 'port'; port: 
         break;
       }
       case 'exportTar': post({ type: 'result', id: m.id, value: await exportTar(m.imageId, m.layer, m.path, m.gzip) }); break;
+      case 'exportToPort': await exportToPort(m.imageId, m.layer, m.path, m.port, ctl.signal); post({ type: 'result', id: m.id, value: undefined }); break;
       case 'writeImage': {
         const blob = await writeImage(m.imageId, m.req, ctl.signal, (progress) => post({ type: 'writeProgress', id: m.id, progress }));
         post({ type: 'result', id: m.id, value: blob });

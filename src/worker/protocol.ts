@@ -22,6 +22,8 @@ export type Request =
   | { type: 'readRange'; imageId: string; layer: number; offset: number; length: number }
   | { type: 'fileBlob'; imageId: string; layer: number; offset: number; size: number }
   | { type: 'exportTar'; imageId: string; layer?: number; path?: string; gzip?: boolean }
+  /** the same tar, written to a streamed download's port (coordinator/download-port.ts) */
+  | { type: 'exportToPort'; imageId: string; layer?: number; path?: string; port: MessagePort }
   | { type: 'writeImage'; imageId: string; req: WriteImageRequest }
   | { type: 'delete'; imageId: string }
   | { type: 'estimate' }
@@ -41,6 +43,7 @@ export interface ResultMap {
   readRange: Uint8Array;
   fileBlob: Blob;
   exportTar: Blob;
+  exportToPort: void;
   writeImage: Blob;
   delete: void;
   estimate: { usage: number; quota: number } | null;

@@ -39,6 +39,31 @@ function atContentWrite(n: number, fn: () => void): () => void {
   return () => { proto.put = put; };
 }
 
+/**
+ * The service worker's side of a streamed download (scripts/sw-plugin.ts), in this thread: up to
+ * four pulls outstanding, each answered by one chunk; `cancelAfter` chunks, then a cancel.
+ */
+function portReader(cancelAfter?: number): { port: MessagePort; bytes: Promise<Blob> } {
+  const ch = new MessageChannel();
+  const chunks: Uint8Array<ArrayBuffer>[] = [];
+  let outstanding = 0;
+  const pull = () => { while (outstanding < 4) { outstanding++; ch.port1.postMessage({ type: 'pull' }); } };
+  const bytes = new Promise<Blob>((resolve, reject) => {
+    ch.port1.onmessage = (ev: MessageEvent<{ type: string; chunk?: Uint8Array<ArrayBuffer>; message?: string }>) => {
+      const m = ev.data;
+      if (m.type === 'chunk') {
+        chunks.push(m.chunk!);
+        outstanding--;
+        if (cancelAfter !== undefined && chunks.length >= cancelAfter) { ch.port1.postMessage({ type: 'cancel' }); ch.port1.close(); resolve(new Blob(chunks)); return; }
+        pull();
+      } else if (m.type === 'end') { ch.port1.close(); resolve(new Blob(chunks)); }
+      else { ch.port1.close(); reject(new Error(m.message)); }
+    };
+  });
+  pull();
+  return { port: ch.port2, bytes };
+}
+
 describe('export while the layers are being expanded', () => {
   // 3 gzip layers: 12 MiB (less than one 16 MiB write batch) and 40 MiB (three batches)
   const small = join(dir, 'small.tar');
@@ -82,9 +107,14 @@ describe('export while the layers are being expanded', () => {
     const { expandAll, stopBackground } = await import('../../src/worker/coordinator/expansion.ts');
     const { exportTar, rememberTree } = await import('../../src/worker/coordinator/export.ts');
     const { deleteImage } = await import('../../src/storage/index.ts');
+    const { exportToPort } = await import('../../src/worker/coordinator/export.ts');
     const rec = await importImage(new Blob([bytes as Uint8Array<ArrayBuffer>]), 'x.tar', {}, new AbortController().signal, () => {});
     // asked for before any expansion has started: the packed layers are inflated into the tar…
     const early = await exportTar(rec.id, undefined, undefined, false);
+    // …and into a streamed download's port (the service worker's reader here)…
+    const reader = portReader();
+    await exportToPort(rec.id, undefined, undefined, reader.port, new AbortController().signal);
+    const streamed = await reader.bytes;
     // …and nothing was expanded for it (composing from stored content would have expanded them)
     expect((await storedKeys())['content'] === 0).toBe(expectStreamed);
     await expandAll(rec);
@@ -92,6 +122,11 @@ describe('export while the layers are being expanded', () => {
     const late = await exportTar(rec.id, undefined, undefined, false);
     expect(early.size).toBe(late.size);
     expect(await sha(early)).toBe(await sha(late));
+    expect(await sha(streamed)).toBe(await sha(late));
+    // and from the stored content, to a port
+    const again = portReader();
+    await exportToPort(rec.id, undefined, undefined, again.port, new AbortController().signal);
+    expect(await sha(await again.bytes)).toBe(await sha(late));
     await stopBackground(rec.id);
     await deleteImage(rec.id);
     expect(Object.values(await storedKeys()).every((x) => x === 0)).toBe(true);
@@ -106,6 +141,64 @@ describe('export while the layers are being expanded', () => {
     const l1 = tar([{ name: 'z/', kind: 'dir' }, { name: 'z/late', data: big(1) }, { name: 'a/', kind: 'dir' }, { name: 'a/early', data: big(2) }, { name: 'm', data: 'middle\n' }]);
     const l2 = tar([{ name: 'b', data: big(3) }, { name: 'a/early', data: 'replaced\n' }]);
     await exportBothWays(ociArchive({ layers: [l1, l2] }), true);
+  }, 60_000);
+
+  test('hardlinks into a lower layer, streamed: the same bytes', async () => {
+    const big = new Uint8Array(300 << 10).fill(7);
+    const l1 = tar([{ name: 'a/', kind: 'dir' }, { name: 'a/f', data: big }, { name: 'z', data: 'zz\n' }]);
+    const l2 = tar([{ name: 'b/', kind: 'dir' }, { name: 'b/l1', kind: 'hardlink', linkname: 'a/f' }, { name: 'c/', kind: 'dir' }, { name: 'c/l2', kind: 'hardlink', linkname: 'a/f' }]);
+    await exportBothWays(ociArchive({ layers: [l1, l2] }), true);
+  }, 60_000);
+
+  test('bytes the plan did not keep (a read behind the inflate) inflate that layer again: the same bytes', async () => {
+    const { importImage } = await wiredCoordinator();
+    const { expandAll, stopBackground } = await import('../../src/worker/coordinator/expansion.ts');
+    const { exportTar, rememberTree, treeOf } = await import('../../src/worker/coordinator/export.ts');
+    const { BlobSink, streamedTar } = await import('../../src/worker/coordinator/export-stream.ts');
+    const { tarRecords } = await import('../../src/core/export/tar-export.ts');
+    const { deleteImage } = await import('../../src/storage/index.ts');
+    const big = (c: number) => new Uint8Array(300 << 10).fill(c);
+    const l1 = tar([{ name: 'z/', kind: 'dir' }, { name: 'z/late', data: big(1) }, { name: 'a/', kind: 'dir' }, { name: 'a/early', data: big(2) }, { name: 'y/', kind: 'dir' }, { name: 'y/late', data: big(3) }, { name: 'm', data: 'middle\n' }]);
+    const rec = await importImage(new Blob([ociArchive({ layers: [l1] }) as Uint8Array<ArrayBuffer>]), 'x.tar', {}, new AbortController().signal, () => {});
+    const tree = await treeOf(rec.id);
+    const sink = new BlobSink();
+    // an empty plan: nothing is kept, so z/late and y/late are each read behind the inflate
+    expect(await streamedTar(rec.id, tree, tarRecords(tree), [], sink)).toBe(true);
+    expect((await storedKeys())['content']).toBe(0);
+    await expandAll(rec);
+    rememberTree(rec.id, null);
+    const late = await exportTar(rec.id, undefined, undefined, false);
+    expect(await sha(sink.result())).toBe(await sha(late));
+    await stopBackground(rec.id);
+    await deleteImage(rec.id);
+  }, 60_000);
+
+  test('a download cancelled by the browser stops the export with ABORTED; the image stays whole and exports again', async () => {
+    const { importImage } = await wiredCoordinator();
+    const { expandAll, stopBackground } = await import('../../src/worker/coordinator/expansion.ts');
+    const { exportTar, exportToPort, rememberTree } = await import('../../src/worker/coordinator/export.ts');
+    const { deleteImage } = await import('../../src/storage/index.ts');
+    const rec = await importImage(new Blob([readFileSync(large)]), 'big.tar', {}, new AbortController().signal, () => {});
+    const reader = portReader(2);
+    const run = exportToPort(rec.id, undefined, undefined, reader.port, new AbortController().signal);
+    expect((await reader.bytes).size).toBe(8 << 20);
+    await expect(run).rejects.toMatchObject({ code: 'ABORTED' });
+    // cancelled from the page (the engine call's signal): the port gets an error
+    const ctl = new AbortController();
+    const second = portReader();
+    const run2 = exportToPort(rec.id, undefined, undefined, second.port, ctl.signal);
+    ctl.abort();
+    await expect(second.bytes).rejects.toThrow(/cancelled/);
+    await run2.catch(() => {});
+    await expandAll(rec);
+    rememberTree(rec.id, null);
+    const whole = await exportTar(rec.id, undefined, undefined, false);
+    const third = portReader();
+    await exportToPort(rec.id, undefined, undefined, third.port, new AbortController().signal);
+    expect(await sha(await third.bytes)).toBe(await sha(whole));
+    await stopBackground(rec.id);
+    await deleteImage(rec.id);
+    expect(Object.values(await storedKeys()).every((x) => x === 0)).toBe(true);
   }, 60_000);
 
   test('a layer that gives most files out of order (a tar in directory order): the export waits for the stored content, the same bytes', async () => {

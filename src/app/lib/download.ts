@@ -1,4 +1,5 @@
 // Save a Blob as a file through a temporary object URL.
+import type { Engine } from '../engine-api.ts';
 
 export function saveBlob(blob: Blob, filename: string): void {
   // Chromium saves an untyped blob as text/plain and appends ".txt" to a name without an
@@ -20,4 +21,57 @@ export function saveBlob(blob: Blob, filename: string): void {
 export function fileNameFor(text: string, ext = ''): string {
   const base = text.replace(/^\/+|\/+$/g, '').replace(/[/\\:*?"<>|\s]+/g, '_') || 'rootfs';
   return base + ext;
+}
+
+/** the service worker's answer to a download request within this many ms, or the Blob path is taken */
+const HANDSHAKE_MS = 1500;
+/** a message to the service worker this often keeps it running while it streams a download */
+const KEEPALIVE_MS = 10_000;
+
+/**
+ * Streams a download through this site's service worker (scripts/sw-plugin.ts) instead of
+ * building a Blob: `write` gets the port the service worker reads from and resolves when the
+ * last byte was taken. False, before anything started, when no service worker of this build
+ * controls the page (first visit, dev server, a browser without them): then save a Blob instead.
+ */
+export async function streamDownload(filename: string, opts: { gzip?: boolean }, write: (port: MessagePort) => Promise<void>): Promise<boolean> {
+  const sw = typeof navigator !== 'undefined' ? navigator.serviceWorker?.controller : null;
+  if (!sw) return false;
+  const id = crypto.randomUUID();
+  const data = new MessageChannel();
+  const reply = new MessageChannel();
+  const accepted = new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), HANDSHAKE_MS);
+    reply.port1.onmessage = (ev) => { clearTimeout(timer); resolve(ev.data === 'ok'); };
+  });
+  // an older service worker (a build from before streamed downloads) does not answer
+  sw.postMessage({ type: 'strata-download', id, name: filename, gzip: !!opts.gzip, port: data.port1, reply: reply.port2 }, [data.port1, reply.port2]);
+  const ok = await accepted;
+  reply.port1.close();
+  if (!ok) { data.port2.close(); return false; }
+  // a frame's navigation goes through the service worker (an <a download> click does not, in
+  // Chromium); the response is an attachment, so the frame stays blank and the browser saves it
+  const frame = document.createElement('iframe');
+  frame.hidden = true;
+  frame.src = new URL(`./strata-download/${id}/${encodeURIComponent(filename)}`, document.baseURI).href;
+  document.body.appendChild(frame);
+  const keepalive = setInterval(() => sw.postMessage({ type: 'strata-keepalive' }), KEEPALIVE_MS);
+  try {
+    await write(data.port2);
+  } finally {
+    clearInterval(keepalive);
+    // the download manager has the response by now; a frame removed too early could cancel it
+    setTimeout(() => frame.remove(), 5000);
+  }
+  return true;
+}
+
+/**
+ * A tar export saved as `filename`: streamed through the service worker when it can be (the bytes
+ * go to the file as they are made), else built as a Blob and saved.
+ */
+export async function downloadTar(engine: Engine, imageId: string, opts: { layer?: number; path?: string; gzip?: boolean }, filename: string): Promise<void> {
+  const toPort = engine.exportToPort?.bind(engine);
+  if (toPort && await streamDownload(filename, { gzip: opts.gzip }, (port) => toPort(imageId, { layer: opts.layer, path: opts.path }, port))) return;
+  saveBlob(await engine.exportTar(imageId, opts), filename);
 }

@@ -95,10 +95,10 @@ class LayerCursor {
   }
 
   /**
-   * Bytes [offset, offset + size): handed to `put` (which copies them at once), or, for a late
-   * file, its kept copy as a Blob.
+   * Bytes [offset, offset + size): handed to `put` (which copies them at once; a promise it returns
+   * is waited for before the next piece), or, for a late file, its kept copy as a Blob.
    */
-  async read(offset: number, size: number, put: (b: Uint8Array) => void): Promise<Blob | null> {
+  async read(offset: number, size: number, put: (b: Uint8Array) => void | Promise<void>): Promise<Blob | null> {
     if (offset < this.pos) {
       const kept = this.kept.get(offset);
       if (!kept || kept.size !== size) throw BACKWARDS;
@@ -112,10 +112,11 @@ class LayerCursor {
       const n = Math.min(size, left);
       // copied before the piece's buffer can go back: advance acks only a finished piece, after this
       const head = this.pieces[0];
-      put(head.chunk.subarray(this.headAt, this.headAt + n));
+      const room = put(head.chunk.subarray(this.headAt, this.headAt + n));
       this.advance(n);
       offset += n;
       size -= n;
+      if (room) await room;
     }
     return null;
   }
@@ -123,6 +124,45 @@ class LayerCursor {
   /** gives every held buffer back (the job ends, or was cancelled) */
   close(): void {
     for (const p of this.pieces.splice(0)) p.ack();
+  }
+}
+
+/** Where a streamed export's bytes go, in order: a Blob (BlobSink), or a download (download-port.ts). */
+export interface TarSink {
+  /** copies `b` at once; a returned promise says "wait for it before handing more" */
+  put(b: Uint8Array): void | Promise<void>;
+  /** a Blob's bytes (a kept late file, a stored layer's slice) */
+  blob(b: Blob): Promise<void>;
+}
+
+/** The tar as one Blob: its bytes copied into 32 MiB Blobs, kept files and stored slices by reference. */
+export class BlobSink implements TarSink {
+  private parts: Blob[] = [];
+  private buf = new Uint8Array(WINDOW);
+  private fill = 0;
+
+  put(b: Uint8Array): void {
+    for (let at = 0; at < b.length;) {
+      const n = Math.min(b.length - at, WINDOW - this.fill);
+      this.buf.set(b.subarray(at, at + n), this.fill);
+      this.fill += n;
+      at += n;
+      if (this.fill === WINDOW) this.flush();
+    }
+  }
+
+  async blob(b: Blob): Promise<void> {
+    this.flush();
+    this.parts.push(b);
+  }
+
+  private flush(): void {
+    if (this.fill) { this.parts.push(new Blob([this.buf.subarray(0, this.fill)])); this.fill = 0; }
+  }
+
+  result(): Blob {
+    this.flush();
+    return new Blob(this.parts, { type: 'application/x-tar' });
   }
 }
 
@@ -144,15 +184,16 @@ function lateFiles(refs: Iterable<ContentRef>, packed: Set<number>): Map<number,
 }
 
 /**
- * The tar of `records` as one Blob, inflating the still-packed layers it reads into it; `refs`
- * are its content references in order (the plan: which files each layer gives late). Null when no
- * layer with content is packed.
+ * Writes the tar of `records` to `sink`, inflating the still-packed layers it reads into it;
+ * `refs` are its content references in order (the plan: which files each layer gives late).
+ * False, before any byte was written, when no layer with content is packed or a layer gives too
+ * many files late: the caller composes the tar from the stored content instead.
  */
-export async function streamedTar(imageId: string, tree: EncodedTree, records: Iterable<TarRecord>, refs: Iterable<ContentRef>): Promise<Blob | null> {
+export async function streamedTar(imageId: string, tree: EncodedTree, records: Iterable<TarRecord>, refs: Iterable<ContentRef>, sink: TarSink): Promise<boolean> {
   const withContent = new Set<number>();
   for (let i = 0; i < tree.iType.length; i++) if (tree.iSize[i] > 0 && tree.iLayer[i] >= 0) withContent.add(tree.iLayer[i]);
   const packed = await notStoredYet(imageId, withContent);
-  if (!packed.size) return null;
+  if (!packed.size) return false;
   const rec = await storage.readRecord(imageId);
   if (!rec) throw new StrataError('NOT_FOUND', `No stored image ${imageId}: it was deleted.`);
   return inStreamingExport(async () => {
@@ -170,7 +211,7 @@ export async function streamedTar(imageId: string, tree: EncodedTree, records: I
     }
     const late = lateFiles(refs, packed);
     for (const files of late.values()) {
-      if (files.length > MAX_LATE_FILES || files.reduce((n, f) => n + f.size, 0) > MAX_LATE_BYTES) return null;
+      if (files.length > MAX_LATE_FILES || files.reduce((n, f) => n + f.size, 0) > MAX_LATE_BYTES) return false;
     }
     const stop = new AbortController();
     const deleted = stopOf(imageId);
@@ -178,13 +219,14 @@ export async function streamedTar(imageId: string, tree: EncodedTree, records: I
     deleted.addEventListener('abort', onDelete, { once: true });
     const cursors = new Map<number, LayerCursor>();
     const stored = new Map<number, Blob>();
+    const infoOf = (l: number) => {
+      const info = rec.layers.find((x) => x.index === l);
+      if (!info) throw new StrataError('NOT_FOUND', `Image ${imageId} has no layer ${l}.`);
+      return info;
+    };
     const cursorOf = (l: number) => {
       let c = cursors.get(l);
-      if (!c) {
-        const info = rec.layers.find((x) => x.index === l);
-        if (!info) throw new StrataError('NOT_FOUND', `Image ${imageId} has no layer ${l}.`);
-        cursors.set(l, (c = new LayerCursor(info, blobs.get(l)!, stop.signal, late.get(l) ?? [])));
-      }
+      if (!c) cursors.set(l, (c = new LayerCursor(infoOf(l), blobs.get(l)!, stop.signal, late.get(l) ?? [])));
       return c;
     };
     const storedOf = async (l: number) => {
@@ -193,31 +235,24 @@ export async function streamedTar(imageId: string, tree: EncodedTree, records: I
       return b;
     };
     try {
-      const parts: Blob[] = [];
-      const buf = new Uint8Array(WINDOW);
-      let fill = 0;
-      const flush = () => { if (fill) { parts.push(new Blob([buf.subarray(0, fill)])); fill = 0; } };
-      const put = (b: Uint8Array) => {
-        for (let at = 0; at < b.length;) {
-          const n = Math.min(b.length - at, WINDOW - fill);
-          buf.set(b.subarray(at, at + n), fill);
-          fill += n;
-          at += n;
-          if (fill === WINDOW) flush();
-        }
-      };
       for (const r of records) {
-        if (r instanceof Uint8Array) put(r);
+        if (r instanceof Uint8Array) { const room = sink.put(r); if (room) await room; }
         else if (r.size === 0) continue;
         else if (packed.has(r.layer)) {
-          const kept = await cursorOf(r.layer).read(r.offset, r.size, put);
-          if (kept) { flush(); parts.push(kept); }
-        } else { flush(); parts.push((await storedOf(r.layer)).slice(r.offset, r.offset + r.size)); }
+          let kept: Blob | null;
+          try {
+            kept = await cursorOf(r.layer).read(r.offset, r.size, (b) => sink.put(b));
+          } catch (e) {
+            if (e !== BACKWARDS) throw e;
+            // bytes the plan did not keep (a file the tar reads twice): inflate the layer once more up to them
+            const again = new LayerCursor(infoOf(r.layer), blobs.get(r.layer)!, stop.signal, []);
+            try { kept = await again.read(r.offset, r.size, (b) => sink.put(b)); } finally { again.close(); }
+          }
+          if (kept) await sink.blob(kept);
+        } else await sink.blob((await storedOf(r.layer)).slice(r.offset, r.offset + r.size));
       }
-      flush();
-      return new Blob(parts, { type: 'application/x-tar' });
+      return true;
     } catch (e) {
-      if (e === BACKWARDS) return null;
       if (deleted.aborted) throw new StrataError('ABORTED', 'The image was deleted during the export.');
       throw e;
     } finally {

@@ -8,7 +8,8 @@ import * as storage from '../../storage/index.ts';
 import type { JobReply } from '../protocol.ts';
 import { windowedTarBlob, windowBlob, type WindowBuilder } from '../tar-blob.ts';
 import { layerStream } from './expansion.ts';
-import { streamedTar } from './export-stream.ts';
+import { BlobSink, streamedTar } from './export-stream.ts';
+import { PortSink } from './download-port.ts';
 import { freeWorkers, inForeground, newJobId, runJob } from './pool.ts';
 
 let cached: { id: string; tree: EncodedTree } | null = null;
@@ -28,11 +29,34 @@ export function exportTar(imageId: string, layer: number | undefined, path: stri
   return inForeground(async () => {
     const tree = await treeOf(imageId);
     // right after an import the layers are still packed: inflate them straight into the tar
-    const tar = await streamedTar(imageId, tree, tarRecords(tree, { layer, path }), tarContentRefs(tree, { layer, path }))
-      ?? await composeTar(imageId, tarRecords(tree, { layer, path }), await layerContents(imageId, tree));
+    const sink = new BlobSink();
+    const tar = await streamedTar(imageId, tree, tarRecords(tree, { layer, path }), tarContentRefs(tree, { layer, path }), sink)
+      ? sink.result()
+      : await composeTar(imageId, tarRecords(tree, { layer, path }), await layerContents(imageId, tree));
     if (!gzip) return tar;
     return new Response(tar.stream().pipeThrough(new CompressionStream('gzip'))).blob();
   });
+}
+
+/**
+ * The same tar, written to a download the service worker streams (download-port.ts): the bytes of
+ * packed layers go to the file as they are inflated, never into a Blob. Gzip, when asked for, is
+ * the service worker's (it compresses the response). Resolves when the last chunk was taken.
+ */
+export function exportToPort(imageId: string, layer: number | undefined, path: string | undefined, port: MessagePort, signal: AbortSignal): Promise<void> {
+  const sink = new PortSink(port);
+  const cancel = () => sink.fail('The export was cancelled.');
+  signal.addEventListener('abort', cancel, { once: true });
+  return inForeground(async () => {
+    const tree = await treeOf(imageId);
+    if (!await streamedTar(imageId, tree, tarRecords(tree, { layer, path }), tarContentRefs(tree, { layer, path }), sink)) {
+      await sink.blob(await composeTar(imageId, tarRecords(tree, { layer, path }), await layerContents(imageId, tree)));
+    }
+    await sink.end();
+  }).catch((e: unknown) => {
+    sink.fail(toErrorInfo(e).message);
+    throw e;
+  }).finally(() => signal.removeEventListener('abort', cancel));
 }
 
 /**

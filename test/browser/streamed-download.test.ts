@@ -1,0 +1,108 @@
+// Streamed downloads through the service worker (issue 12): once the site's service worker
+// controls the page, "Download flattened filesystem" streams the tar to the file as it is made
+// (src/app/lib/download.ts, scripts/sw-plugin.ts, src/worker/coordinator/download-port.ts)
+// instead of building a Blob. Checked in Chromium on the built site: the download comes from the
+// service worker's URL, equals the expected listing (check-flatten.sh), gzip and folder downloads
+// stream too, and a download cancelled in the browser stops the export and leaves the app usable.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Browser, BrowserContext, Download, Page } from 'playwright-core';
+import { FIXTURES, checkFlatten, chooseFile, launchBrowser, newContext, run, startSite, tempDir, unexpected, waitForImage, watchPage, type Site } from './site.ts';
+import { writeBigImage } from './big-image.ts';
+
+let site: Site;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let problems: string[];
+const out = tempDir('streamed');
+const gen = join(FIXTURES, 'generated');
+
+async function controlled(): Promise<void> {
+  await page.goto(site.url);
+  // the first visit installs the service worker, which claims the page once active
+  await page.waitForFunction(() => !!navigator.serviceWorker.controller, undefined, { timeout: 30_000 });
+}
+
+async function save(click: () => Promise<unknown>, to: string): Promise<Download> {
+  const [d] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), click()]) as [Download, unknown];
+  await d.saveAs(to);
+  expect(await d.failure()).toBeNull();
+  return d;
+}
+
+describe('streamed downloads through the service worker', () => {
+  beforeAll(async () => {
+    site = await startSite();
+    browser = await launchBrowser();
+    context = await newContext(browser);
+    page = await context.newPage();
+    problems = watchPage(page);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await site?.close();
+    out.remove();
+  });
+
+  test('right after the import: the tar streams from the service worker and equals the expected listing; .tar.gz and a folder too', async () => {
+    await controlled();
+    await chooseFile(page, join(gen, 'edge.oci.tar'));
+    await waitForImage(page);
+    await page.getByRole('button', { name: 'Image', exact: true }).click();
+    const tarPath = join(out.dir, 'edge.tar');
+    const d = await save(() => page.getByRole('button', { name: 'Download flattened filesystem (.tar)' }).click(), tarPath);
+    expect(d.url()).toMatch(new RegExp(`^${site.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}strata-download/[0-9a-f-]{36}/`));
+    expect(d.suggestedFilename()).toMatch(/-rootfs\.tar$/);
+    const check = await checkFlatten(tarPath, join(gen, 'edge.expected.tsv'), join(gen, 'edge.expected-extra.tsv'));
+    expect(check.stdout + check.stderr).toMatch(/^identical: \d+ paths/);
+    expect(check.code).toBe(0);
+
+    const gzPath = join(out.dir, 'edge.tar.gz');
+    const g = await save(() => page.getByRole('button', { name: 'Download flattened filesystem (.tar.gz)' }).click(), gzPath);
+    expect(g.url()).toContain('/strata-download/');
+    expect(g.suggestedFilename()).toMatch(/-rootfs\.tar\.gz$/);
+    expect(Buffer.compare(gunzipSync(readFileSync(gzPath)), readFileSync(tarPath))).toBe(0);
+
+    // a folder from the Details pane
+    await page.getByRole('button', { name: 'Files', exact: true }).click();
+    await page.getByRole('treeitem', { name: /^etc,/ }).click();
+    const folder = join(out.dir, 'etc.tar');
+    const f = await save(() => page.getByRole('button', { name: 'Download folder as .tar' }).click(), folder);
+    expect(f.url()).toContain('/strata-download/');
+    const listing = await run('tar', ['-tf', folder]);
+    expect(listing.code).toBe(0);
+    const names = listing.stdout.trim().split('\n');
+    expect(names[0]).toBe('etc/');
+    expect(names.every((n) => n.startsWith('etc/'))).toBe(true);
+    expect(unexpected(problems)).toEqual([]);
+  });
+
+  test('a download cancelled in the browser stops the export; no error is shown and the next download is whole', async () => {
+    const big = join(out.dir, 'big.tar');
+    writeBigImage(big, { layers: 3, filesPerLayer: 16, fileBytes: 4 << 20 });
+    await controlled();
+    await chooseFile(page, big);
+    await waitForImage(page, 120_000);
+    await page.getByRole('button', { name: 'Image', exact: true }).click();
+    const button = page.getByRole('button', { name: /flattened filesystem \(\.tar\)/ });
+    const [d] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), button.click()]) as [Download, unknown];
+    expect(d.url()).toContain('/strata-download/');
+    await d.cancel();
+    expect(await d.failure()).toBe('canceled');
+    // the export stopped (ABORTED): the button comes back, and there is no error banner
+    await expect.poll(() => page.getByRole('button', { name: 'Download flattened filesystem (.tar)' }).isEnabled(), { timeout: 30_000 }).toBe(true);
+    expect(await page.getByRole('alert').count()).toBe(0);
+
+    const whole = join(out.dir, 'big.flat.tar');
+    await save(() => page.getByRole('button', { name: 'Download flattened filesystem (.tar)' }).click(), whole);
+    const listing = await run('tar', ['-tvf', whole]);
+    expect(listing.code).toBe(0);
+    const files = listing.stdout.trim().split('\n').filter((l) => l.startsWith('-'));
+    expect(files.length).toBe(3 * 16);
+    expect(files.every((l) => l.split(/\s+/)[2] === String(4 << 20))).toBe(true);
+    expect(unexpected(problems)).toEqual([]);
+  }, 180_000);
+});
