@@ -4,11 +4,13 @@
 import { createHash } from 'node:crypto';
 import type { Plugin } from 'vite';
 
-export function serviceWorker(): Plugin {
+export function serviceWorker(opts: { cache?: boolean } = {}): Plugin {
   return {
     name: 'strata-service-worker',
     apply: 'build',
     generateBundle(_opts, bundle) {
+      // the benchmark page: streamed downloads only, replaced at once by a new build
+      if (opts.cache === false) { this.emitFile({ type: 'asset', fileName: 'sw.js', source: downloadOnlySource() }); return; }
       const files = Object.keys(bundle).filter((f) => !f.endsWith('.map')).sort();
       const hash = createHash('sha256');
       for (const f of files) {
@@ -22,7 +24,7 @@ export function serviceWorker(): Plugin {
   };
 }
 
-export function swSource(version: string, urls: string[]): string {
+function swSource(version: string, urls: string[]): string {
   return `// Strata service worker (generated at build time). Cache-first for this site's own files only.
 const CACHE = 'strata-${version}';
 const URLS = ${JSON.stringify(urls)};
@@ -32,7 +34,30 @@ self.addEventListener('install', (e) => {
 self.addEventListener('activate', (e) => {
   e.waitUntil(caches.keys().then((keys) => Promise.all(keys.filter((k) => k.startsWith('strata-') && k !== CACHE).map((k) => caches.delete(k)))).then(() => self.clients.claim()));
 });
-// Streamed downloads (src/app/lib/download.ts, src/worker/coordinator/download-port.ts): the page
+${DOWNLOADS}
+self.addEventListener('fetch', (e) => {
+  const url = new URL(e.request.url);
+  if (download(e)) return;
+  // only our own origin; a ?src= archive from elsewhere goes straight to the network
+  if (e.request.method !== 'GET' || url.origin !== self.location.origin) return;
+  e.respondWith(
+    caches.open(CACHE).then(async (c) => {
+      const hit = await c.match(e.request, { ignoreSearch: e.request.mode === 'navigate' });
+      if (hit) return hit;
+      try {
+        return await fetch(e.request);
+      } catch (err) {
+        if (e.request.mode === 'navigate') { const index = await c.match('./'); if (index) return index; }
+        throw err;
+      }
+    }),
+  );
+});
+`;
+}
+
+/** The streamed downloads' part of both service workers: `download(fetchEvent)` answers ours. */
+const DOWNLOADS = `// Streamed downloads (src/app/lib/download.ts, src/worker/coordinator/download-port.ts): the page
 // hands over a port the coordinator writes the file to, then opens ./strata-download/ID/NAME in a
 // hidden frame; the response streams the port's chunks, pulling one per free slot.
 const downloads = new Map();
@@ -74,7 +99,7 @@ function streamed(d) {
     },
   });
 }
-self.addEventListener('fetch', (e) => {
+function download(e) {
   const url = new URL(e.request.url);
   const dl = new URL('./strata-download/', self.registration.scope).href;
   if (e.request.method === 'GET' && url.href.startsWith(dl)) {
@@ -82,22 +107,17 @@ self.addEventListener('fetch', (e) => {
     const d = downloads.get(id);
     downloads.delete(id);
     e.respondWith(d ? streamed(d) : new Response('This download has already started or has expired. Start it again from Strata.', { status: 410, headers: { 'Content-Type': 'text/plain; charset=utf-8' } }));
-    return;
+    return true;
   }
-  // only our own origin; a ?src= archive from elsewhere goes straight to the network
-  if (e.request.method !== 'GET' || url.origin !== self.location.origin) return;
-  e.respondWith(
-    caches.open(CACHE).then(async (c) => {
-      const hit = await c.match(e.request, { ignoreSearch: e.request.mode === 'navigate' });
-      if (hit) return hit;
-      try {
-        return await fetch(e.request);
-      } catch (err) {
-        if (e.request.mode === 'navigate') { const index = await c.match('./'); if (index) return index; }
-        throw err;
-      }
-    }),
-  );
-});
+  return false;
+}`;
+
+/** Streamed downloads only, no cache: a new build takes over at once (the benchmark page's). */
+function downloadOnlySource(): string {
+  return `// Strata benchmark service worker: streamed downloads only.
+self.addEventListener('install', () => self.skipWaiting());
+self.addEventListener('activate', (e) => e.waitUntil(self.clients.claim()));
+${DOWNLOADS}
+self.addEventListener('fetch', (e) => { download(e); });
 `;
 }

@@ -4,6 +4,7 @@
 import { createEngine } from '../../src/app/engine.ts';
 import type { Engine, ImportProgress } from '../../src/app/engine-api.ts';
 import { FileTree } from '../../src/core/tree/file-tree.ts';
+import { streamDownload } from '../../src/app/lib/download.ts';
 import type { LayerVerify } from '../../src/core/model.ts';
 import type { RawJob, RawResult } from './raw-protocol.ts';
 // the Analysis view's treemap (layout + canvas drawing) over a generated tree: window.treemapBench
@@ -35,7 +36,11 @@ export interface ImportResult {
   firstRowMs?: number;
 }
 
-export interface ExportResult { ms: number; bytes: number; head: string }
+export interface ExportResult {
+  ms: number; bytes: number; head: string;
+  /** a streamed download: when the page had handed the last chunk to the service worker */
+  handedMs?: number;
+}
 export interface ReopenResult { coldMs: number; warmMs: number; entries: number; rootNames: string[] }
 
 const files = (id: string): File[] => [...((document.getElementById(id) as HTMLInputElement).files ?? [])];
@@ -202,6 +207,32 @@ async function exportTar(id: string, opened = false): Promise<ExportResult> {
 }
 
 /**
+ * The flattened tar as the app downloads it once its service worker controls the page: streamed
+ * to the file (src/app/lib/download.ts). Resolves when the service worker has taken the last
+ * chunk; the Node side waits for the file to be complete.
+ */
+async function streamExport(id: string): Promise<{ ms: number }> {
+  const e = getEngine();
+  await navigator.serviceWorker.ready;
+  const t0 = performance.now();
+  const ok = await streamDownload('bench-rootfs.tar', {}, (port) => e.exportToPort!(id, {}, port));
+  if (!ok) throw new Error('no service worker controls the bench page: a streamed download cannot be measured');
+  return { ms: performance.now() - t0 };
+}
+
+/** The export from the stored content now, as sha-256 digests of its 64 MiB slices (to check a downloaded file). */
+async function exportSliceDigests(id: string): Promise<{ bytes: number; digests: string[] }> {
+  const tar = await getEngine().exportTar(id, {});
+  const digests: string[] = [];
+  for (let at = 0; at < tar.size; at += SLICE) {
+    const d = new Uint8Array(await crypto.subtle.digest('SHA-256', await tar.slice(at, at + SLICE).arrayBuffer()));
+    digests.push(Array.from(d, (b) => b.toString(16).padStart(2, '0')).join(''));
+  }
+  return { bytes: tar.size, digests };
+}
+const SLICE = 64 << 20;
+
+/**
  * After the expansion: the export made right after the import (packed layers inflated into it)
  * against one composed from the stored content now — byte for byte, in 64 MiB slices.
  */
@@ -263,6 +294,9 @@ async function treemapOf(id: string): Promise<{ files: number; rects: number; ms
 const treemapGenerated = (files: number): TreemapResult =>
   (globalThis as unknown as { treemapBench: (n: number) => TreemapResult }).treemapBench(files);
 
+// the download-only service worker (bench/vite.config.ts): streamed downloads as the app makes them
+void navigator.serviceWorker?.register('./sw.js');
+
 const api = {
   hardwareConcurrency: () => navigator.hardwareConcurrency,
   rawInflate: () => raw(true),
@@ -275,6 +309,8 @@ const api = {
   treemapGenerated,
   exportTar,
   checkExportAfter,
+  streamExport,
+  exportSliceDigests,
   reopen,
   delete: (id: string) => getEngine().delete(id),
   list: async () => (await getEngine().list()).map((s) => ({ id: s.id, name: s.meta.image.name, bytes: s.totalBytes })),

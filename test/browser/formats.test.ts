@@ -33,7 +33,7 @@ let streamed = 0;
 const out = tempDir('formats');
 
 /** Open `image` through the file picker on a fresh landing page and download the flattened tar. */
-async function importAndFlatten(image: string, gzip = false): Promise<{ path: string; name: string; ms: number }> {
+async function importAndFlatten(image: string, gzip = false): Promise<{ path: string; name: string; url: string; ms: number }> {
   await page.goto(site.url);
   const t0 = Date.now();
   await chooseFile(page, image);

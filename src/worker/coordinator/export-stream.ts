@@ -3,8 +3,8 @@
 // stored content, each packed layer is inflated once more, straight into the tar, in the tar's
 // order — the expansions pause meanwhile (issue 12). The few files a layer gives out of the tar's
 // order are kept as the inflate passes them (known beforehand from tarContentRefs). Measured on
-// libs-go (1.6 GB, 4 layers): 11.0 s from the click instead of 13.4–13.7 s; the tar's bytes
-// still have to be copied into Blobs (README, Performance).
+// libs-go (1.6 GB, 4 layers): 11.0 s from the click instead of 13.4–13.7 s. The bytes go to a
+// TarSink: a Blob (BlobSink), or a download streamed through the service worker (download-port.ts).
 /// <reference lib="webworker" />
 import type { ContentRef, TarRecord } from '../../core/export/tar-export.ts';
 import { StrataError } from '../../core/errors.ts';
@@ -25,10 +25,10 @@ interface Late { offset: number; size: number; buf: Uint8Array<ArrayBuffer> | nu
 /** late files up to this size are gathered in memory; larger ones as Blobs of each piece's part */
 const KEEP_IN_MEMORY = 1 << 20;
 /**
- * Past this many late files (or bytes) in a layer, keeping them costs more than it saves (each
- * kept file is a Blob; a GNU tar written in directory order, not sorted, gives most of its files
- * late: the bench's synthetic image, 14,429 files and 230 MB in one layer, took 19 s instead of
- * 12.7 s): the export then waits for the stored content instead.
+ * Past this many late files (or bytes) in a layer, keeping them costs more than it saves: a GNU
+ * tar written in directory order, not sorted, gives most of its files late (the bench's synthetic
+ * image: 14,429 files and 230 MB in one layer took 19 s instead of 12.7 s, when each kept file
+ * was a Blob); the export then waits for the stored content instead.
  */
 const MAX_LATE_FILES = 4096;
 const MAX_LATE_BYTES = 128 << 20;
@@ -49,7 +49,7 @@ class LayerCursor {
   private wake: (() => void) | null = null;
   /** late files by offset; `nextLate`: the first the cursor has not passed */
   private nextLate = 0;
-  private readonly kept = new Map<number, Blob>();
+  private readonly kept = new Map<number, Uint8Array | Blob>();
 
   constructor(info: storage.StoredImage['layers'][number], blob: Blob, signal: AbortSignal, private readonly late: Late[]) {
     runShared({ type: 'expand', job: newJobId(), info, blob, hash: false }, signal, (chunk, ack) => {
@@ -81,7 +81,7 @@ class LayerCursor {
         f.buf.set(bytes.subarray(a - from, b - from), a - f.offset);
       } else f.parts.push(new Blob([bytes.subarray(a - from, b - from) as Uint8Array<ArrayBuffer>]));
       f.fill += b - a;
-      if (f.fill === f.size) { this.kept.set(f.offset, f.buf ? new Blob([f.buf]) : new Blob(f.parts)); f.buf = null; f.parts = []; }
+      if (f.fill === f.size) { this.kept.set(f.offset, f.buf ?? new Blob(f.parts)); f.buf = null; f.parts = []; }
     }
     while (this.nextLate < this.late.length && this.late[this.nextLate].offset + this.late[this.nextLate].size <= to) this.nextLate++;
     this.headAt += n;
@@ -96,14 +96,18 @@ class LayerCursor {
 
   /**
    * Bytes [offset, offset + size): handed to `put` (which copies them at once; a promise it returns
-   * is waited for before the next piece), or, for a late file, its kept copy as a Blob.
+   * is waited for before the next piece), or, for a late file larger than KEEP_IN_MEMORY, its kept
+   * copy as a Blob.
    */
   async read(offset: number, size: number, put: (b: Uint8Array) => void | Promise<void>): Promise<Blob | null> {
     if (offset < this.pos) {
       const kept = this.kept.get(offset);
-      if (!kept || kept.size !== size) throw BACKWARDS;
+      if (!kept || (kept instanceof Blob ? kept.size : kept.length) !== size) throw BACKWARDS;
       this.kept.delete(offset);
-      return kept;
+      if (kept instanceof Blob) return kept;
+      const room = put(kept); // small ones are kept in memory: a Blob each cost a round trip to read back
+      if (room) await room;
+      return null;
     }
     while (size > 0) {
       await this.next();
