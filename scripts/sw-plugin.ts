@@ -66,8 +66,10 @@ self.addEventListener('message', (e) => {
   const m = e.data;
   if (m && m.type === 'strata-download' && typeof m.id === 'string' && m.port) {
     downloads.set(m.id, m);
+    // until the frame asks for it: the export may stream nothing after all (the page saves a Blob) or fail first
+    m.port.onmessage = (ev) => { if (ev.data && (ev.data.type === 'discard' || ev.data.type === 'error')) { downloads.delete(m.id); m.port.close(); } };
     // a download the frame never asked for lets go of its port
-    setTimeout(() => { if (downloads.get(m.id) === m) { downloads.delete(m.id); m.port.postMessage({ type: 'cancel' }); m.port.close(); } }, 60000);
+    setTimeout(() => { if (downloads.get(m.id) === m) { downloads.delete(m.id); m.port.postMessage({ type: 'unclaimed' }); m.port.close(); } }, 60000);
     m.reply?.postMessage('ok');
   }
   // {type:'strata-keepalive'}: the event itself keeps this worker running while a download streams

@@ -4,7 +4,7 @@
 import { createEngine } from '../../src/app/engine.ts';
 import type { Engine, ImportProgress } from '../../src/app/engine-api.ts';
 import { FileTree } from '../../src/core/tree/file-tree.ts';
-import { streamDownload } from '../../src/app/lib/download.ts';
+import { downloadTar } from '../../src/app/lib/download.ts';
 import type { LayerVerify } from '../../src/core/model.ts';
 import type { RawJob, RawResult } from './raw-protocol.ts';
 // the Analysis view's treemap (layout + canvas drawing) over a generated tree: window.treemapBench
@@ -38,8 +38,10 @@ export interface ImportResult {
 
 export interface ExportResult {
   ms: number; bytes: number; head: string;
-  /** a streamed download: when the page had handed the last chunk to the service worker */
+  /** a download (not a Blob): when the page had handed the last chunk to the service worker, or the Blob to the browser */
   handedMs?: number;
+  /** how that download was made: streamed through the service worker, or a Blob saved */
+  how?: 'streamed' | 'blob';
 }
 export interface ReopenResult { coldMs: number; warmMs: number; entries: number; rootNames: string[] }
 
@@ -207,17 +209,18 @@ async function exportTar(id: string, opened = false): Promise<ExportResult> {
 }
 
 /**
- * The flattened tar as the app downloads it once its service worker controls the page: streamed
- * to the file (src/app/lib/download.ts). Resolves when the service worker has taken the last
- * chunk; the Node side waits for the file to be complete.
+ * The flattened tar as the app downloads it once its service worker controls the page
+ * (src/app/lib/download.ts): streamed to the file when layers are still packed, else a Blob
+ * saved. Resolves when the service worker has taken the last chunk (or the Blob was handed to
+ * the browser); the Node side waits for the file to be complete.
  */
-async function streamExport(id: string): Promise<{ ms: number }> {
+async function streamExport(id: string): Promise<{ ms: number; how: 'streamed' | 'blob' }> {
   const e = getEngine();
   await navigator.serviceWorker.ready;
+  if (!navigator.serviceWorker.controller) throw new Error('no service worker controls the bench page: a streamed download cannot be measured');
   const t0 = performance.now();
-  const ok = await streamDownload('bench-rootfs.tar', {}, (port) => e.exportToPort!(id, {}, port));
-  if (!ok) throw new Error('no service worker controls the bench page: a streamed download cannot be measured');
-  return { ms: performance.now() - t0 };
+  const how = await downloadTar(e, id, {}, 'bench-rootfs.tar');
+  return { ms: performance.now() - t0, how };
 }
 
 /** The export from the stored content now, as sha-256 digests of its 64 MiB slices (to check a downloaded file). */

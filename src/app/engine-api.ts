@@ -90,9 +90,12 @@ export interface Engine {
   exportTar(id: string, opts: { layer?: number; path?: string; gzip?: boolean }): Promise<Blob>;
   /**
    * The same tar, written to `port` as a streamed download reads it (lib/download.ts and the
-   * service worker): resolves when the last byte was taken. Not every engine has it.
+   * service worker) when that helps (layers still packed after an import): `onStreaming` comes
+   * before the first byte, and it resolves with null when the last byte was taken. Otherwise it
+   * streams nothing and resolves with the tar as a Blob (gzip'd if asked) to save as usual. Not
+   * every engine has it.
    */
-  exportToPort?(id: string, opts: { layer?: number; path?: string }, port: MessagePort, signal?: AbortSignal): Promise<void>;
+  exportToPort?(id: string, opts: { layer?: number; path?: string; gzip?: boolean }, port: MessagePort, o: { signal?: AbortSignal; onStreaming: () => void }): Promise<Blob | null>;
   /**
    * A loadable image archive (docker-save or OCI layout): squashed, or as of a layer. Kept layers
    * are written from the stored (decompressed) streams: the blobs the archive shipped compressed

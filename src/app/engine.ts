@@ -49,6 +49,7 @@ export function createEngine(opts: { poolSize?: number } = {}): Engine {
     const c = calls.get(m.id);
     if (!c) return;
     if (m.type === 'progress' || m.type === 'writeProgress' || m.type === 'compareProgress') { (c.onProgress as ((p: unknown) => void) | undefined)?.(m.progress); return; }
+    if (m.type === 'streaming') { (c.onProgress as ((p: unknown) => void) | undefined)?.(null); return; }
     calls.delete(m.id);
     if (m.type === 'error') c.reject(new StrataError(m.error.code === 'INTERNAL' ? 'IO' : m.error.code, m.error.message));
     else c.resolve(m.value);
@@ -81,7 +82,7 @@ export function createEngine(opts: { poolSize?: number } = {}): Engine {
     readRange: (imageId, layer, offset, length) => call({ type: 'readRange', imageId, layer, offset, length }),
     fileBlob: (imageId, layer, offset, size) => call({ type: 'fileBlob', imageId, layer, offset, size }),
     exportTar: (imageId, o) => call({ type: 'exportTar', imageId, ...o }),
-    exportToPort: (imageId, o, port, signal) => call({ type: 'exportToPort', imageId, ...o, port }, signal, undefined, [port]),
+    exportToPort: (imageId, o, port, opts) => call({ type: 'exportToPort', imageId, ...o, port }, opts.signal, opts.onStreaming, [port]),
     writeImage: (imageId, req, o = {}) => call({ type: 'writeImage', imageId, req }, o.signal, o.onProgress),
     delete: (imageId) => call({ type: 'delete', imageId }),
     estimate: () => call({ type: 'estimate' }),

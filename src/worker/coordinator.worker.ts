@@ -80,7 +80,7 @@ self.onmessage = async (ev: MessageEvent<RequestMessage | { type: 'port'; port: 
         break;
       }
       case 'exportTar': post({ type: 'result', id: m.id, value: await exportTar(m.imageId, m.layer, m.path, m.gzip) }); break;
-      case 'exportToPort': await exportToPort(m.imageId, m.layer, m.path, m.port, ctl.signal); post({ type: 'result', id: m.id, value: undefined }); break;
+      case 'exportToPort': post({ type: 'result', id: m.id, value: await exportToPort(m.imageId, m.layer, m.path, m.gzip, m.port, ctl.signal, () => post({ type: 'streaming', id: m.id })) }); break;
       case 'writeImage': {
         const blob = await writeImage(m.imageId, m.req, ctl.signal, (progress) => post({ type: 'writeProgress', id: m.id, progress }));
         post({ type: 'result', id: m.id, value: blob });

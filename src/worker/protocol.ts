@@ -23,7 +23,7 @@ export type Request =
   | { type: 'fileBlob'; imageId: string; layer: number; offset: number; size: number }
   | { type: 'exportTar'; imageId: string; layer?: number; path?: string; gzip?: boolean }
   /** the same tar, written to a streamed download's port (coordinator/download-port.ts) */
-  | { type: 'exportToPort'; imageId: string; layer?: number; path?: string; port: MessagePort }
+  | { type: 'exportToPort'; imageId: string; layer?: number; path?: string; gzip?: boolean; port: MessagePort }
   | { type: 'writeImage'; imageId: string; req: WriteImageRequest }
   | { type: 'delete'; imageId: string }
   | { type: 'estimate' }
@@ -43,7 +43,8 @@ export interface ResultMap {
   readRange: Uint8Array;
   fileBlob: Blob;
   exportTar: Blob;
-  exportToPort: void;
+  /** null: streamed to the port; a Blob: nothing was streamed, save this */
+  exportToPort: Blob | null;
   writeImage: Blob;
   delete: void;
   estimate: { usage: number; quota: number } | null;
@@ -58,6 +59,8 @@ export type Reply =
   | { type: 'result'; id: number; value: unknown }
   | { type: 'error'; id: number; error: ErrorInfo }
   | { type: 'progress'; id: number; progress: ImportProgress }
+  /** exportToPort: the first byte is on its way, the page opens the download's URL */
+  | { type: 'streaming'; id: number }
   | { type: 'writeProgress'; id: number; progress: WriteProgress }
   | { type: 'compareProgress'; id: number; progress: CompareWireProgress }
   | { type: 'verify'; imageId: string; layer: number; verify: LayerVerify }

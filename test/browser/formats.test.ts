@@ -29,11 +29,10 @@ let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 let problems: string[];
-let streamed = 0;
 const out = tempDir('formats');
 
 /** Open `image` through the file picker on a fresh landing page and download the flattened tar. */
-async function importAndFlatten(image: string, gzip = false): Promise<{ path: string; name: string; url: string; ms: number }> {
+async function importAndFlatten(image: string, gzip = false): Promise<{ path: string; name: string; ms: number }> {
   await page.goto(site.url);
   const t0 = Date.now();
   await chooseFile(page, image);
@@ -77,13 +76,6 @@ describe('import every fixture format in Chromium, flattened download = expected
     expect(check.stdout + check.stderr).toMatch(/^identical: \d+ paths/);
     expect(check.code).toBe(0);
     expect(unexpected(problems)).toEqual([]);
-    if (got.url.includes('/strata-download/')) streamed++;
-  });
-
-  test('once the service worker controls the page, the downloads were streamed through it', () => {
-    // the first visit installs it; it claims the page when active, so every later page load is controlled
-    console.log(`streamed downloads: ${streamed} of ${cases.length}`);
-    expect(streamed).toBeGreaterThanOrEqual(cases.length - 2);
   });
 
   test('the .tar.gz flattened download decompresses to the same listing', async () => {

@@ -184,12 +184,12 @@ export const unexpected = (problems: string[]) =>
   problems.filter((p) => !/Failed to load resource|net::ERR_|blocked by CORS policy|Failed to fetch/.test(p));
 
 /** Click something that starts a download and save the file; returns the path. */
-export async function download(page: Page, click: () => Promise<unknown>, saveTo: string): Promise<{ path: string; name: string; url: string }> {
+export async function download(page: Page, click: () => Promise<unknown>, saveTo: string): Promise<{ path: string; name: string }> {
   const [d] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), click()]) as [Download, unknown];
   await d.saveAs(saveTo);
   const failure = await d.failure();
   if (failure) throw new Error(`download failed: ${failure}`);
-  return { path: saveTo, name: d.suggestedFilename(), url: d.url() };
+  return { path: saveTo, name: d.suggestedFilename() };
 }
 
 /** Choose a file in the (hidden) file input, as the "Open archive…" button would. */

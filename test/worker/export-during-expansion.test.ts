@@ -41,14 +41,15 @@ function atContentWrite(n: number, fn: () => void): () => void {
 
 /**
  * The service worker's side of a streamed download (scripts/sw-plugin.ts), in this thread: up to
- * four pulls outstanding, each answered by one chunk; `cancelAfter` chunks, then a cancel.
+ * four pulls outstanding, each answered by one chunk; `cancelAfter` chunks, then a cancel. Null:
+ * the export streamed nothing (discard).
  */
-function portReader(cancelAfter?: number): { port: MessagePort; bytes: Promise<Blob> } {
+function portReader(cancelAfter?: number): { port: MessagePort; bytes: Promise<Blob | null> } {
   const ch = new MessageChannel();
   const chunks: Uint8Array<ArrayBuffer>[] = [];
   let outstanding = 0;
   const pull = () => { while (outstanding < 4) { outstanding++; ch.port1.postMessage({ type: 'pull' }); } };
-  const bytes = new Promise<Blob>((resolve, reject) => {
+  const bytes = new Promise<Blob | null>((resolve, reject) => {
     ch.port1.onmessage = (ev: MessageEvent<{ type: string; chunk?: Uint8Array<ArrayBuffer>; message?: string }>) => {
       const m = ev.data;
       if (m.type === 'chunk') {
@@ -57,11 +58,40 @@ function portReader(cancelAfter?: number): { port: MessagePort; bytes: Promise<B
         if (cancelAfter !== undefined && chunks.length >= cancelAfter) { ch.port1.postMessage({ type: 'cancel' }); ch.port1.close(); resolve(new Blob(chunks)); return; }
         pull();
       } else if (m.type === 'end') { ch.port1.close(); resolve(new Blob(chunks)); }
+      else if (m.type === 'discard') { ch.port1.close(); resolve(null); }
       else { ch.port1.close(); reject(new Error(m.message)); }
     };
   });
   pull();
   return { port: ch.port2, bytes };
+}
+
+/**
+ * After the expansion: the export from the stored content, as a Blob and to a port (the two
+ * must be equal); its size and sha-256.
+ */
+async function storedExport(id: string): Promise<{ size: number; sha: string }> {
+  const { exportTar, exportToPort, rememberTree } = await import('../../src/worker/coordinator/export.ts');
+  rememberTree(id, null);
+  const tar = await exportTar(id, undefined, undefined, false);
+  // stored content is not streamed: the Blob comes back to be saved, and the port is let go
+  const reader = portReader();
+  let streaming = false;
+  const blob = await exportToPort(id, undefined, undefined, false, reader.port, new AbortController().signal, () => { streaming = true; });
+  expect(await reader.bytes).toBeNull();
+  expect(streaming).toBe(false);
+  const digest = await sha(tar);
+  expect(blob && await sha(blob)).toBe(digest);
+  return { size: tar.size, sha: digest };
+}
+
+/** Deletes the image: every store is empty after. */
+async function removeImage(id: string): Promise<void> {
+  const { stopBackground } = await import('../../src/worker/coordinator/expansion.ts');
+  const { deleteImage } = await import('../../src/storage/index.ts');
+  await stopBackground(id);
+  await deleteImage(id);
+  expect(Object.values(await storedKeys()).every((x) => x === 0)).toBe(true);
 }
 
 describe('export while the layers are being expanded', () => {
@@ -104,32 +134,27 @@ describe('export while the layers are being expanded', () => {
 
   async function exportBothWays(bytes: Uint8Array, expectStreamed: boolean): Promise<void> {
     const { importImage } = await wiredCoordinator();
-    const { expandAll, stopBackground } = await import('../../src/worker/coordinator/expansion.ts');
-    const { exportTar, rememberTree } = await import('../../src/worker/coordinator/export.ts');
-    const { deleteImage } = await import('../../src/storage/index.ts');
-    const { exportToPort } = await import('../../src/worker/coordinator/export.ts');
+    const { expandAll } = await import('../../src/worker/coordinator/expansion.ts');
+    const { exportTar, exportToPort } = await import('../../src/worker/coordinator/export.ts');
     const rec = await importImage(new Blob([bytes as Uint8Array<ArrayBuffer>]), 'x.tar', {}, new AbortController().signal, () => {});
     // asked for before any expansion has started: the packed layers are inflated into the tar…
     const early = await exportTar(rec.id, undefined, undefined, false);
     // …and into a streamed download's port (the service worker's reader here)…
     const reader = portReader();
-    await exportToPort(rec.id, undefined, undefined, reader.port, new AbortController().signal);
-    const streamed = await reader.bytes;
+    let streaming = false;
+    const kept = await exportToPort(rec.id, undefined, undefined, false, reader.port, new AbortController().signal, () => { streaming = true; });
+    expect(streaming).toBe(expectStreamed);
+    expect(kept === null).toBe(expectStreamed);
+    const streamed = kept ?? (await reader.bytes)!;
+    if (!expectStreamed) expect(await reader.bytes).toBeNull();
     // …and nothing was expanded for it (composing from stored content would have expanded them)
     expect((await storedKeys())['content'] === 0).toBe(expectStreamed);
     await expandAll(rec);
-    rememberTree(rec.id, null);
-    const late = await exportTar(rec.id, undefined, undefined, false);
+    const late = await storedExport(rec.id);
     expect(early.size).toBe(late.size);
-    expect(await sha(early)).toBe(await sha(late));
-    expect(await sha(streamed)).toBe(await sha(late));
-    // and from the stored content, to a port
-    const again = portReader();
-    await exportToPort(rec.id, undefined, undefined, again.port, new AbortController().signal);
-    expect(await sha(await again.bytes)).toBe(await sha(late));
-    await stopBackground(rec.id);
-    await deleteImage(rec.id);
-    expect(Object.values(await storedKeys()).every((x) => x === 0)).toBe(true);
+    expect(await sha(early)).toBe(late.sha);
+    expect(await sha(streamed)).toBe(late.sha);
+    await removeImage(rec.id);
   }
 
   test('asked for before the expansion starts: packed layers are inflated straight into the tar, the same bytes', async () => {
@@ -152,11 +177,10 @@ describe('export while the layers are being expanded', () => {
 
   test('bytes the plan did not keep (a read behind the inflate) inflate that layer again: the same bytes', async () => {
     const { importImage } = await wiredCoordinator();
-    const { expandAll, stopBackground } = await import('../../src/worker/coordinator/expansion.ts');
-    const { exportTar, rememberTree, treeOf } = await import('../../src/worker/coordinator/export.ts');
+    const { expandAll } = await import('../../src/worker/coordinator/expansion.ts');
+    const { treeOf } = await import('../../src/worker/coordinator/export.ts');
     const { BlobSink, streamedTar } = await import('../../src/worker/coordinator/export-stream.ts');
     const { tarRecords } = await import('../../src/core/export/tar-export.ts');
-    const { deleteImage } = await import('../../src/storage/index.ts');
     const big = (c: number) => new Uint8Array(300 << 10).fill(c);
     const l1 = tar([{ name: 'z/', kind: 'dir' }, { name: 'z/late', data: big(1) }, { name: 'a/', kind: 'dir' }, { name: 'a/early', data: big(2) }, { name: 'y/', kind: 'dir' }, { name: 'y/late', data: big(3) }, { name: 'm', data: 'middle\n' }]);
     const rec = await importImage(new Blob([ociArchive({ layers: [l1] }) as Uint8Array<ArrayBuffer>]), 'x.tar', {}, new AbortController().signal, () => {});
@@ -166,39 +190,35 @@ describe('export while the layers are being expanded', () => {
     expect(await streamedTar(rec.id, tree, tarRecords(tree), [], sink)).toBe(true);
     expect((await storedKeys())['content']).toBe(0);
     await expandAll(rec);
-    rememberTree(rec.id, null);
-    const late = await exportTar(rec.id, undefined, undefined, false);
-    expect(await sha(sink.result())).toBe(await sha(late));
-    await stopBackground(rec.id);
-    await deleteImage(rec.id);
+    expect(await sha(sink.result())).toBe((await storedExport(rec.id)).sha);
+    await removeImage(rec.id);
   }, 60_000);
 
   test('a download cancelled by the browser stops the export with ABORTED; the image stays whole and exports again', async () => {
     const { importImage } = await wiredCoordinator();
-    const { expandAll, stopBackground } = await import('../../src/worker/coordinator/expansion.ts');
-    const { exportTar, exportToPort, rememberTree } = await import('../../src/worker/coordinator/export.ts');
-    const { deleteImage } = await import('../../src/storage/index.ts');
+    const { expandAll } = await import('../../src/worker/coordinator/expansion.ts');
+    const { exportToPort } = await import('../../src/worker/coordinator/export.ts');
     const rec = await importImage(new Blob([readFileSync(large)]), 'big.tar', {}, new AbortController().signal, () => {});
     const reader = portReader(2);
-    const run = exportToPort(rec.id, undefined, undefined, reader.port, new AbortController().signal);
-    expect((await reader.bytes).size).toBe(8 << 20);
+    const run = exportToPort(rec.id, undefined, undefined, false, reader.port, new AbortController().signal, () => {});
+    expect((await reader.bytes)?.size).toBe(8 << 20);
     await expect(run).rejects.toMatchObject({ code: 'ABORTED' });
     // cancelled from the page (the engine call's signal): the port gets an error
     const ctl = new AbortController();
     const second = portReader();
-    const run2 = exportToPort(rec.id, undefined, undefined, second.port, ctl.signal);
+    const run2 = exportToPort(rec.id, undefined, undefined, false, second.port, ctl.signal, () => {});
     ctl.abort();
     await expect(second.bytes).rejects.toThrow(/cancelled/);
     await run2.catch(() => {});
+    // a download the browser never asked for (blocked): the service worker lets go of it, with a message
+    const blocked = new MessageChannel();
+    const run3 = exportToPort(rec.id, undefined, undefined, false, blocked.port2, new AbortController().signal, () => {});
+    blocked.port1.postMessage({ type: 'unclaimed' });
+    await expect(run3).rejects.toThrow(/did not start the download.*blocked/);
+    blocked.port1.close();
     await expandAll(rec);
-    rememberTree(rec.id, null);
-    const whole = await exportTar(rec.id, undefined, undefined, false);
-    const third = portReader();
-    await exportToPort(rec.id, undefined, undefined, third.port, new AbortController().signal);
-    expect(await sha(await third.bytes)).toBe(await sha(whole));
-    await stopBackground(rec.id);
-    await deleteImage(rec.id);
-    expect(Object.values(await storedKeys()).every((x) => x === 0)).toBe(true);
+    await storedExport(rec.id);
+    await removeImage(rec.id);
   }, 60_000);
 
   test('a layer that gives most files out of order (a tar in directory order): the export waits for the stored content, the same bytes', async () => {

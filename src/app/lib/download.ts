@@ -30,11 +30,13 @@ const KEEPALIVE_MS = 10_000;
 
 /**
  * Streams a download through this site's service worker (scripts/sw-plugin.ts) instead of
- * building a Blob: `write` gets the port the service worker reads from and resolves when the
- * last byte was taken. False, before anything started, when no service worker of this build
- * controls the page (first visit, dev server, a browser without them): then save a Blob instead.
+ * building a Blob. `write` gets the port the service worker reads from and `open`, to call before
+ * the first byte (it opens the download's URL); it resolves with null when the last byte was
+ * taken, or with a Blob when it streamed nothing after all (then this returns it to be saved).
+ * False, before anything started, when no service worker of this build controls the page (first
+ * visit, dev server, a browser without them): then save a Blob instead.
  */
-export async function streamDownload(filename: string, opts: { gzip?: boolean }, write: (port: MessagePort) => Promise<void>): Promise<boolean> {
+export async function streamDownload(filename: string, opts: { gzip?: boolean }, write: (port: MessagePort, open: () => void) => Promise<Blob | null>): Promise<'streamed' | Blob | false> {
   const sw = typeof navigator !== 'undefined' ? navigator.serviceWorker?.controller : null;
   if (!sw) return false;
   const id = crypto.randomUUID();
@@ -45,33 +47,45 @@ export async function streamDownload(filename: string, opts: { gzip?: boolean },
     reply.port1.onmessage = (ev) => { clearTimeout(timer); resolve(ev.data === 'ok'); };
   });
   // an older service worker (a build from before streamed downloads) does not answer
-  sw.postMessage({ type: 'strata-download', id, name: filename, gzip: !!opts.gzip, port: data.port1, reply: reply.port2 }, [data.port1, reply.port2]);
+  try {
+    sw.postMessage({ type: 'strata-download', id, name: filename, gzip: !!opts.gzip, port: data.port1, reply: reply.port2 }, [data.port1, reply.port2]);
+  } catch {
+    return false; // a worker on its way out
+  }
   const ok = await accepted;
   reply.port1.close();
   if (!ok) { data.port2.close(); return false; }
-  // a frame's navigation goes through the service worker (an <a download> click does not, in
-  // Chromium); the response is an attachment, so the frame stays blank and the browser saves it
-  const frame = document.createElement('iframe');
-  frame.hidden = true;
-  frame.src = new URL(`./strata-download/${id}/${encodeURIComponent(filename)}`, document.baseURI).href;
-  document.body.appendChild(frame);
+  let frame: HTMLIFrameElement | null = null;
+  const open = () => {
+    // a frame's navigation goes through the service worker (an <a download> click does not, in
+    // Chromium); the response is an attachment, so the frame stays blank and the browser saves it
+    frame = document.createElement('iframe');
+    frame.hidden = true;
+    frame.src = new URL(`./strata-download/${id}/${encodeURIComponent(filename)}`, document.baseURI).href;
+    document.body.appendChild(frame);
+  };
   const keepalive = setInterval(() => sw.postMessage({ type: 'strata-keepalive' }), KEEPALIVE_MS);
   try {
-    await write(data.port2);
+    return (await write(data.port2, open)) ?? 'streamed';
   } finally {
     clearInterval(keepalive);
     // the download manager has the response by now; a frame removed too early could cancel it
-    setTimeout(() => frame.remove(), 5000);
+    const f = frame as HTMLIFrameElement | null;
+    if (f) setTimeout(() => f.remove(), 5000);
   }
-  return true;
 }
 
 /**
- * A tar export saved as `filename`: streamed through the service worker when it can be (the bytes
- * go to the file as they are made), else built as a Blob and saved.
+ * A tar export saved as `filename`: streamed through the service worker when that helps (the
+ * bytes go to the file as they are made), else built as a Blob and saved.
  */
-export async function downloadTar(engine: Engine, imageId: string, opts: { layer?: number; path?: string; gzip?: boolean }, filename: string): Promise<void> {
+export async function downloadTar(engine: Engine, imageId: string, opts: { layer?: number; path?: string; gzip?: boolean }, filename: string): Promise<'streamed' | 'blob'> {
   const toPort = engine.exportToPort?.bind(engine);
-  if (toPort && await streamDownload(filename, { gzip: opts.gzip }, (port) => toPort(imageId, { layer: opts.layer, path: opts.path }, port))) return;
+  if (toPort) {
+    const r = await streamDownload(filename, { gzip: opts.gzip }, (port, open) => toPort(imageId, opts, port, { onStreaming: open }));
+    if (r === 'streamed') return r;
+    if (r) { saveBlob(r, filename); return 'blob'; }
+  }
   saveBlob(await engine.exportTar(imageId, opts), filename);
+  return 'blob';
 }

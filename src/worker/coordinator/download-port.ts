@@ -3,9 +3,11 @@
 // response stream asks for them — the browser writes them to the file as they come, so a 1.6 GB
 // tar never becomes a Blob. The other end is written by scripts/sw-plugin.ts.
 //
-// Protocol on the port: the service worker sends {type:'pull'} (room for one more chunk) and
-// {type:'cancel'} (the user cancelled the download); we send {type:'chunk', chunk},
-// {type:'end'} and {type:'error', message}.
+// Protocol on the port: the service worker sends {type:'pull'} (room for one more chunk),
+// {type:'cancel'} (the user cancelled the download) and {type:'unclaimed'} (the browser never
+// asked for the download's URL within a minute: blocked); we send {type:'chunk', chunk},
+// {type:'end'}, {type:'error', message} and {type:'discard'} (nothing is streamed after all: the
+// page saves a Blob, and the download's URL is never opened).
 /// <reference lib="webworker" />
 import { StrataError } from '../../core/errors.ts';
 import type { TarSink } from './export-stream.ts';
@@ -16,7 +18,7 @@ const AHEAD = 2;
 /** no pull for this long while chunks wait: the download is gone */
 const STALL = 120_000;
 
-export type PortMessage = { type: 'chunk'; chunk: Uint8Array<ArrayBuffer> } | { type: 'end' } | { type: 'error'; message: string };
+export type PortMessage = { type: 'chunk'; chunk: Uint8Array<ArrayBuffer> } | { type: 'end' } | { type: 'error'; message: string } | { type: 'discard' };
 
 export class PortSink implements TarSink {
   private buf = new Uint8Array(CHUNK);
@@ -24,15 +26,21 @@ export class PortSink implements TarSink {
   private ready: Uint8Array<ArrayBuffer>[] = [];
   private pulls = 0;
   private cancelled = false;
+  /** the service worker dropped the download: the browser never asked for it */
+  private unclaimed = false;
   private closed = false;
   private waiter: (() => void) | null = null;
   /** bytes handed to the port so far */
   sent = 0;
 
-  constructor(private readonly port: MessagePort) {
+  private started = false;
+
+  /** `onStreaming`: called once, before the first byte is taken in (the download can start) */
+  constructor(private readonly port: MessagePort, private readonly onStreaming: () => void = () => {}) {
     port.onmessage = (ev: MessageEvent<{ type?: string }>) => {
       if (ev.data?.type === 'pull') { this.pulls++; this.send(); }
       else if (ev.data?.type === 'cancel') this.cancelled = true;
+      else if (ev.data?.type === 'unclaimed') this.unclaimed = true;
       this.wake();
     };
   }
@@ -53,6 +61,7 @@ export class PortSink implements TarSink {
   }
 
   private check(): void {
+    if (this.unclaimed) throw new StrataError('IO', 'The browser did not start the download within a minute: was it blocked? Allow downloads for this site and try again.');
     if (this.cancelled) throw new StrataError('ABORTED', 'The download was cancelled.');
   }
 
@@ -76,6 +85,7 @@ export class PortSink implements TarSink {
 
   put(b: Uint8Array): void | Promise<void> {
     this.check();
+    if (!this.started) { this.started = true; this.onStreaming(); }
     for (let at = 0; at < b.length;) {
       const n = Math.min(b.length - at, CHUNK - this.fill);
       this.buf.set(b.subarray(at, at + n), this.fill);
@@ -111,6 +121,14 @@ export class PortSink implements TarSink {
     await this.room(0);
     this.port.postMessage({ type: 'end' } satisfies PortMessage);
     this.closed = true;
+    this.port.close();
+  }
+
+  /** nothing will be streamed (the caller saves a Blob instead): the service worker lets go of the download */
+  discard(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.port.postMessage({ type: 'discard' } satisfies PortMessage);
     this.port.close();
   }
 

@@ -39,20 +39,27 @@ export function exportTar(imageId: string, layer: number | undefined, path: stri
 }
 
 /**
- * The same tar, written to a download the service worker streams (download-port.ts): the bytes of
- * packed layers go to the file as they are inflated, never into a Blob. Gzip, when asked for, is
- * the service worker's (it compresses the response). Resolves when the last chunk was taken.
+ * The same tar, written to a download the service worker streams (download-port.ts), when that
+ * helps: right after an import, the packed layers are inflated straight into the file, never into
+ * a Blob. `onStreaming` is called before the first byte (the page then opens the download's URL);
+ * resolves with null once the last chunk was taken. When every layer the export reads is stored
+ * (or a layer gives too many files out of order), nothing is streamed: resolves with the Blob
+ * exportTar makes — stitched from stored Blobs, which the browser saves faster than JavaScript
+ * could pass them on — and the port is closed. Gzip, when streamed, is the service worker's.
  */
-export function exportToPort(imageId: string, layer: number | undefined, path: string | undefined, port: MessagePort, signal: AbortSignal): Promise<void> {
-  const sink = new PortSink(port);
+export function exportToPort(imageId: string, layer: number | undefined, path: string | undefined, gzip: boolean | undefined, port: MessagePort, signal: AbortSignal, onStreaming: () => void): Promise<Blob | null> {
+  const sink = new PortSink(port, onStreaming);
   const cancel = () => sink.fail('The export was cancelled.');
   signal.addEventListener('abort', cancel, { once: true });
   return inForeground(async () => {
     const tree = await treeOf(imageId);
-    if (!await streamedTar(imageId, tree, tarRecords(tree, { layer, path }), tarContentRefs(tree, { layer, path }), sink)) {
-      await sink.blob(await composeTar(imageId, tarRecords(tree, { layer, path }), await layerContents(imageId, tree)));
+    if (await streamedTar(imageId, tree, tarRecords(tree, { layer, path }), tarContentRefs(tree, { layer, path }), sink)) {
+      await sink.end();
+      return null;
     }
-    await sink.end();
+    sink.discard();
+    const tar = await composeTar(imageId, tarRecords(tree, { layer, path }), await layerContents(imageId, tree));
+    return gzip ? new Response(tar.stream().pipeThrough(new CompressionStream('gzip'))).blob() : tar;
   }).catch((e: unknown) => {
     sink.fail(toErrorInfo(e).message);
     throw e;
