@@ -57,7 +57,8 @@ async function scan(job: ScanJob): Promise<void> {
         end = Math.max(end, job.items[j].offset + job.items[j].size);
         j++;
       }
-      const bytes = await src.read(first.layer, first.offset, end - first.offset);
+      const len = end - first.offset;
+      const bytes = src.readInto(first.layer, first.offset, len <= spanBuffer.length ? spanBuffer.subarray(0, len) : new Uint8Array(len));
       for (let k = i; k < j; k++) {
         const it = job.items[k];
         const hits = scanContent(bytes.subarray(it.offset - first.offset, it.offset - first.offset + it.size), it.path);
@@ -75,6 +76,8 @@ async function scan(job: ScanJob): Promise<void> {
 
 const SPAN_GAP = 256 << 10;
 const SPAN_MAX = 8 << 20;
+/** every span is read into this one buffer (its files are scanned before the next read) */
+const spanBuffer = new Uint8Array(SPAN_MAX);
 
 async function decode(job: DecodeJob): Promise<void> {
   const spools: FileSpool[] = [];

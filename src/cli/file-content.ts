@@ -10,9 +10,14 @@ export class FileContent implements ContentSource {
   constructor(private readonly files: { path: string; base: number }[]) {}
 
   async read(layer: number, offset: number, length: number): Promise<Uint8Array> {
+    return this.readInto(layer, offset, new Uint8Array(length));
+  }
+
+  /** Fills `out` from `offset` of the layer's stream (a buffer used again saves faulting in fresh pages). */
+  readInto(layer: number, offset: number, out: Uint8Array): Uint8Array {
     let fd = this.fds.get(layer);
     if (fd === undefined) { fd = openSync(this.files[layer].path, 'r'); this.fds.set(layer, fd); }
-    const out = new Uint8Array(length);
+    const length = out.length;
     for (let done = 0; done < length;) {
       const n = readSync(fd, out, done, length - done, this.files[layer].base + offset + done);
       if (n <= 0) throw new StrataError('IO', `layer ${layer + 1}: content ends early while reading at byte ${offset + done}`);
