@@ -101,6 +101,8 @@ describe('streamed downloads through the service worker', () => {
     const button = page.getByRole('button', { name: /flattened filesystem \(\.tar\)/ });
     const [d] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), button.click()]) as [Download, unknown];
     expect(d.url()).toContain('/strata-download/');
+    // the button says the file is on its way (the browser's downloads show its progress)
+    expect(await page.getByRole('button', { name: 'Downloading flattened filesystem (.tar)…' }).count()).toBe(1);
     await d.cancel();
     expect(await d.failure()).toBe('canceled');
     // the export stopped (ABORTED): the button comes back, and there is no error banner

@@ -77,12 +77,14 @@ export async function streamDownload(filename: string, opts: { gzip?: boolean },
 
 /**
  * A tar export saved as `filename`: streamed through the service worker when that helps (the
- * bytes go to the file as they are made), else built as a Blob and saved.
+ * bytes go to the file as they are made; `onStreaming` says it has started), else built as a
+ * Blob and saved.
  */
-export async function downloadTar(engine: Engine, imageId: string, opts: { layer?: number; path?: string; gzip?: boolean }, filename: string): Promise<'streamed' | 'blob'> {
+export async function downloadTar(engine: Engine, imageId: string, opts: { layer?: number; path?: string; gzip?: boolean }, filename: string,
+  onStreaming?: () => void): Promise<'streamed' | 'blob'> {
   const toPort = engine.exportToPort?.bind(engine);
   if (toPort) {
-    const r = await streamDownload(filename, { gzip: opts.gzip }, (port, open) => toPort(imageId, opts, port, { onStreaming: open }));
+    const r = await streamDownload(filename, { gzip: opts.gzip }, (port, open) => toPort(imageId, opts, port, { onStreaming: () => { open(); onStreaming?.(); } }));
     if (r === 'streamed') return r;
     if (r) { saveBlob(r, filename); return 'blob'; }
   }
