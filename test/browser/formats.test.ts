@@ -4,10 +4,9 @@ import { existsSync, readdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import {
-  FIXTURES, checkFlatten, chooseFile, download, launchBrowser, newContext, startSite, tempDir, unexpected, waitForImage,
-  watchPage, type Site,
+  FIXTURES, checkFlatten, chooseFile, closeSitePage, download, openSitePage, tempDir, unexpected, waitForImage, type Site, type SitePage,
 } from './site.ts';
 
 const gen = join(FIXTURES, 'generated');
@@ -25,8 +24,7 @@ const cases: [string, string, string?][] = [
 const name = (p: string) => p.split('/').pop()!;
 
 let site: Site;
-let browser: Browser;
-let context: BrowserContext;
+let opened: SitePage | undefined;
 let page: Page;
 let problems: string[];
 const out = tempDir('formats');
@@ -51,15 +49,11 @@ async function importAndFlatten(image: string, gzip = false): Promise<{ path: st
 
 describe('import every fixture format in Chromium, flattened download = expected listing', () => {
   beforeAll(async () => {
-    site = await startSite();
-    browser = await launchBrowser();
-    context = await newContext(browser);
-    page = await context.newPage();
-    problems = watchPage(page);
+    opened = await openSitePage();
+    ({ site, page, problems } = opened);
   });
   afterAll(async () => {
-    await browser?.close();
-    await site?.close();
+    await closeSitePage(opened);
     out.remove();
   });
 

@@ -171,6 +171,27 @@ export async function newContext(browser: Browser, o: LaunchOpts = {}): Promise<
   return browser.newContext(contextOpts(o));
 }
 
+/** A built site, a browser and one page on it: what a test file's tests share. */
+export interface SitePage { site: Site; browser: Browser; page: Page; problems: string[] }
+
+/** Starts the site and a browser with one page (for beforeAll; closeSitePage in afterAll). */
+export async function openSitePage(): Promise<SitePage> {
+  const site = await startSite();
+  try {
+    const browser = await launchBrowser();
+    const page = await (await newContext(browser)).newPage();
+    return { site, browser, page, problems: watchPage(page) };
+  } catch (e) {
+    await site.close();
+    throw e;
+  }
+}
+
+export async function closeSitePage(s: SitePage | undefined): Promise<void> {
+  await s?.browser.close();
+  await s?.site.close();
+}
+
 /** Page problems that fail a test: uncaught exceptions and console errors. */
 export function watchPage(page: Page): string[] {
   const problems: string[] = [];

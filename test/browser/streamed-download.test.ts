@@ -9,13 +9,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { Browser, BrowserContext, Download, Page } from 'playwright-core';
-import { FIXTURES, checkFlatten, chooseFile, launchBrowser, newContext, run, startSite, tempDir, unexpected, waitForImage, watchPage, type Site } from './site.ts';
+import type { Download, Page } from 'playwright-core';
+import { FIXTURES, checkFlatten, chooseFile, closeSitePage, openSitePage, run, tempDir, unexpected, waitForImage, type Site, type SitePage } from './site.ts';
 import { writeBigImage } from './big-image.ts';
 
 let site: Site;
-let browser: Browser;
-let context: BrowserContext;
+let opened: SitePage | undefined;
 let page: Page;
 let problems: string[];
 const out = tempDir('streamed');
@@ -36,15 +35,11 @@ async function save(click: () => Promise<unknown>, to: string): Promise<Download
 
 describe('streamed downloads through the service worker', () => {
   beforeAll(async () => {
-    site = await startSite();
-    browser = await launchBrowser();
-    context = await newContext(browser);
-    page = await context.newPage();
-    problems = watchPage(page);
+    opened = await openSitePage();
+    ({ site, page, problems } = opened);
   });
   afterAll(async () => {
-    await browser?.close();
-    await site?.close();
+    await closeSitePage(opened);
     out.remove();
   });
 

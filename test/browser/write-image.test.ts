@@ -7,19 +7,18 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { dockerArchive, tar } from '../helpers/build.ts';
 import { strata } from '../helpers/cli.ts';
 import {
-  FIXTURES, chooseFile, download, launchBrowser, newContext, run, startSite, tempDir, unexpected, waitForImage, watchPage, type Site,
+  FIXTURES, chooseFile, closeSitePage, download, openSitePage, run, tempDir, unexpected, waitForImage, type Site, type SitePage,
 } from './site.ts';
 
 const gen = join(FIXTURES, 'generated');
 const CREATED = '2024-03-04T05:06:07Z';
 
 let site: Site;
-let browser: Browser;
-let context: BrowserContext;
+let opened: SitePage | undefined;
 let page: Page;
 let problems: string[];
 const out = tempDir('write-image');
@@ -66,16 +65,12 @@ const same = (a: string, b: string) => readFileSync(a).equals(readFileSync(b));
 
 describe('written images in Chromium = strata squash / cut, byte for byte', () => {
   beforeAll(async () => {
-    site = await startSite();
-    browser = await launchBrowser();
-    context = await newContext(browser);
-    page = await context.newPage();
-    problems = watchPage(page);
+    opened = await openSitePage();
+    ({ site, page, problems } = opened);
     await page.clock.setFixedTime(new Date(CREATED));
   });
   afterAll(async () => {
-    await browser?.close();
-    await site?.close();
+    await closeSitePage(opened);
     out.remove();
   });
 
