@@ -30,9 +30,6 @@ export class PortSink implements TarSink {
   private unclaimed = false;
   private closed = false;
   private waiter: (() => void) | null = null;
-  /** bytes handed to the port so far */
-  sent = 0;
-
   private started = false;
 
   /** `onStreaming`: called once, before the first byte is taken in (the download can start) */
@@ -55,7 +52,6 @@ export class PortSink implements TarSink {
     while (this.pulls > 0 && this.ready.length) {
       const chunk = this.ready.shift()!;
       this.pulls--;
-      this.sent += chunk.length;
       this.port.postMessage({ type: 'chunk', chunk } satisfies PortMessage, [chunk.buffer]);
     }
   }

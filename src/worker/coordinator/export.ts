@@ -8,7 +8,7 @@ import * as storage from '../../storage/index.ts';
 import type { JobReply } from '../protocol.ts';
 import { windowedTarBlob, windowBlob, type WindowBuilder } from '../tar-blob.ts';
 import { layerStream } from './expansion.ts';
-import { BlobSink, streamedTar } from './export-stream.ts';
+import { BlobSink, streamedTar, type TarSink } from './export-stream.ts';
 import { PortSink } from './download-port.ts';
 import { freeWorkers, inForeground, newJobId, runJob } from './pool.ts';
 
@@ -27,14 +27,8 @@ export function rememberTree(imageId: string, tree: EncodedTree | null): void {
 
 export function exportTar(imageId: string, layer: number | undefined, path: string | undefined, gzip: boolean | undefined): Promise<Blob> {
   return inForeground(async () => {
-    const tree = await treeOf(imageId);
-    // right after an import the layers are still packed: inflate them straight into the tar
     const sink = new BlobSink();
-    const tar = await streamedTar(imageId, tree, tarRecords(tree, { layer, path }), tarContentRefs(tree, { layer, path }), sink)
-      ? sink.result()
-      : await composeTar(imageId, tarRecords(tree, { layer, path }), await layerContents(imageId, tree));
-    if (!gzip) return tar;
-    return new Response(tar.stream().pipeThrough(new CompressionStream('gzip'))).blob();
+    return await tarInto(imageId, layer, path, gzip, sink) ?? gzipped(sink.result(), gzip);
   });
 }
 
@@ -45,26 +39,35 @@ export function exportTar(imageId: string, layer: number | undefined, path: stri
  * resolves with null once the last chunk was taken. When every layer the export reads is stored
  * (or a layer gives too many files out of order), nothing is streamed: resolves with the Blob
  * exportTar makes — stitched from stored Blobs, which the browser saves faster than JavaScript
- * could pass them on — and the port is closed. Gzip, when streamed, is the service worker's.
+ * could pass them on — and the port is let go. Gzip, when streamed, is the service worker's.
  */
 export function exportToPort(imageId: string, layer: number | undefined, path: string | undefined, gzip: boolean | undefined, port: MessagePort, signal: AbortSignal, onStreaming: () => void): Promise<Blob | null> {
   const sink = new PortSink(port, onStreaming);
   const cancel = () => sink.fail('The export was cancelled.');
   signal.addEventListener('abort', cancel, { once: true });
   return inForeground(async () => {
-    const tree = await treeOf(imageId);
-    if (await streamedTar(imageId, tree, tarRecords(tree, { layer, path }), tarContentRefs(tree, { layer, path }), sink)) {
-      await sink.end();
-      return null;
-    }
-    sink.discard();
-    const tar = await composeTar(imageId, tarRecords(tree, { layer, path }), await layerContents(imageId, tree));
-    return gzip ? new Response(tar.stream().pipeThrough(new CompressionStream('gzip'))).blob() : tar;
+    const tar = await tarInto(imageId, layer, path, gzip, sink);
+    if (tar) sink.discard();
+    else await sink.end();
+    return tar;
   }).catch((e: unknown) => {
     sink.fail(toErrorInfo(e).message);
     throw e;
   }).finally(() => signal.removeEventListener('abort', cancel));
 }
+
+/**
+ * Right after an import the layers are still packed: they are inflated straight into `sink`
+ * (null). Otherwise nothing goes to `sink` and the tar is composed from the stored content.
+ */
+async function tarInto(imageId: string, layer: number | undefined, path: string | undefined, gzip: boolean | undefined, sink: TarSink): Promise<Blob | null> {
+  const tree = await treeOf(imageId);
+  if (await streamedTar(imageId, tree, tarRecords(tree, { layer, path }), tarContentRefs(tree, { layer, path }), sink)) return null;
+  return gzipped(await composeTar(imageId, tarRecords(tree, { layer, path }), await layerContents(imageId, tree)), gzip);
+}
+
+const gzipped = (tar: Blob, gzip: boolean | undefined): Promise<Blob> | Blob =>
+  gzip ? new Response(tar.stream().pipeThrough(new CompressionStream('gzip'))).blob() : tar;
 
 /**
  * Each layer's whole stream for every layer that holds file content (a missing one is an error,
