@@ -2,7 +2,7 @@
 // "Download flattened filesystem" button, checked by the independent Python listing.
 import { existsSync, readdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
 import {
@@ -81,6 +81,20 @@ describe('import every fixture format in Chromium, flattened download = expected
     const tar = join(out.dir, 'gunzipped.tar');
     writeFileSync(tar, gunzipSync(gz));
     const check = await checkFlatten(tar, expected, extra);
+    expect(check.stdout + check.stderr).toMatch(/^identical: \d+ paths/);
+    expect(unexpected(problems)).toEqual([]);
+  });
+
+  test('a gzip-wrapped plain rootfs (the edge image flattened, | gzip) is imported from its gzip: the same listing', async () => {
+    const [image, expected, extra] = edge('edge.oci.tar');
+    const flat = await importAndFlatten(image);
+    const wrapped = join(out.dir, 'edge-rootfs.tar.gz');
+    writeFileSync(wrapped, gzipSync(readFileSync(flat.path)));
+    const got = await importAndFlatten(wrapped);
+    // one layer, the file itself, still gzip (no decompressed copy was made to open it)
+    const layers = page.getByRole('table').filter({ hasText: 'Digest / diff ID' }).locator('tbody tr');
+    await expect.poll(() => layers.allInnerTexts()).toEqual([expect.stringMatching(/^1\s+edge-rootfs\.tar\.gz\s+gzip\s/)]);
+    const check = await checkFlatten(got.path, expected, extra);
     expect(check.stdout + check.stderr).toMatch(/^identical: \d+ paths/);
     expect(unexpected(problems)).toEqual([]);
   });

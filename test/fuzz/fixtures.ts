@@ -1,10 +1,11 @@
 // What the fuzzer starts from: every shared fixture (real-tool images in four formats, peer
-// projects' test images) and two images built here with every tar dialect the reader knows (GNU
+// projects' test images), two images built here with every tar dialect the reader knows (GNU
 // long names, base-256 numbers, PAX xattrs and ids, devices, links, whiteouts) plus the package
-// databases, os-release and secrets the analysis reads.
+// databases, os-release and secrets the analysis reads, and the first of those layers as a
+// gzip-wrapped plain rootfs.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { dockerArchive, ociArchive, tar } from '../helpers/build.ts';
 import { FIXTURES } from '../helpers/cli.ts';
 import type { Fixture } from './mutate.ts';
@@ -80,5 +81,7 @@ export function fixtures(): Fixture[] {
   const layers = [baseLayer(), upperLayer()];
   out.push(fixture('built/dialects.docker.tar', dockerArchive({ layers })));
   out.push(fixture('built/dialects.oci.tar', ociArchive({ layers })));
+  // a plain rootfs `| gzip`: the browser imports it from its gzip as one layer, judged by its first member
+  out.push(fixture('built/rootfs.tar.gz', new Uint8Array(gzipSync(layers[0]))));
   return (cache = out);
 }

@@ -149,7 +149,7 @@ describe('the fuzzer can fail', () => {
 
   test('the built fixtures hold every dialect the mutations work on', async () => {
     const b = fixtures().filter((f) => f.name.startsWith('built/'));
-    expect(b.map((f) => f.name)).toEqual(['built/dialects.docker.tar', 'built/dialects.oci.tar']);
+    expect(b.map((f) => f.name)).toEqual(['built/dialects.docker.tar', 'built/dialects.oci.tar', 'built/rootfs.tar.gz']);
     const img = join(dir, 'dialects.tar');
     writeFileSync(img, b[0].bytes);
     const r = await strata(['ls', img]);

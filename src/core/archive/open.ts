@@ -4,8 +4,11 @@ import { brief, quoted, StrataError } from '../errors.ts';
 import type { CoreEnv } from '../env.ts';
 import type { ArchiveFormat, ArchiveInfo, Compression, ImageMeta, ImageSummary, LayerInfo } from '../model.ts';
 import { decompressTo, sniffCompression } from '../compress/decompress.ts';
+import { Inflate } from 'pako';
 import { checksumOk, describeMagic, isZeroBlock } from '../tar/header.ts';
-import { indexTar, type MemberIndex } from './outer-tar.ts';
+import { TarReader } from '../tar/reader.ts';
+import { cleanMemberName } from '../layers/paths.ts';
+import { indexTar, MemberIndex } from './outer-tar.ts';
 import { jsonObject, readBytes, readJson } from './blob-io.ts';
 import { diffIds, mapHistory, summarizeConfig } from './config.ts';
 import { compressionOf, defaultMediaType, IMAGE_CONFIG_TYPES, INDEX_TYPES, KNOWN_ARTIFACTS, platformOf } from './media-types.ts';
@@ -25,9 +28,22 @@ export { platformString };
 
 export interface Archive {
   info: ArchiveInfo;
-  /** the outer tar (decompressed if the input was gzip/zstd-wrapped) */
+  /** the outer tar (decompressed if the input was gzip/zstd-wrapped); a guessed rootfs: the input */
   blob: Blob;
+  /**
+   * A gzip-wrapped plain rootfs judged so from its first member (`guessRootfs`): its one layer is the
+   * input itself, compressed. Whoever decodes that layer must confirm it with `looksLikeImageLayout`
+   * on its member names, and open the input again without the guess if they name an image archive.
+   */
+  guessed?: boolean;
   resolve(sel?: ImageSelector): Promise<ResolvedImage>;
+}
+
+export interface OpenOptions {
+  /** compressed bytes of a wrapped archive read so far (see openArchive) */
+  onProgress?: (read: number, total: number) => void;
+  /** judge a gzip-wrapped archive from its first member instead of decompressing all of it first */
+  guessRootfs?: boolean;
 }
 
 interface LayerRef {
@@ -50,11 +66,19 @@ interface Candidate {
  * `docker save | gzip` of a gigabyte takes seconds before anything else can be said).
  */
 export async function openArchive(input: Blob, name: string, env: CoreEnv, signal?: AbortSignal,
-  opts: { onProgress?: (read: number, total: number) => void } = {}): Promise<Archive> {
+  opts: OpenOptions = {}): Promise<Archive> {
   if (input.size === 0) throw new StrataError('NOT_AN_IMAGE', `${name} is empty (0 bytes): not an image archive.`);
   const head = await readBytes(input, 0, Math.min(input.size, 512));
   let outer: Compression = sniffCompression(head);
   let blob = input;
+  if (outer === 'gzip' && opts.guessRootfs) {
+    const first = await firstMemberName(input);
+    // a plain rootfs as one gzip layer: the input itself, never decompressed to a copy
+    if (first !== null && !ARCHIVE_MEMBER.test(first)) {
+      const rootfs = { format: 'rootfs' as const, candidates: [rootfsCandidate(defaultMediaType('gzip'))], skipped: [] };
+      return { ...archiveOf(new MemberIndex(input, new Map(), name), outer, rootfs, input, name), guessed: true };
+    }
+  }
   if (outer !== 'none') {
     const spool = env.spool(`${name} (decompressed)`);
     let read = 0;
@@ -76,12 +100,17 @@ export async function openArchive(input: Blob, name: string, env: CoreEnv, signa
     throw new StrataError('NOT_AN_IMAGE', `${name} is not an image archive: ${magic ? `it is ${magic}` : 'it is not a tar file'}. Expected the output of docker save, podman save or skopeo copy (docker-archive / oci-archive).`);
   }
   const index = await indexTar(blob, name, signal);
-  const { format, candidates, skipped } = await detect(index, name);
+  return archiveOf(index, outer, await detect(index, name), input, name);
+}
+
+type Detected = { format: ArchiveFormat; candidates: Candidate[]; skipped: ArchiveInfo['skipped'] };
+
+function archiveOf(index: MemberIndex, outer: Compression, { format, candidates, skipped }: Detected, input: Blob, name: string): Archive {
   const images: ImageSummary[] = candidates.map((c, i) => ({ ...c.summary, index: i }));
   const info: ArchiveInfo = { format, outerCompression: outer, images, skipped };
   return {
     info,
-    blob,
+    blob: index.blob,
     resolve: async (sel = {}) => {
       const i = selectImage(images, sel, name);
       return load(index, candidates[i], images[i], format, { name, size: input.size }, name);
@@ -89,14 +118,62 @@ export async function openArchive(input: Blob, name: string, env: CoreEnv, signa
   };
 }
 
-async function detect(idx: MemberIndex, name: string): Promise<{ format: ArchiveFormat; candidates: Candidate[]; skipped: ArchiveInfo['skipped'] }> {
+/** Names an image archive's first member can have (docker save, podman, skopeo, kaniko, OCI layout). */
+const ARCHIVE_MEMBER = /^(?:manifest\.json|index\.json|oci-layout|repositories|blobs(?:\/.*)?|(?:sha256:)?[0-9a-f]{64}(?:[./:].*)?)$|\.(?:json|tar|tgz|gz|zst)$|(?:^|\/)(?:layer\.tar|json|VERSION)$/;
+/** how much of a gzip wrapper is inflated to find its first member */
+const PEEK_IN = 1 << 20;
+const PEEK_OUT = 1 << 20;
+
+/**
+ * The first member of the tar inside a gzip wrapper with a name (`./` has none), from at most its
+ * first MiB; null when there is none there or the bytes are not a tar (the full open says why).
+ */
+async function firstMemberName(input: Blob): Promise<string | null> {
+  let found: string | null = null;
+  let out = 0;
+  const tar = new TarReader({
+    entry(e) {
+      const n = cleanMemberName(e.name);
+      if (n && found === null) found = n;
+      return false;
+    },
+  });
+  const inflate = new Inflate();
+  inflate.onData = (c: Uint8Array) => {
+    if (found !== null || out >= PEEK_OUT) return;
+    out += c.length;
+    try { tar.push(c); } catch { out = PEEK_OUT; }
+  };
+  for (let at = 0; at < Math.min(input.size, PEEK_IN) && found === null && out < PEEK_OUT && !inflate.ended; at += 64 << 10) {
+    inflate.push(await readBytes(input, at, Math.min(input.size, PEEK_IN, at + (64 << 10))), false);
+    if (inflate.err) return null;
+  }
+  return found;
+}
+
+/**
+ * Whether a tar's member names lay out an image archive (what `detect` would take for one): a
+ * guessed rootfs whose names do was an image archive after all.
+ */
+export function looksLikeImageLayout(names: readonly string[]): boolean {
+  const set = new Set<string>();
+  for (const n of names) set.add(cleanMemberName(n));
+  if (set.has('manifest.json') || set.has('index.json') || set.has('oci-layout')) return true;
+  for (const n of set) {
+    const m = /^([^/]+)\/json$/.exec(n);
+    if (m && set.has(`${m[1]}/layer.tar`)) return true;
+  }
+  return false;
+}
+
+async function detect(idx: MemberIndex, name: string): Promise<Detected> {
   if (idx.has('manifest.json')) {
     return { format: idx.has('index.json') ? 'docker-save-oci' : 'docker-save', candidates: await dockerSave(idx, name), skipped: [] };
   }
   if (idx.has('index.json') || idx.has('oci-layout')) return ociLayout(idx, name);
   const legacy = await dockerLegacy(idx, name);
   if (legacy) return { format: 'docker-legacy', candidates: legacy, skipped: [] };
-  return { format: 'rootfs', candidates: [rootfsCandidate(idx)], skipped: [] };
+  return { format: 'rootfs', candidates: [rootfsCandidate('application/x-tar')], skipped: [] };
 }
 
 function hexOf(digest: unknown): string | null {
@@ -290,12 +367,12 @@ async function dockerLegacy(idx: MemberIndex, name: string): Promise<Candidate[]
   });
 }
 
-function rootfsCandidate(idx: MemberIndex): Candidate {
+function rootfsCandidate(mediaType: string): Candidate {
   return {
     summary: { name: 'root filesystem', tags: [], layerCount: 1 },
     configMember: null,
     config: {},
-    layers: [{ member: '', mediaType: 'application/x-tar' }],
+    layers: [{ member: '', mediaType }],
   };
 }
 

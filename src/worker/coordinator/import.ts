@@ -17,6 +17,7 @@ import { columnBuffers } from '../../core/layers/entry-columns.ts';
 import type { JobReply } from '../protocol.ts';
 import { env } from './context.ts';
 import { openCached } from './opened.ts';
+import { looksLikeImageLayout, openArchive, type Archive } from '../../core/archive/open.ts';
 import { mergeCall, newMergeId } from './merge-client.ts';
 import { newJobId, runJob } from './pool.ts';
 import { openReference } from './registry.ts';
@@ -78,24 +79,44 @@ async function withProgress<T>(first: ImportProgress, progress: (p: ImportProgre
 /** Imports one image of `file`; resolves with the committed record (the tree is browsable). */
 export async function importImage(file: Blob, name: string, sel: ImageSelector, signal: AbortSignal, progress: (p: ImportProgress) => void): Promise<storage.StoredImage> {
   return withProgress({ phase: 'reading', bytesRead: 0, bytesTotal: file.size, layer: 0, layers: 0 }, progress, async (p, report) => {
-    const archive = await openCached(file, name, signal, (read, total) => { p.bytesRead = read; p.bytesTotal = total; }, false);
-    const img = await archive.resolve(sel);
-    const n = img.layers.length;
-    p.layers = n;
-    p.layer = Math.min(1, n); // 1-based: the first layer is being decoded
-    p.phase = 'decoding';
-    p.bytesTotal = img.layers.reduce((a, l) => a + l.blob.size, 0);
-    const read = new Array<number>(n).fill(0);
-    const sum = () => { p.bytesRead = read.reduce((a, b) => a + b, 0); };
-    return storeImage(img.meta, signal, p, report, () =>
-      // Largest first: the pool's makespan is bounded by the biggest layer, so it must not wait
-      // behind small ones. Merging stays in layer order.
-      [...img.layers].sort((a, b) => b.blob.size - a.blob.size).map((l) => ({
-        info: l.info, blob: Promise.resolve(l.blob),
-        onDecodeProgress: (bytesIn: number) => { read[l.info.index] = bytesIn; sum(); },
-      })),
-    (i) => { read[i] = img.layers[i].blob.size; sum(); });
+    const onRead = (read: number, total: number) => { p.bytesRead = read; p.bytesTotal = total; };
+    const archive = await openCached(file, name, signal, onRead, false);
+    try {
+      return await importArchive(archive, sel, signal, p, report);
+    } catch (e) {
+      // a guessed rootfs whose members lay out an image archive, or that failed: open it as before
+      // (decompressed whole first), so whatever is wrong is said as for any wrapped archive
+      const again = archive.guessed && (e instanceof NotRootfs || (e instanceof StrataError && !KEEP.has(e.code)));
+      if (!again) throw e;
+      Object.assign(p, { phase: 'reading', bytesRead: 0, bytesTotal: file.size, layer: 0, layers: 0 });
+      return importArchive(await openArchive(file, name, env, signal, { onProgress: onRead }), sel, signal, p, report);
+    }
   });
+}
+
+/** A guessed rootfs (Archive.guessed) whose members name an image archive. */
+class NotRootfs extends Error {}
+/** failures of a guessed rootfs that opening it again would not change */
+const KEEP = new Set<string>(['ABORTED', 'QUOTA_EXCEEDED', 'STORAGE']);
+
+async function importArchive(archive: Archive, sel: ImageSelector, signal: AbortSignal, p: ImportProgress, report: (force?: boolean) => void): Promise<storage.StoredImage> {
+  const img = await archive.resolve(sel);
+  const n = img.layers.length;
+  p.layers = n;
+  p.layer = Math.min(1, n); // 1-based: the first layer is being decoded
+  p.phase = 'decoding';
+  p.bytesTotal = img.layers.reduce((a, l) => a + l.blob.size, 0);
+  const read = new Array<number>(n).fill(0);
+  const sum = () => { p.bytesRead = read.reduce((a, b) => a + b, 0); };
+  return storeImage(img.meta, signal, p, report, () =>
+    // Largest first: the pool's makespan is bounded by the biggest layer, so it must not wait
+    // behind small ones. Merging stays in layer order.
+    [...img.layers].sort((a, b) => b.blob.size - a.blob.size).map((l) => ({
+      info: l.info, blob: Promise.resolve(l.blob),
+      onDecodeProgress: (bytesIn: number) => { read[l.info.index] = bytesIn; sum(); },
+    })),
+  (i) => { read[i] = img.layers[i].blob.size; sum(); },
+  archive.guessed ? (d) => { if (looksLikeImageLayout(d.entries.names)) throw new NotRootfs(); } : undefined);
 }
 
 /**
@@ -143,7 +164,8 @@ const PULLS = 3;
  * tree and commit. `feeds` is called with the signal that stops everything (cancel or a failure).
  */
 async function storeImage(meta: ImageMeta, signal: AbortSignal, p: ImportProgress, report: (force?: boolean) => void,
-  feeds: (stop: AbortSignal) => LayerFeed[], onMerged: (i: number) => void): Promise<storage.StoredImage> {
+  feeds: (stop: AbortSignal) => LayerFeed[], onMerged: (i: number) => void,
+  check?: (decoded: JobReply & { type: 'decoded' }) => void): Promise<storage.StoredImage> {
   const n = meta.layers.length;
   for (const l of meta.layers) l.verify = { state: 'pending' };
   const imageId = await storage.beginImage(meta);
@@ -168,6 +190,7 @@ async function storeImage(meta: ImageMeta, signal: AbortSignal, p: ImportProgres
     for (let i = 0; i < n; i++) {
       const d = await layers[i].decoded;
       if (signal.aborted) throw new StrataError('ABORTED', 'The import was cancelled.');
+      check?.(d);
       p.layer = i + 1;
       report(true);
       const kept = storage.putCaptured(imageId, i, d.captured);

@@ -19,7 +19,8 @@ export async function openCached(file: Blob, name: string, signal: AbortSignal, 
   const key = keyOf(file, name);
   const hit = last && last.key === key && Date.now() - last.at < KEEP_MS ? last.archive : null;
   last = null; // the wrapped archive's decompressed copy is not held past the import
-  const archive = hit ?? openArchive(file, name, env, signal, { onProgress });
+  // a gzip-wrapped plain rootfs is imported from its gzip as one layer (the import confirms the guess)
+  const archive = hit ?? openArchive(file, name, env, signal, { onProgress, guessRootfs: true });
   if (keep) {
     last = { key, archive, at: Date.now() };
     archive.catch(() => { if (last?.archive === archive) last = null; });
