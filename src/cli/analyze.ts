@@ -35,22 +35,24 @@ export async function runAnalysis(files: { path: string; base: number }[], tree:
 
 /**
  * The content scan on every core: the files (in layer and offset order) cut into runs of about
- * 8 MiB that idle workers take in turn — a run of binaries costs little and a run of text much,
- * so equal halves left one core idle.
+ * 8 MiB that the workers take in turn from a shared counter — a run of binaries costs little and a
+ * run of text much, so equal halves left one core idle — while this thread works out the
+ * analysis's other phases (a worker asking this thread for its next run waited for them).
  */
 async function scanOnPool(pool: DecodePool, files: { path: string; base: number }[], items: ScanItem[]): Promise<ContentHit[][]> {
   const RUN = 8 << 20;
-  const runs: { start: number; items: ScanItem[] }[] = [];
+  const runs: number[] = [];
   let bytes = 0;
   items.forEach((it, i) => {
-    if (!runs.length || bytes >= RUN) { runs.push({ start: i, items: [] }); bytes = 0; }
-    runs[runs.length - 1].items.push(it);
+    if (!runs.length || bytes >= RUN) { runs.push(i); bytes = 0; }
     bytes += it.size;
   });
+  const next = new SharedArrayBuffer(4);
   const out: ContentHit[][] = items.map(() => []);
-  await Promise.all(runs.map(async (run) => {
-    const r = await pool.scan({ files, items: run.items });
-    for (const [k, hits] of r.found) out[run.start + k] = hits;
+  const workers = Math.min(pool.size, runs.length);
+  await Promise.all(Array.from({ length: workers }, async () => {
+    const r = await pool.scan({ files, items, runs, next });
+    for (const [k, hits] of r.found) out[k] = hits;
   }));
   return out;
 }

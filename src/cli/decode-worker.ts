@@ -36,6 +36,10 @@ export interface ScanJob {
   files: { path: string; base: number }[];
   /** in layer and offset order, so neighbours are read together */
   items: ScanItem[];
+  /** where each run of items starts (ends where the next starts); runs are taken in turn */
+  runs: number[];
+  /** the next run to take, shared by every worker of the scan (an Int32Array over it) */
+  next: SharedArrayBuffer;
 }
 
 let seq = 0;
@@ -45,26 +49,18 @@ parentPort!.on('message', (job: DecodeJob | ScanJob) => {
   else void decode(job as DecodeJob);
 });
 
-/** Reads neighbouring files in spans of up to 8 MiB and scans each; only hits go back. */
+/**
+ * Takes runs of the items until none is left (the other workers take theirs from the same counter,
+ * with no message in between: the main thread is busy with the analysis's other phases); reads
+ * neighbouring files in spans of up to 8 MiB and scans each; only hits go back.
+ */
 async function scan(job: ScanJob): Promise<void> {
   const src = new FileContent(job.files);
+  const next = new Int32Array(job.next);
   try {
     const found: [number, ContentHit[]][] = [];
-    for (let i = 0; i < job.items.length;) {
-      const first = job.items[i];
-      let j = i + 1, end = first.offset + first.size;
-      while (j < job.items.length && job.items[j].layer === first.layer && job.items[j].offset - end <= SPAN_GAP && job.items[j].offset + job.items[j].size - first.offset <= SPAN_MAX) {
-        end = Math.max(end, job.items[j].offset + job.items[j].size);
-        j++;
-      }
-      const len = end - first.offset;
-      const bytes = src.readInto(first.layer, first.offset, len <= spanBuffer.length ? spanBuffer.subarray(0, len) : new Uint8Array(len));
-      for (let k = i; k < j; k++) {
-        const it = job.items[k];
-        const hits = scanContent(bytes.subarray(it.offset - first.offset, it.offset - first.offset + it.size), it.path);
-        if (hits.length) found.push([k, hits]);
-      }
-      i = j;
+    for (let r = Atomics.add(next, 0, 1); r < job.runs.length; r = Atomics.add(next, 0, 1)) {
+      scanRun(src, job.items, job.runs[r], job.runs[r + 1] ?? job.items.length, found);
     }
     parentPort!.postMessage({ id: job.id, result: { found } });
   } catch (e) {
@@ -73,6 +69,29 @@ async function scan(job: ScanJob): Promise<void> {
     src.close();
   }
 }
+
+/** the items [from, to): neighbours read in spans of up to 8 MiB, each scanned; hits into `found` */
+function scanRun(src: FileContent, items: ScanItem[], from: number, to: number, found: [number, ContentHit[]][]): void {
+  for (let i = from; i < to;) {
+    const first = items[i];
+    let j = i + 1, end = first.offset + first.size;
+    while (j < to && items[j].layer === first.layer && items[j].offset - end <= SPAN_GAP && items[j].offset + items[j].size - first.offset <= SPAN_MAX) {
+      end = Math.max(end, items[j].offset + items[j].size);
+      j++;
+    }
+    const len = end - first.offset;
+    const bytes = src.readInto(first.layer, first.offset, len <= spanBuffer.length ? spanBuffer.subarray(0, len) : new Uint8Array(len));
+    for (let k = i; k < j; k++) {
+      const it = items[k];
+      const hits = scanContent(bytes.subarray(it.offset - first.offset, it.offset - first.offset + it.size), it.path, latin1);
+      if (hits.length) found.push([k, hits]);
+    }
+    i = j;
+  }
+}
+
+/** the same characters as the core's TextDecoder('latin1') (ISO-8859-1 in Node), three times as fast */
+const latin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).latin1Slice();
 
 const SPAN_GAP = 256 << 10;
 const SPAN_MAX = 8 << 20;

@@ -33,7 +33,9 @@ export interface AnalyzeOptions {
   signal?: AbortSignal;
   /**
    * Scans many files for secrets (`scanContent` on each), e.g. on several threads; resolves with
-   * each item's hits, in the items' order. Without it the files are read and scanned here.
+   * each item's hits, in the items' order. Without it the files are read and scanned here. It is
+   * called first, for every small file, so that it runs while this thread works out the space
+   * and packages phases (the hits of files those phases scanned themselves are not used).
    */
   scanSecrets?: (items: ScanItem[]) => Promise<ContentHit[][]>;
   /** what runs now and how far it is (phase text for people, done/total in its own unit) */
@@ -74,6 +76,40 @@ class Analysis {
   }
 
   async run(): Promise<AnalysisResult> {
+    const scan = this.opts.scanSecrets && !this.opts.skipContent ? this.scanElsewhere(this.opts.scanSecrets) : null;
+    try {
+      return await this.phases(scan);
+    } finally {
+      await scan?.hits.catch(() => {}); // nothing is left running behind a failure
+    }
+  }
+
+  /** every small file, in layer and offset order, handed to `scanSecrets` */
+  private scanElsewhere(scanSecrets: NonNullable<AnalyzeOptions['scanSecrets']>): { order: number[]; hits: Promise<ContentHit[][]> } {
+    const t = this.t;
+    const { small } = this.contentFiles();
+    const order = small.flat();
+    const hits = scanSecrets(order.map((i) => ({ layer: t.iLayer[i], offset: t.iOffset[i], size: t.iSize[i], path: this.paths[t.iNode[i]] })));
+    hits.catch(() => {}); // awaited in content(), or when a phase before it failed
+    return { order, hits };
+  }
+
+  /** files the content phase reads: small ones by layer, in offset order, and executables */
+  private contentFiles(): { small: number[][]; executables: number[]; total: number } {
+    const t = this.t;
+    const small: number[][] = Array.from({ length: this.N }, () => []);
+    const executables: number[] = [];
+    let total = 0;
+    for (let i = 0; i < t.iType.length; i++) {
+      if (t.iType[i] !== FileType.File || t.iLayer[i] < 0 || t.iSize[i] === 0) continue;
+      if (t.iSize[i] <= CONTENT_SCAN_LIMIT && !this.scanned.has(i)) { small[t.iLayer[i]].push(i); total += t.iSize[i]; }
+      if (goMayBeBinary(t.iSize[i], t.iMode[i])) executables.push(i);
+    }
+    for (const list of small) list.sort((a, b) => t.iOffset[a] - t.iOffset[b]);
+    return { small, executables, total };
+  }
+
+  private async phases(scan: { order: number[]; hits: Promise<ContentHit[][]> } | null): Promise<AnalysisResult> {
     this.progress('space and hidden files', 0, 1);
     this.space = analyzeSpace(this.t, this.ft);
     for (const h of this.space.hidden) this.until[h.inode] = h.until;
@@ -87,7 +123,7 @@ class Analysis {
     this.result.phases.packages = true;
     await this.publish();
     if (!this.opts.skipContent) {
-      await this.content();
+      await this.content(scan);
       this.result.phases.content = true;
       await this.publish();
     }
@@ -235,27 +271,19 @@ class Analysis {
 
   // ---- phase 3: every small file's content, and Go binaries ----
 
-  private async content(): Promise<void> {
+  private async content(scan: { order: number[]; hits: Promise<ContentHit[][]> } | null): Promise<void> {
     const t = this.t;
-    const small: number[][] = Array.from({ length: this.N }, () => []);
-    const executables: number[] = [];
-    let total = 0;
-    for (let i = 0; i < t.iType.length; i++) {
-      if (t.iType[i] !== FileType.File || t.iLayer[i] < 0 || t.iSize[i] === 0) continue;
-      if (t.iSize[i] <= CONTENT_SCAN_LIMIT && !this.scanned.has(i)) { small[t.iLayer[i]].push(i); total += t.iSize[i]; }
-      if (goMayBeBinary(t.iSize[i], t.iMode[i])) executables.push(i);
-    }
+    const { small, executables, total } = this.contentFiles();
     let done = 0;
-    if (this.opts.scanSecrets) {
+    if (scan) {
       this.progress('scanning file contents for secrets', 0, total);
-      const order = small.flatMap((list) => list.sort((a, b) => t.iOffset[a] - t.iOffset[b]));
-      const hits = await this.opts.scanSecrets(order.map((i) => ({ layer: t.iLayer[i], offset: t.iOffset[i], size: t.iSize[i], path: this.paths[t.iNode[i]] })));
-      order.forEach((i, j) => this.applyHits(i, hits[j] ?? []));
+      const hits = await scan.hits;
+      // files the packages phase read and scanned already keep that result
+      scan.order.forEach((i, j) => { if (!this.scanned.has(i)) this.applyHits(i, hits[j] ?? []); });
       small.length = 0; // scanned
     }
     for (let k = 0; k < small.length; k++) {
-      const inodes = small[k].sort((a, b) => t.iOffset[a] - t.iOffset[b]);
-      for (const span of spans(t, inodes)) {
+      for (const span of spans(t, small[k])) {
         this.progress('scanning file contents for secrets', done, total);
         const bytes = await this.source.read(k, span.start, span.end - span.start);
         for (const i of span.inodes) {

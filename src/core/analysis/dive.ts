@@ -14,6 +14,10 @@ interface Info { size: number; isDir: boolean }
 
 class DNode {
   children: Map<string, DNode> | null = null;
+  /** the model's node of this path (of a whiteout: of its target), -1 where there is none */
+  node = -1;
+  /** sorted() until the children change */
+  private order: DNode[] | null = null;
   constructor(readonly name: string, public info: Info | null) {}
 
   child(name: string): DNode | undefined { return this.children?.get(name); }
@@ -21,18 +25,23 @@ class DNode {
   add(name: string, info: Info | null): DNode {
     this.children ??= new Map();
     let c = this.children.get(name);
-    if (!c) this.children.set(name, (c = new DNode(name, info)));
+    if (!c) { this.children.set(name, (c = new DNode(name, info))); this.order = null; }
     return c;
+  }
+
+  remove(name: string): void {
+    if (this.children?.delete(name)) this.order = null;
   }
 
   /** children in Go's sort.Strings order (byte order, which is code-unit order below U+D800) */
   sorted(): DNode[] {
     if (!this.children) return [];
-    return [...this.children.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return (this.order ??= [...this.children.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)));
   }
 
   copy(): DNode {
     const c = new DNode(this.name, this.info && { ...this.info });
+    c.node = this.node;
     if (this.children) {
       c.children = new Map();
       for (const k of this.children.values()) c.children.set(k.name, k.copy());
@@ -43,14 +52,15 @@ class DNode {
 
 const WH = '.wh.';
 
-/** dive's AddPath: intermediate nodes get a zero FileInfo, the last one the payload. */
-function addPath(root: DNode, parts: string[], info: Info | null): void {
+/** dive's AddPath: intermediate nodes get a zero FileInfo, the last one the payload (returned). */
+function addPath(root: DNode, parts: string[], info: Info | null): DNode {
   let n = root;
   for (let i = 0; i < parts.length; i++) {
     const existing = n.child(parts[i]);
     n = existing ?? n.add(parts[i], null);
     if (i === parts.length - 1) n.info = info;
   }
+  return n;
 }
 
 function getNode(root: DNode, parts: string[]): DNode | null {
@@ -64,8 +74,7 @@ function getNode(root: DNode, parts: string[]): DNode | null {
 
 function removePath(root: DNode, parts: string[]): void {
   if (!parts.length) return;
-  const parent = getNode(root, parts.slice(0, -1));
-  parent?.children?.delete(parts[parts.length - 1]);
+  getNode(root, parts.slice(0, -1))?.remove(parts[parts.length - 1]);
 }
 
 /** children first, by name; `fn` returning false stops the walk (dive's visitor error) */
@@ -88,66 +97,88 @@ function stack(lower: DNode, upper: DNode): void {
   });
 }
 
-/** Each layer as dive reads it: the tree of its tar's paths. */
-function layerTrees(t: EncodedTree): DNode[] {
-  const ix = new TreeIndex(t);
+/**
+ * Each layer as dive reads it: the tree of its tar's paths. A path's node in a layer's tree is
+ * found from its parent's (made on first use, as dive's AddPath makes intermediate nodes), not by
+ * walking its path from the root.
+ */
+function layerTrees(t: EncodedTree, ix: TreeIndex): DNode[] {
   const roots = Array.from({ length: t.layerCount }, () => new DNode('', null));
-  const parts = (n: number): string[] => { const p = ix.path(n); return p === '/' ? [] : p.slice(1).split('/'); };
+  const made = roots.map(() => new Map<number, DNode>());
+  const nodeIn = (k: number, n: number): DNode => {
+    if (n <= 0) return roots[k];
+    let d = made[k].get(n);
+    if (!d) {
+      made[k].set(n, (d = nodeIn(k, t.parent[n]).add(ix.name(n), null)));
+      d.node = n;
+    }
+    return d;
+  };
   for (let n = 1; n < t.nodeCount; n++) {
     for (let v = t.verStart[n]; v < t.verStart[n + 1]; v++) {
       const why = t.vWhy[v] as Cause;
-      const root = roots[t.vLayer[v]];
+      const k = t.vLayer[v];
       if (why === Cause.Entry || why === Cause.Hardlink) {
         const ino = t.vInode[v];
         // tar header sizes: a hardlink entry has none
         const size = why === Cause.Entry && t.iType[ino] === FileType.File ? t.iSize[ino] : 0;
-        addPath(root, parts(n), { size, isDir: t.iType[ino] === FileType.Dir });
+        nodeIn(k, n).info = { size, isDir: t.iType[ino] === FileType.Dir };
       } else if (why === Cause.Whiteout) {
-        const p = parts(n);
-        p[p.length - 1] = WH + p[p.length - 1];
-        addPath(root, p, { size: 0, isDir: false });
+        const w = nodeIn(k, t.parent[n]).add(WH + ix.name(n), null);
+        w.info = { size: 0, isDir: false };
+        w.node = n;
       }
     }
   }
   for (const w of t.deadWhiteouts) {
     const p = w.path.slice(1).split('/');
     p[p.length - 1] = WH + p[p.length - 1];
-    addPath(roots[w.layer], p, { size: 0, isDir: false });
+    addPath(roots[w.layer], p, { size: 0, isDir: false }).node = ix.lookup(w.path);
   }
   return roots;
 }
 
-interface PathData { path: string; count: number; cumulative: number; min: number }
+/** a path's copies: `key` is its model node, or its path where it has none (a dead whiteout's) */
+interface PathData { key: number | string; count: number; cumulative: number; min: number }
 
 export function diveNumbers(t: EncodedTree): DiveNumbers {
   const N = t.layerCount;
-  const trees = layerTrees(t);
+  const ix = new TreeIndex(t);
+  const trees = layerTrees(t, ix);
   // dive's layer size: the sizes of its regular-file entries (every entry has its own inode)
   const layerSize = new Array<number>(N).fill(0);
   for (let i = 0; i < t.iType.length; i++) if (t.iType[i] === FileType.File && t.iLayer[i] >= 0) layerSize[t.iLayer[i]] += t.iSize[i];
-  const byPath = new Map<string, PathData>();
+  // by model node (a path string only for a dead whiteout's target that no layer has): joining
+  // every leaf's path to key it was the larger part of this walk
+  const byPath = new Map<number | string, PathData>();
   const inefficient: PathData[] = [];
-  // dive stacks trees[0..k-1] onto a copy of trees[0] for the whiteouts of layer k
-  const stacked = N ? trees[0].copy() : new DNode('', null);
+  // dive stacks trees[0..k-1] onto a copy of trees[0] for the whiteouts of layer k: done only
+  // when a whiteout asks (most images have few or none; the copy and stacking were a third of this)
+  let stacked: DNode | null = null;
+  let stackedUpTo = 0;
+  const below = (k: number): DNode => {
+    stacked ??= trees[0].copy();
+    for (; stackedUpTo < k; stackedUpTo++) stack(stacked, trees[stackedUpTo]);
+    return stacked;
+  };
   for (let k = 0; k < N; k++) {
-    if (k > 0) stack(stacked, trees[k - 1]);
     visitChildFirst(trees[k], true, (node, parts) => {
       if (node.children?.size) return true; // dive visits leaves only
       let size: number;
-      let path: string;
+      let key: number | string = node.node;
       if (node.name.startsWith(WH)) {
         const target = [...parts.slice(0, -1), node.name.slice(WH.length)];
-        path = '/' + target.join('/');
-        const prev = getNode(stacked, target);
+        if (key === -1) key = '/' + target.join('/');
+        const prev = getNode(below(k), target);
         if (!prev) return false; // dive's GetNode error ends the walk of this layer
         size = 0;
         if (prev.info?.isDir) visitChildFirst(prev, false, (c) => { size += c.info?.size ?? 0; return true; });
       } else {
-        path = '/' + parts.join('/');
         size = node.info?.size ?? 0;
+        if (key === -1) key = '/' + parts.join('/');
       }
-      let d = byPath.get(path);
-      if (!d) byPath.set(path, (d = { path, count: 0, cumulative: 0, min: -1 }));
+      let d = byPath.get(key);
+      if (!d) byPath.set(key, (d = { key, count: 0, cumulative: 0, min: -1 }));
       d.cumulative += size;
       if (d.min < 0 || size < d.min) d.min = size;
       if (++d.count === 2) inefficient.push(d);
@@ -165,6 +196,6 @@ export function diveNumbers(t: EncodedTree): DiveNumbers {
     sizeBytes, userSizeBytes, inefficientBytes,
     efficiencyScore: discovered === 0 ? 1 : minimum / discovered,
     wastedUserPercent: userSizeBytes === 0 ? 0 : inefficientBytes / userSizeBytes,
-    inefficientFiles: ordered.map(({ d }) => ({ count: d.count, sizeBytes: d.cumulative, file: d.path })),
+    inefficientFiles: ordered.map(({ d }) => ({ count: d.count, sizeBytes: d.cumulative, file: typeof d.key === 'number' ? ix.path(d.key) : d.key })),
   };
 }

@@ -12,7 +12,9 @@ const EGG_INFO_FILE = /\/[^/]+\.egg-info$/;
  * only about regular files, so an egg-info directory never reaches `parse`.
  */
 export function pythonMetadataMatch(path: string): boolean {
-  return METADATA.test(path) || PKG_INFO.test(path) || EGG_INFO_FILE.test(path);
+  // the suffix first: each regex tries every position of every path in the image
+  return (path.endsWith('/METADATA') && METADATA.test(path)) || (path.endsWith('/PKG-INFO') && PKG_INFO.test(path))
+    || (path.endsWith('.egg-info') && EGG_INFO_FILE.test(path));
 }
 
 /** PEP 503 normalised name: lower case, runs of "-", "_", "." become one "-" (the purl name). */
