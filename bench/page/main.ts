@@ -4,7 +4,8 @@
 import { createEngine } from '../../src/app/engine.ts';
 import type { Engine, ImportProgress } from '../../src/app/engine-api.ts';
 import { FileTree } from '../../src/core/tree/file-tree.ts';
-import { downloadTar } from '../../src/app/lib/download.ts';
+import { downloadTar, streamDownload } from '../../src/app/lib/download.ts';
+import { PortSink } from '../../src/worker/coordinator/download-port.ts';
 import type { LayerVerify } from '../../src/core/model.ts';
 import type { RawJob, RawResult } from './raw-protocol.ts';
 // the Analysis view's treemap (layout + canvas drawing) over a generated tree: window.treemapBench
@@ -223,6 +224,30 @@ async function streamExport(id: string): Promise<{ ms: number; how: 'streamed' |
   return { ms: performance.now() - t0, how };
 }
 
+/**
+ * The streamed download with nothing to compute: `bytes` of a fixed pattern through the same port
+ * protocol (the coordinator's PortSink, here in the page) and service worker into the browser's
+ * file — the download path's own ceiling for an export of that size.
+ */
+async function streamOnly(bytes: number): Promise<{ ms: number }> {
+  await navigator.serviceWorker.ready;
+  if (!navigator.serviceWorker.controller) throw new Error('no service worker controls the bench page');
+  const block = new Uint8Array(1 << 20);
+  for (let i = 0; i < block.length; i++) block[i] = (i * 2654435761) >>> 24;
+  const t0 = performance.now();
+  const r = await streamDownload('bench-ceiling.bin', {}, async (port, open) => {
+    const sink = new PortSink(port, open);
+    for (let at = 0; at < bytes; at += block.length) {
+      const wait = sink.put(at + block.length <= bytes ? block : block.subarray(0, bytes - at));
+      if (wait) await wait;
+    }
+    await sink.end();
+    return null;
+  });
+  if (r !== 'streamed') throw new Error('the service worker did not take the download');
+  return { ms: performance.now() - t0 };
+}
+
 /** The export from the stored content now, as sha-256 digests of its 64 MiB slices (to check a downloaded file). */
 async function exportSliceDigests(id: string): Promise<{ bytes: number; digests: string[] }> {
   const tar = await getEngine().exportTar(id, {});
@@ -313,6 +338,7 @@ const api = {
   exportTar,
   checkExportAfter,
   streamExport,
+  streamOnly,
   exportSliceDigests,
   reopen,
   delete: (id: string) => getEngine().delete(id),

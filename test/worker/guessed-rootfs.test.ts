@@ -63,7 +63,7 @@ describe('the guess, in the core', () => {
     ['blobs/ first', () => tar([{ name: 'blobs/', kind: 'dir' }, { name: 'etc/passwd', data: '' }])],
     ['a layer named like one', () => tar([{ name: 'layer0.tar', data: 'x' }])],
   ])('%s: not guessed, opened whole as before', async (_what, build) => {
-    const a = await openArchive(blobOf(gzip(build())), 'x.tar.gz', memoryEnv, undefined, { guessRootfs: true }).catch((e: unknown) => e);
+    const a = await openArchive(blobOf(gzip(build())), 'x.tar.gz', memoryEnv, undefined, { guessRootfs: true }).catch((e: unknown) => e as Error);
     if (a instanceof Error) {
       expect(a).toBeInstanceOf(StrataError); // the old path's own message
     } else {

@@ -10,7 +10,7 @@ import { windowedTarBlob, windowBlob, type WindowBuilder } from '../tar-blob.ts'
 import { layerStream } from './expansion.ts';
 import { BlobSink, streamedTar, type TarSink } from './export-stream.ts';
 import { PortSink } from './download-port.ts';
-import { freeWorkers, inForeground, newJobId, runJob } from './pool.ts';
+import { freeWorkers, inForeground, inStreamingExport, newJobId, runJob } from './pool.ts';
 
 let cached: { id: string; tree: EncodedTree } | null = null;
 
@@ -61,8 +61,15 @@ export function exportToPort(imageId: string, layer: number | undefined, path: s
  * (null). Otherwise nothing goes to `sink` and the tar is composed from the stored content.
  */
 async function tarInto(imageId: string, layer: number | undefined, path: string | undefined, gzip: boolean | undefined, sink: TarSink): Promise<Blob | null> {
-  const tree = await treeOf(imageId);
-  if (await streamedTar(imageId, tree, tarRecords(tree, { layer, path }), tarContentRefs(tree, { layer, path }), sink)) return null;
+  // expansions pause from the request on, not only once the export streams: reading the tree and
+  // making the plan take a while right after an import, and an expansion running meanwhile took
+  // the cores the export's inflate needs. Left before a tar composed from the stored content,
+  // which waits for the expansions.
+  const tree = await inStreamingExport(async () => {
+    const t = await treeOf(imageId);
+    return await streamedTar(imageId, t, tarRecords(t, { layer, path }), tarContentRefs(t, { layer, path }), sink) ? null : t;
+  });
+  if (!tree) return null;
   return gzipped(await composeTar(imageId, tarRecords(tree, { layer, path }), await layerContents(imageId, tree)), gzip);
 }
 
