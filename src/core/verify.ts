@@ -28,15 +28,25 @@ export function assertVerified(info: LayerInfo, v: LayerVerify, total: number): 
   throw new StrataError(code, `${layerLabel(info, total)}: ${v.detail}. The archive is corrupt or was tampered with.`);
 }
 
-async function hashBlob(blob: Blob, env: CoreEnv, signal?: AbortSignal): Promise<string> {
+/**
+ * `breathe`, awaited after every BREATHE bytes: lets the caller's thread take its messages (a
+ * Blob's stream delivers chunks without yielding to them, so a cancel would wait for the end).
+ */
+export type Breathe = () => Promise<void>;
+const BREATHE = 4 << 20;
+
+async function hashBlob(blob: Blob, env: CoreEnv, signal?: AbortSignal, breathe?: Breathe): Promise<string> {
   const h = env.sha256();
   const reader = blob.stream().getReader();
+  let sinceBreath = 0;
   try {
     for (;;) {
       if (signal?.aborted) throw new StrataError('ABORTED', 'The operation was cancelled.');
       const { done, value } = await reader.read();
       if (done) break;
       h.update(value);
+      sinceBreath += value.length;
+      if (breathe && sinceBreath >= BREATHE) { sinceBreath = 0; await breathe(); }
     }
   } finally {
     reader.cancel().catch(() => {});
@@ -48,13 +58,13 @@ async function hashBlob(blob: Blob, env: CoreEnv, signal?: AbortSignal): Promise
  * Verify from stored bytes: the compressed blob (or its sha256, "sha256:<hex>", when that was
  * computed earlier, e.g. while it was being decompressed) and the decompressed stream.
  */
-export async function verifyLayer(info: LayerInfo, compressed: Blob | string | null, uncompressed: Blob, env: CoreEnv, signal?: AbortSignal): Promise<LayerVerify> {
-  const diffId = info.diffId ? await hashBlob(uncompressed, env, signal) : undefined;
+export async function verifyLayer(info: LayerInfo, compressed: Blob | string | null, uncompressed: Blob, env: CoreEnv, signal?: AbortSignal, breathe?: Breathe): Promise<LayerVerify> {
+  const diffId = info.diffId ? await hashBlob(uncompressed, env, signal, breathe) : undefined;
   let digest: string | undefined;
   if (info.digest) {
     if (info.compression === 'none' && diffId) digest = diffId;
     else if (typeof compressed === 'string') digest = compressed;
-    else if (compressed) digest = await hashBlob(compressed, env, signal);
+    else if (compressed) digest = await hashBlob(compressed, env, signal, breathe);
   }
   return judgeLayer(info, { digest, diffId });
 }

@@ -77,6 +77,12 @@ class ContentPipe {
   }
 }
 
+/** a task boundary (not a microtask: messages waiting for this thread run first), unclamped, unlike setTimeout */
+const breathing = new MessageChannel();
+const breathers: (() => void)[] = [];
+breathing.port1.onmessage = () => breathers.shift()?.();
+const breathe = (): Promise<void> => new Promise((r) => { breathers.push(r); breathing.port2.postMessage(0); });
+
 function serve(port: MessagePort): void {
   const send = (m: JobReply, transfer: Transferable[] = []) => port.postMessage(m, transfer);
   port.onmessage = async (ev: MessageEvent<Job>) => {
@@ -135,7 +141,8 @@ function serve(port: MessagePort): void {
         const { bytes, crc } = await deflateSlice(m.blob, m, m.level);
         send({ type: 'deflated', job: m.job, bytes, crc }, [bytes.buffer]);
       } else if (m.type === 'verify') {
-        const verify = await verifyLayer(m.info, m.compressed, m.content, env, ctl.signal);
+        // a digest check yields to an export by being cancelled: the cancel must get through
+        const verify = await verifyLayer(m.info, m.compressed, m.content, env, ctl.signal, breathe);
         send({ type: 'verified', job: m.job, verify });
       } else {
         const contents = m.contents;

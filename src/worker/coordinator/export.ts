@@ -46,7 +46,7 @@ export function exportToPort(imageId: string, layer: number | undefined, path: s
   const cancel = () => sink.fail('The export was cancelled.');
   signal.addEventListener('abort', cancel, { once: true });
   return inForeground(async () => {
-    const tar = await tarInto(imageId, layer, path, gzip, sink);
+    const tar = await tarInto(imageId, layer, path, gzip, sink, true);
     if (tar) sink.discard();
     else await sink.end();
     return tar;
@@ -60,14 +60,14 @@ export function exportToPort(imageId: string, layer: number | undefined, path: s
  * Right after an import the layers are still packed: they are inflated straight into `sink`
  * (null). Otherwise nothing goes to `sink` and the tar is composed from the stored content.
  */
-async function tarInto(imageId: string, layer: number | undefined, path: string | undefined, gzip: boolean | undefined, sink: TarSink): Promise<Blob | null> {
+async function tarInto(imageId: string, layer: number | undefined, path: string | undefined, gzip: boolean | undefined, sink: TarSink, storedToo = false): Promise<Blob | null> {
   // expansions pause from the request on, not only once the export streams: reading the tree and
   // making the plan take a while right after an import, and an expansion running meanwhile took
   // the cores the export's inflate needs. Left before a tar composed from the stored content,
   // which waits for the expansions.
   const tree = await inStreamingExport(async () => {
     const t = await treeOf(imageId);
-    return await streamedTar(imageId, t, tarRecords(t, { layer, path }), tarContentRefs(t, { layer, path }), sink) ? null : t;
+    return await streamedTar(imageId, t, tarRecords(t, { layer, path }), tarContentRefs(t, { layer, path }), sink, { storedToo }) ? null : t;
   });
   if (!tree) return null;
   return gzipped(await composeTar(imageId, tarRecords(tree, { layer, path }), await layerContents(imageId, tree)), gzip);

@@ -101,9 +101,10 @@ function exchange(w: PoolWorker, job: Job & { job: number }, signal: AbortSignal
 class Gate {
   private count = 0;
   private waiters: (() => void)[] = [];
+  private readonly busy = new Set<() => void>();
 
   async during<T>(fn: () => Promise<T>): Promise<T> {
-    this.count++;
+    if (this.count++ === 0) for (const b of [...this.busy]) b();
     try {
       return await fn();
     } finally {
@@ -113,6 +114,12 @@ class Gate {
 
   idle(): Promise<void> {
     return this.count === 0 ? Promise.resolve() : new Promise((r) => this.waiters.push(r));
+  }
+
+  /** `fn` is called each time work begins while none was under way; returns the unsubscribe */
+  onBusy(fn: () => void): () => void {
+    this.busy.add(fn);
+    return () => this.busy.delete(fn);
   }
 }
 
@@ -130,3 +137,8 @@ const foreground = new Gate();
 export const inForeground = <T>(fn: () => Promise<T>): Promise<T> => foreground.during(fn);
 /** Resolves when no foreground work is under way. */
 export const foregroundIdle = (): Promise<void> => foreground.idle();
+/** A signal that aborts when foreground work begins (background work that holds the cores yields). */
+export function yieldToForeground(): { signal: AbortSignal; done: () => void } {
+  const ctl = new AbortController();
+  return { signal: ctl.signal, done: foreground.onBusy(() => ctl.abort()) };
+}

@@ -8,7 +8,7 @@ import * as storage from '../../storage/index.ts';
 import type { JobReply } from '../protocol.ts';
 import { post } from './context.ts';
 import { stopOf } from './expansion.ts';
-import { foregroundIdle, newJobId, runJob } from './pool.ts';
+import { foregroundIdle, newJobId, runJob, yieldToForeground } from './pool.ts';
 
 export async function verifyLayer(imageId: string, layer: number): Promise<void> {
   const stop = stopOf(imageId);
@@ -17,17 +17,31 @@ export async function verifyLayer(imageId: string, layer: number): Promise<void>
     const rec = await storage.readRecord(imageId);
     const info = rec?.status === 'ready' ? rec.layers.find((l) => l.index === layer) : undefined;
     if (!info || info.verify?.state !== 'pending') return; // deleted, or verified by another tab
-    await foregroundIdle(); // an export the user waits for goes first
     let verify: LayerVerify;
     if (rec!.packed?.includes(layer)) {
       // its expansion failed (and said why): there is no content to hash
       verify = { state: 'unverifiable', detail: 'its content could not be stored decompressed, so its diff_id cannot be checked (the error is shown when one of its files is opened)' };
     } else {
       const compressed = info.compression === 'none' ? null : rec!.digests?.[layer] ?? null;
-      verify = await storage.layerContentBlob(imageId, layer)
-        .then((content) => runJob({ type: 'verify', job: newJobId(), info, compressed, content }, stop))
-        .then((m) => (m as JobReply & { type: 'verified' }).verify)
-        .catch((e): LayerVerify => ({ state: 'unverifiable', detail: toErrorInfo(e).message }));
+      for (;;) {
+        // an export the user waits for goes first: one that begins meanwhile stops this hash (seconds
+        // of SHA-256 on a core it needs; an uncompressed image is checked right after its commit),
+        // which starts again once the export is done
+        await foregroundIdle();
+        const yielding = yieldToForeground();
+        try {
+          verify = await storage.layerContentBlob(imageId, layer)
+            .then((content) => runJob({ type: 'verify', job: newJobId(), info, compressed, content }, AbortSignal.any([stop, yielding.signal])))
+            .then((m) => (m as JobReply & { type: 'verified' }).verify);
+          break;
+        } catch (e) {
+          if (yielding.signal.aborted && !stop.aborted) continue;
+          verify = { state: 'unverifiable', detail: toErrorInfo(e).message };
+          break;
+        } finally {
+          yielding.done();
+        }
+      }
     }
     if (stop.aborted) return; // being deleted
     await storage.setVerify(imageId, layer, verify).catch(() => {});

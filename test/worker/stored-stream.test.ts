@@ -1,0 +1,123 @@
+// A streamed download of stored content (an uncompressed image, or any image once expanded) reads
+// the stored layers ahead in spans (export-stream.ts StoredReader) instead of a Blob per file; and
+// a digest check running when an export begins yields its core and starts again afterwards.
+// Through the real coordinator modules in this thread, against fake-indexeddb.
+import { createHash } from 'node:crypto';
+import { describe, expect, test } from 'vitest';
+import { ociArchive, tar, type Spec } from '../helpers/build.ts';
+import { storedKeys, wiredCoordinator } from '../fuzz/storage-check.ts';
+
+const sha = async (blob: Blob) => createHash('sha256').update(new Uint8Array(await blob.arrayBuffer())).digest('hex');
+const blobOf = (b: Uint8Array) => new Blob([b as Uint8Array<ArrayBuffer>]);
+
+/** deterministic bytes that differ per file */
+function bytes(n: number, seed: number): Uint8Array {
+  const b = new Uint8Array(n);
+  let x = seed * 2654435761 >>> 0;
+  for (let i = 0; i < n; i++) { x = (x * 1103515245 + 12345) >>> 0; b[i] = x >>> 24; }
+  return b;
+}
+
+/** The service worker's side of a streamed download: pulls until the end (null: nothing streamed). */
+function portReader(): { port: MessagePort; bytes: Promise<Blob | null> } {
+  const ch = new MessageChannel();
+  const chunks: Uint8Array<ArrayBuffer>[] = [];
+  const bytes = new Promise<Blob | null>((resolve, reject) => {
+    ch.port1.onmessage = (ev: MessageEvent<{ type: string; chunk?: Uint8Array<ArrayBuffer>; message?: string }>) => {
+      const m = ev.data;
+      if (m.type === 'chunk') { chunks.push(m.chunk!); ch.port1.postMessage({ type: 'pull' }); }
+      else if (m.type === 'end') { ch.port1.close(); resolve(new Blob(chunks)); }
+      else if (m.type === 'discard') { ch.port1.close(); resolve(null); }
+      else { ch.port1.close(); reject(new Error(m.message)); }
+    };
+  });
+  for (let i = 0; i < 4; i++) ch.port1.postMessage({ type: 'pull' });
+  return { port: ch.port2, bytes };
+}
+
+/**
+ * Uncompressed layers (stored as their content at the import): files around and across the 8 MiB
+ * span size, files far apart (a gap larger than a span may skip), a file whose name sorts it before
+ * its neighbours in the tar (read out of the layer's order), a hardlink, a replaced file.
+ */
+function image(): Uint8Array {
+  const l1: Spec[] = [{ name: 'a/', kind: 'dir' }];
+  for (let i = 0; i < 40; i++) l1.push({ name: `a/f${String(i).padStart(2, '0')}`, data: bytes(100_000 + i * 3000, i) });
+  l1.push({ name: 'a/big', data: bytes(20 << 20, 99) }); // three spans
+  l1.push({ name: 'a/exactly', data: bytes(8 << 20, 98) });
+  l1.push({ name: 'a-b', data: bytes(5000, 97) }); // after a/… in the layer, before it in the tar
+  l1.push({ name: 'z/', kind: 'dir' });
+  l1.push({ name: 'z/far', data: bytes(300, 96) });
+  l1.push({ name: 'z/hard', kind: 'hardlink', linkname: 'a/f01' });
+  const l2: Spec[] = [
+    { name: 'a/', kind: 'dir' },
+    { name: 'a/f05', data: bytes(777, 5) }, // replaced
+    { name: 'b/', kind: 'dir' },
+    ...Array.from({ length: 300 }, (_, i): Spec => ({ name: `b/s${i}`, data: bytes(i * 7, 1000 + i) })),
+  ];
+  return ociArchive({ layers: [tar(l1), tar(l2)], compress: 'none' });
+}
+
+describe('stored content, streamed', () => {
+  test.each([
+    ['the whole image', undefined, undefined],
+    ['as of layer 1', 0, undefined],
+    ['a folder', undefined, '/a'],
+  ])('%s: the streamed bytes are the composed Blob\'s', async (_what, layer, path) => {
+    const { importImage } = await wiredCoordinator();
+    const { exportTar, exportToPort } = await import('../../src/worker/coordinator/export.ts');
+    const { stopBackground } = await import('../../src/worker/coordinator/expansion.ts');
+    const { deleteImage } = await import('../../src/storage/index.ts');
+    const rec = await importImage(blobOf(image()), 'img.tar', {}, new AbortController().signal, () => {});
+    expect(rec.packed ?? []).toEqual([]); // uncompressed: stored as content at the import
+    const blob = await exportTar(rec.id, layer, path, false);
+    const reader = portReader();
+    let streaming = false;
+    const kept = await exportToPort(rec.id, layer, path, false, reader.port, new AbortController().signal, () => { streaming = true; });
+    expect(kept).toBeNull();
+    expect(streaming).toBe(true);
+    const streamed = (await reader.bytes)!;
+    expect(streamed.size).toBe(blob.size);
+    expect(await sha(streamed)).toBe(await sha(blob));
+    await stopBackground(rec.id);
+    await deleteImage(rec.id);
+    expect(Object.values(await storedKeys()).every((x) => x === 0)).toBe(true);
+  }, 60_000);
+});
+
+describe('digest checks yield to an export', () => {
+  test('a check running when an export begins is stopped and done again after it: the layer ends verified', async () => {
+    const { importImage } = await wiredCoordinator();
+    const { exportTar } = await import('../../src/worker/coordinator/export.ts');
+    const { verifyLayer } = await import('../../src/worker/coordinator/verification.ts');
+    const { stopBackground } = await import('../../src/worker/coordinator/expansion.ts');
+    const { deleteImage, readRecord } = await import('../../src/storage/index.ts');
+    // one 96 MiB layer: its SHA-256 in JS takes a few hundred ms, long enough to be caught running
+    const layerTar = tar([{ name: 'big', data: bytes(96 << 20, 7) }]);
+    const digest = createHash('sha256').update(layerTar).digest('hex');
+    const archive = ociArchive({ layers: [layerTar], compress: 'none', config: { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [`sha256:${digest}`] } } });
+    const rec = await importImage(blobOf(archive), 'img.tar', {}, new AbortController().signal, () => {});
+    const cancels: unknown[] = [];
+    const proto = MessagePort.prototype;
+    const post = proto.postMessage;
+    const send = post as (this: MessagePort, m: unknown, t?: Transferable[]) => void;
+    proto.postMessage = function (this: MessagePort, m: unknown, t?: Transferable[]) {
+      if ((m as { type?: string })?.type === 'cancel') cancels.push(m);
+      send.call(this, m, t);
+    } as typeof proto.postMessage;
+    try {
+      const order: string[] = [];
+      const verified = verifyLayer(rec.id, 0).then(() => order.push('verified'));
+      await new Promise((r) => setTimeout(r, 60));
+      await exportTar(rec.id, undefined, undefined, false).then(() => order.push('exported'));
+      await verified;
+      expect(cancels.length).toBeGreaterThan(0); // the running check was stopped…
+      expect(order).toEqual(['exported', 'verified']);
+      expect((await readRecord(rec.id))!.layers[0].verify).toMatchObject({ state: 'verified' }); // …and done again
+    } finally {
+      proto.postMessage = post;
+    }
+    await stopBackground(rec.id);
+    await deleteImage(rec.id);
+  }, 60_000);
+});
