@@ -176,7 +176,7 @@ class StoredReader {
   /** bytes [offset, offset + size) of stored `layer`, handed to `put` in order */
   async read(layer: number, offset: number, size: number, put: (b: Uint8Array) => void | Promise<void>): Promise<void> {
     while (size > 0) {
-      // spans behind the ref (a file read twice is not: its span is long gone) are dropped
+      // the refs come in the plan's order: spans before the one that holds this ref are done with
       while (this.cur < this.spans.length) {
         const s = this.spans[this.cur];
         if (s.layer === layer && s.start <= offset && offset < s.end) break;
