@@ -77,6 +77,23 @@ class ContentPipe {
   }
 }
 
+/** `hold`: a streamed export is under way; background expansions wait at their next input chunk */
+let held = false;
+const heldWaiters = new Set<() => void>();
+function hold(on: boolean): void {
+  held = on;
+  if (!on) { for (const w of heldWaiters) w(); heldWaiters.clear(); }
+}
+async function unheld(signal: AbortSignal): Promise<void> {
+  while (held && !signal.aborted) {
+    await new Promise<void>((r) => {
+      const done = () => { heldWaiters.delete(done); signal.removeEventListener('abort', done); r(); };
+      heldWaiters.add(done);
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+}
+
 /** a task boundary (not a microtask: messages waiting for this thread run first), unclamped, unlike setTimeout */
 const breathing = new MessageChannel();
 const breathers: (() => void)[] = [];
@@ -89,6 +106,7 @@ function serve(port: MessagePort): void {
     const m = ev.data;
     if (m.type === 'cancel') { running.get(m.job)?.ctl.abort(); return; }
     if (m.type === 'ack') { running.get(m.job)?.pipe?.ack(m.buffer); return; }
+    if (m.type === 'hold' || m.type === 'release') { hold(m.type === 'hold'); return; }
     const ctl = new AbortController();
     const run: { ctl: AbortController; pipe?: ContentPipe } = { ctl };
     running.set(m.job, run);
@@ -118,7 +136,8 @@ function serve(port: MessagePort): void {
         const open = () => {
           if (m.hash === false) return m.blob.stream();
           hash = env.sha256();
-          return m.blob.stream().pipeThrough(new TransformStream<Uint8Array, Uint8Array>({ transform(c, out) { hash.update(c); out.enqueue(c); } }));
+          // a background expansion: held at its next input chunk while an export streams
+          return m.blob.stream().pipeThrough(new TransformStream<Uint8Array, Uint8Array>({ async transform(c, out) { await unheld(ctl.signal); hash.update(c); out.enqueue(c); } }));
         };
         const size = await decompressTo(open, m.info.compression, (c) => pipe.write(c), { signal: ctl.signal, what: layerLabel(m.info) });
         pipe.flush();

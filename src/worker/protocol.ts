@@ -88,7 +88,13 @@ export type Job =
   | { type: 'hash'; job: number; blob: Blob }
   /** one block of a gzip layer (core/compress/gzip-blocks.ts): raw deflate of blob[start, end) primed with blob[dictStart, start) */
   | { type: 'deflate'; job: number; blob: Blob; start: number; end: number; dictStart: number; last: boolean; level: number }
-  | { type: 'cancel'; job: number };
+  | { type: 'cancel'; job: number }
+  /**
+   * a streamed export began (`hold`) or all ended (`release`): background expansions (`expand` with
+   * a hash) stop at their next chunk meanwhile, so the worker's core inflates for the export
+   */
+  | { type: 'hold'; job: 0 }
+  | { type: 'release'; job: 0 };
 
 /** decode worker → coordinator */
 export type JobReply =

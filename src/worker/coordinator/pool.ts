@@ -18,6 +18,7 @@ export const newJobId = (): number => ++lastJob;
 export function addPort(port: MessagePort): void {
   const w: PoolWorker = { port, busy: false };
   port.onmessage = (ev: MessageEvent<JobReply>) => handlers.get(ev.data.job)?.(ev.data);
+  if (streaming.active) port.postMessage({ type: 'hold', job: 0 } satisfies Job);
   pool.push(w);
   wakeNext();
 }
@@ -103,12 +104,22 @@ class Gate {
   private waiters: (() => void)[] = [];
   private readonly busy = new Set<() => void>();
 
+  constructor(private readonly onChange: (busy: boolean) => void = () => {}) {}
+
+  get active(): boolean { return this.count > 0; }
+
   async during<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.count++ === 0) for (const b of [...this.busy]) b();
+    if (this.count++ === 0) {
+      this.onChange(true);
+      for (const b of [...this.busy]) b();
+    }
     try {
       return await fn();
     } finally {
-      if (--this.count === 0) { const w = this.waiters; this.waiters = []; for (const r of w) r(); }
+      if (--this.count === 0) {
+        this.onChange(false);
+        const w = this.waiters; this.waiters = []; for (const r of w) r();
+      }
     }
   }
 
@@ -124,8 +135,12 @@ class Gate {
 }
 
 // Streamed exports under way (export-stream.ts): expansions hold back their buffers meanwhile,
-// so the cores inflate for the export instead of for IndexedDB.
-const streaming = new Gate();
+// and the workers hold them at their next input chunk (not only once their buffers run out: that
+// left them inflating and hashing for up to 0.8 s into the export), so the cores inflate for the
+// export instead of for IndexedDB.
+const streaming = new Gate((busy) => {
+  for (const w of pool) w.port.postMessage({ type: busy ? 'hold' : 'release', job: 0 } satisfies Job);
+});
 export const inStreamingExport = <T>(fn: () => Promise<T>): Promise<T> => streaming.during(fn);
 /** Resolves when no streamed export is under way. */
 export const streamingIdle = (): Promise<void> => streaming.idle();
