@@ -43,19 +43,24 @@ describe('streamed downloads through the service worker', () => {
     out.remove();
   });
 
-  test('the flattened tar, the .tar.gz and a folder with the service worker in control: the expected listing, the same bytes', async () => {
+  /** `image` opened on a fresh page, its flattened tar downloaded to `to`: streamed, the expected listing */
+  async function flattenedEdge(image: string, to: string): Promise<void> {
     await controlled();
-    await chooseFile(page, join(gen, 'edge.oci.tar'));
+    await chooseFile(page, join(gen, image));
     await waitForImage(page);
     await page.getByRole('button', { name: 'Image', exact: true }).click();
-    // streamed whether the layers are still packed or already stored (tiny layers: either, by timing)
-    const tarPath = join(out.dir, 'edge.tar');
-    const d = await save(() => page.getByRole('button', { name: 'Download flattened filesystem (.tar)' }).click(), tarPath);
+    const d = await save(() => page.getByRole('button', { name: 'Download flattened filesystem (.tar)' }).click(), to);
     expect(d.url()).toMatch(/\/strata-download\/[0-9a-f-]{36}\//);
     expect(d.suggestedFilename()).toMatch(/-rootfs\.tar$/);
-    const check = await checkFlatten(tarPath, join(gen, 'edge.expected.tsv'), join(gen, 'edge.expected-extra.tsv'));
+    const check = await checkFlatten(to, join(gen, 'edge.expected.tsv'), join(gen, 'edge.expected-extra.tsv'));
     expect(check.stdout + check.stderr).toMatch(/^identical: \d+ paths/);
     expect(check.code).toBe(0);
+  }
+
+  test('the flattened tar, the .tar.gz and a folder with the service worker in control: the expected listing, the same bytes', async () => {
+    // streamed whether the layers are still packed or already stored (tiny layers: either, by timing)
+    const tarPath = join(out.dir, 'edge.tar');
+    await flattenedEdge('edge.oci.tar', tarPath);
 
     const gzPath = join(out.dir, 'edge.tar.gz');
     const g = await save(() => page.getByRole('button', { name: 'Download flattened filesystem (.tar.gz)' }).click(), gzPath);
@@ -74,15 +79,7 @@ describe('streamed downloads through the service worker', () => {
     expect(names.every((n) => n.startsWith('etc/'))).toBe(true);
 
     // an uncompressed image: its layers are stored as content at the import, read ahead in spans
-    await controlled();
-    await chooseFile(page, join(gen, 'edge.docker.tar'));
-    await waitForImage(page);
-    await page.getByRole('button', { name: 'Image', exact: true }).click();
-    const plainPath = join(out.dir, 'edge-docker.tar');
-    const p = await save(() => page.getByRole('button', { name: 'Download flattened filesystem (.tar)' }).click(), plainPath);
-    expect(p.url()).toMatch(/\/strata-download\/[0-9a-f-]{36}\//);
-    const plain = await checkFlatten(plainPath, join(gen, 'edge.expected.tsv'), join(gen, 'edge.expected-extra.tsv'));
-    expect(plain.stdout + plain.stderr).toMatch(/^identical: \d+ paths/);
+    await flattenedEdge('edge.docker.tar', join(out.dir, 'edge-docker.tar'));
     expect(unexpected(problems)).toEqual([]);
   });
 

@@ -13,7 +13,7 @@ import type { LayerInfo } from '../../src/core/model.ts';
 import type { TarEntry } from '../../src/core/tar/reader.ts';
 import { EntryPacker, unpackEntries } from '../../src/core/layers/entry-columns.ts';
 import { windowBlob, windowedTarBlob } from '../../src/worker/tar-blob.ts';
-import { ociArchive, tar, type Spec } from '../../scripts/image-writer.ts';
+import { ociArchive, seededBytes as bytes, tar, type Spec } from '../helpers/build.ts';
 
 const GEN = join(import.meta.dirname, '../../../shared/fixtures/generated');
 
@@ -23,13 +23,6 @@ const info = (compression: LayerInfo['compression']): LayerInfo =>
 // the image writer's arrays are plain ArrayBuffer-backed; its signature just says Uint8Array
 const blobOf = (b: Uint8Array) => new Blob([b as Uint8Array<ArrayBuffer>]);
 
-/** deterministic bytes that differ per file */
-function bytes(n: number, seed: number): Uint8Array {
-  const b = new Uint8Array(n);
-  let x = seed * 2654435761 >>> 0;
-  for (let i = 0; i < n; i++) { x = (x * 1103515245 + 12345) >>> 0; b[i] = x >>> 24; }
-  return b;
-}
 
 /** files from a few bytes to several MiB, with PAX names, links, xattrs and devices in between */
 function layerSpecs(seed: number): Spec[] {

@@ -7,19 +7,12 @@ import { describe, expect, test } from 'vitest';
 import { memoryEnv } from '../../src/core/env.ts';
 import { looksLikeImageLayout, openArchive } from '../../src/core/archive/open.ts';
 import { StrataError } from '../../src/core/errors.ts';
-import { concat, dockerArchive, gzip, tar, type Spec } from '../helpers/build.ts';
+import { concat, dockerArchive, gzip, seededBytes as bytes, tar, type Spec } from '../helpers/build.ts';
 import { storedKeys, wiredCoordinator } from '../fuzz/storage-check.ts';
 
 const blobOf = (b: Uint8Array) => new Blob([b as Uint8Array<ArrayBuffer>]);
 const sha = async (blob: Blob) => createHash('sha256').update(new Uint8Array(await blob.arrayBuffer())).digest('hex');
 
-/** deterministic bytes that differ per file */
-function bytes(n: number, seed: number): Uint8Array {
-  const b = new Uint8Array(n);
-  let x = seed * 2654435761 >>> 0;
-  for (let i = 0; i < n; i++) { x = (x * 1103515245 + 12345) >>> 0; b[i] = x >>> 24; }
-  return b;
-}
 
 /** a small root filesystem as `docker export` or `tar -C root .` writes it */
 function rootfs(dotSlash: boolean): Uint8Array {

@@ -4,19 +4,12 @@
 // Through the real coordinator modules in this thread, against fake-indexeddb.
 import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
-import { ociArchive, tar, type Spec } from '../helpers/build.ts';
+import { ociArchive, seededBytes as bytes, tar, type Spec } from '../helpers/build.ts';
 import { storedKeys, wiredCoordinator } from '../fuzz/storage-check.ts';
 
 const sha = async (blob: Blob) => createHash('sha256').update(new Uint8Array(await blob.arrayBuffer())).digest('hex');
 const blobOf = (b: Uint8Array) => new Blob([b as Uint8Array<ArrayBuffer>]);
 
-/** deterministic bytes that differ per file */
-function bytes(n: number, seed: number): Uint8Array {
-  const b = new Uint8Array(n);
-  let x = seed * 2654435761 >>> 0;
-  for (let i = 0; i < n; i++) { x = (x * 1103515245 + 12345) >>> 0; b[i] = x >>> 24; }
-  return b;
-}
 
 /** The service worker's side of a streamed download: pulls until the end (null: nothing streamed). */
 function portReader(): { port: MessagePort; bytes: Promise<Blob | null> } {
