@@ -50,11 +50,26 @@ async function scanOnPool(pool: DecodePool, files: { path: string; base: number 
   const next = new SharedArrayBuffer(4);
   const out: ContentHit[][] = items.map(() => []);
   const workers = Math.min(pool.size, runs.length);
+  const columns = scanColumns(items);
   await Promise.all(Array.from({ length: workers }, async () => {
-    const r = await pool.scan({ files, items, runs, next });
+    const r = await pool.scan({ files, items: columns, runs, next });
     for (const [k, hits] of r.found) out[k] = hits;
   }));
   return out;
+}
+
+/**
+ * Scan items as columns for the workers: one string of the paths (NUL-separated: no path holds a
+ * NUL) and three number arrays. Each worker gets a copy: 60k item objects cost 70 ms to clone on
+ * the main thread, these 10.
+ */
+export interface ScanColumns { layer: Int32Array; offset: Float64Array; size: Float64Array; paths: string }
+
+function scanColumns(items: ScanItem[]): ScanColumns {
+  const n = items.length;
+  const c = { layer: new Int32Array(n), offset: new Float64Array(n), size: new Float64Array(n), paths: items.map((it) => it.path).join('\0') };
+  items.forEach((it, i) => { c.layer[i] = it.layer; c.offset[i] = it.offset; c.size[i] = it.size; });
+  return c;
 }
 
 /** The JSON of `analyze --json`: the result, layers numbered from 1. */

@@ -11,7 +11,7 @@ import { fileBlob } from './file-blob.ts';
 import { fileSource, hashFile } from './file-source.ts';
 import { layerLabel } from '../core/layers/decode.ts';
 import type { CoreEnv } from '../core/env.ts';
-import type { ScanItem } from '../core/analysis/analyze.ts';
+import type { ScanColumns } from './analyze.ts';
 import { scanContent, type ContentHit } from '../core/analysis/sensitive.ts';
 import { FileContent } from './file-content.ts';
 
@@ -35,7 +35,7 @@ export interface ScanJob {
   /** where each layer's uncompressed stream is (as `load` left it) */
   files: { path: string; base: number }[];
   /** in layer and offset order, so neighbours are read together */
-  items: ScanItem[];
+  items: ScanColumns;
   /** where each run of items starts (ends where the next starts); runs are taken in turn */
   runs: number[];
   /** the next run to take, shared by every worker of the scan (an Int32Array over it) */
@@ -59,8 +59,9 @@ async function scan(job: ScanJob): Promise<void> {
   const next = new Int32Array(job.next);
   try {
     const found: [number, ContentHit[]][] = [];
+    const paths = job.items.paths.split('\0');
     for (let r = Atomics.add(next, 0, 1); r < job.runs.length; r = Atomics.add(next, 0, 1)) {
-      scanRun(src, job.items, job.runs[r], job.runs[r + 1] ?? job.items.length, found);
+      scanRun(src, job.items, paths, job.runs[r], job.runs[r + 1] ?? paths.length, found);
     }
     parentPort!.postMessage({ id: job.id, result: { found } });
   } catch (e) {
@@ -71,19 +72,19 @@ async function scan(job: ScanJob): Promise<void> {
 }
 
 /** the items [from, to): neighbours read in spans of up to 8 MiB, each scanned; hits into `found` */
-function scanRun(src: FileContent, items: ScanItem[], from: number, to: number, found: [number, ContentHit[]][]): void {
+function scanRun(src: FileContent, items: ScanColumns, paths: string[], from: number, to: number, found: [number, ContentHit[]][]): void {
+  const { layer, offset, size } = items;
   for (let i = from; i < to;) {
-    const first = items[i];
-    let j = i + 1, end = first.offset + first.size;
-    while (j < to && items[j].layer === first.layer && items[j].offset - end <= SPAN_GAP && items[j].offset + items[j].size - first.offset <= SPAN_MAX) {
-      end = Math.max(end, items[j].offset + items[j].size);
+    const start = offset[i];
+    let j = i + 1, end = start + size[i];
+    while (j < to && layer[j] === layer[i] && offset[j] - end <= SPAN_GAP && offset[j] + size[j] - start <= SPAN_MAX) {
+      end = Math.max(end, offset[j] + size[j]);
       j++;
     }
-    const len = end - first.offset;
-    const bytes = src.readInto(first.layer, first.offset, len <= spanBuffer.length ? spanBuffer.subarray(0, len) : new Uint8Array(len));
+    const len = end - start;
+    const bytes = src.readInto(layer[i], start, len <= spanBuffer.length ? spanBuffer.subarray(0, len) : new Uint8Array(len));
     for (let k = i; k < j; k++) {
-      const it = items[k];
-      const hits = scanContent(bytes.subarray(it.offset - first.offset, it.offset - first.offset + it.size), it.path, latin1);
+      const hits = scanContent(bytes.subarray(offset[k] - start, offset[k] - start + size[k]), paths[k], latin1);
       if (hits.length) found.push([k, hits]);
     }
     i = j;
