@@ -10,7 +10,7 @@ import { tarRecords, type TarRecord } from '../core/export/tar-export.ts';
 import { DIFF_NAMES, FileType, type DiffType } from '../core/model.ts';
 import { TreeIndex } from '../core/tree/tree-index.ts';
 import { assertVerified, judgeLayer } from '../core/verify.ts';
-import { NodeEnv } from './node-env.ts';
+import { collectGarbage, NodeEnv } from './node-env.ts';
 import { DecodePool } from './pool.ts';
 import { copyRange, gunzipWrapped } from './file-source.ts';
 import { fileBlob } from './file-blob.ts';
@@ -205,6 +205,7 @@ async function load(path: string, archive: Archive, img: ResolvedImage, env: Nod
     return { ...res, files };
   } finally {
     await pool.close();
+    collectGarbage();
   }
 }
 
