@@ -90,10 +90,10 @@ export interface Engine {
   exportTar(id: string, opts: { layer?: number; path?: string; gzip?: boolean }): Promise<Blob>;
   /**
    * The same tar, written to `port` as a streamed download reads it (lib/download.ts and the
-   * service worker) when that helps (layers still packed after an import): `onStreaming` comes
-   * before the first byte, and it resolves with null when the last byte was taken. Otherwise it
-   * streams nothing and resolves with the tar as a Blob (gzip'd if asked) to save as usual. Not
-   * every engine has it.
+   * service worker): `onStreaming` comes before the first byte, and it resolves with null when the
+   * last byte was taken. When it cannot stream (a layer still packed gives too many files out of
+   * order) it streams nothing and resolves with the tar as a Blob (gzip'd if asked) to save as
+   * usual. Not every engine has it.
    */
   exportToPort?(id: string, opts: { layer?: number; path?: string; gzip?: boolean }, port: MessagePort, o: { signal?: AbortSignal; onStreaming: () => void }): Promise<Blob | null>;
   /**

@@ -13,8 +13,8 @@ import type { CoreEnv, Hasher, Spool } from '../core/env.ts';
  * A full garbage collection of the main thread, between the load and what follows it (writing the
  * output, the analysis). Decoding left up to ≈ 80 MB of garbage on this heap that no collection
  * had taken yet (a heap snapshot there held 9 MB); it stayed while the output was written, and the
- * libs-go flatten peaked at 239–317 MB RSS over runs (issue 12's limit is 300 MB). With this
- * collection: 210–239 MB. `gc` is reached the documented way for a running process (the flag, then
+ * libs-go flatten peaked at 278–325 MB RSS (mean 304) over 4 runs; with this collection 247–288 MB
+ * (mean 269), interleaved (issue 12's limit is 300 MB). `gc` is reached the documented way for a running process (the flag, then
  * a fresh context that sees it); where it is not there, nothing happens.
  */
 export function collectGarbage(): void {

@@ -6,27 +6,11 @@ import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import { ociArchive, seededBytes as bytes, tar, type Spec } from '../helpers/build.ts';
 import { storedKeys, wiredCoordinator } from '../fuzz/storage-check.ts';
+import { portReader } from './port-reader.ts';
 
 const sha = async (blob: Blob) => createHash('sha256').update(new Uint8Array(await blob.arrayBuffer())).digest('hex');
 const blobOf = (b: Uint8Array) => new Blob([b as Uint8Array<ArrayBuffer>]);
 
-
-/** The service worker's side of a streamed download: pulls until the end (null: nothing streamed). */
-function portReader(): { port: MessagePort; bytes: Promise<Blob | null> } {
-  const ch = new MessageChannel();
-  const chunks: Uint8Array<ArrayBuffer>[] = [];
-  const bytes = new Promise<Blob | null>((resolve, reject) => {
-    ch.port1.onmessage = (ev: MessageEvent<{ type: string; chunk?: Uint8Array<ArrayBuffer>; message?: string }>) => {
-      const m = ev.data;
-      if (m.type === 'chunk') { chunks.push(m.chunk!); ch.port1.postMessage({ type: 'pull' }); }
-      else if (m.type === 'end') { ch.port1.close(); resolve(new Blob(chunks)); }
-      else if (m.type === 'discard') { ch.port1.close(); resolve(null); }
-      else { ch.port1.close(); reject(new Error(m.message)); }
-    };
-  });
-  for (let i = 0; i < 4; i++) ch.port1.postMessage({ type: 'pull' });
-  return { port: ch.port2, bytes };
-}
 
 /**
  * Uncompressed layers (stored as their content at the import): files around and across the 8 MiB

@@ -50,6 +50,11 @@ export async function analyzeImage(tree: EncodedTree, source: ContentSource, opt
   return new Analysis(tree, source, opts).run();
 }
 
+/** files the content phase reads: small ones by layer, in offset order, and executables */
+interface ContentFiles { small: number[][]; executables: number[]; total: number }
+/** the content scan started first, elsewhere (AnalyzeOptions.scanSecrets): its files and the hits to come */
+interface Scan { files: ContentFiles; order: number[]; hits: Promise<ContentHit[][]> }
+
 class Analysis {
   private readonly ft: FileTree;
   private readonly paths: string[];
@@ -85,17 +90,16 @@ class Analysis {
   }
 
   /** every small file, in layer and offset order, handed to `scanSecrets` */
-  private scanElsewhere(scanSecrets: NonNullable<AnalyzeOptions['scanSecrets']>): { order: number[]; hits: Promise<ContentHit[][]> } {
+  private scanElsewhere(scanSecrets: NonNullable<AnalyzeOptions['scanSecrets']>): Scan {
     const t = this.t;
-    const { small } = this.contentFiles();
-    const order = small.flat();
+    const files = this.contentFiles();
+    const order = files.small.flat();
     const hits = scanSecrets(order.map((i) => ({ layer: t.iLayer[i], offset: t.iOffset[i], size: t.iSize[i], path: this.paths[t.iNode[i]] })));
     hits.catch(() => {}); // awaited in content(), or when a phase before it failed
-    return { order, hits };
+    return { files, order, hits };
   }
 
-  /** files the content phase reads: small ones by layer, in offset order, and executables */
-  private contentFiles(): { small: number[][]; executables: number[]; total: number } {
+  private contentFiles(): ContentFiles {
     const t = this.t;
     const small: number[][] = Array.from({ length: this.N }, () => []);
     const executables: number[] = [];
@@ -109,7 +113,7 @@ class Analysis {
     return { small, executables, total };
   }
 
-  private async phases(scan: { order: number[]; hits: Promise<ContentHit[][]> } | null): Promise<AnalysisResult> {
+  private async phases(scan: Scan | null): Promise<AnalysisResult> {
     this.progress('space and hidden files', 0, 1);
     this.space = analyzeSpace(this.t, this.ft);
     for (const h of this.space.hidden) this.until[h.inode] = h.until;
@@ -271,25 +275,27 @@ class Analysis {
 
   // ---- phase 3: every small file's content, and Go binaries ----
 
-  private async content(scan: { order: number[]; hits: Promise<ContentHit[][]> } | null): Promise<void> {
+  private async content(scan: Scan | null): Promise<void> {
     const t = this.t;
-    const { small, executables, total } = this.contentFiles();
+    // with a scan elsewhere, its list (made before the packages phase) serves: its small files are
+    // scanned there, and the progress total counts the few the packages phase read too
+    const { small, executables, total } = scan?.files ?? this.contentFiles();
     let done = 0;
     if (scan) {
       this.progress('scanning file contents for secrets', 0, total);
       const hits = await scan.hits;
       // files the packages phase read and scanned already keep that result
       scan.order.forEach((i, j) => { if (!this.scanned.has(i)) this.applyHits(i, hits[j] ?? []); });
-      small.length = 0; // scanned
-    }
-    for (let k = 0; k < small.length; k++) {
-      for (const span of spans(t, small[k])) {
-        this.progress('scanning file contents for secrets', done, total);
-        const bytes = await this.source.read(k, span.start, span.end - span.start);
-        for (const i of span.inodes) {
-          const at = t.iOffset[i] - span.start;
-          this.scanSecrets(i, bytes.subarray(at, at + t.iSize[i]));
-          done += t.iSize[i];
+    } else {
+      for (let k = 0; k < small.length; k++) {
+        for (const span of spans(t, small[k])) {
+          this.progress('scanning file contents for secrets', done, total);
+          const bytes = await this.source.read(k, span.start, span.end - span.start);
+          for (const i of span.inodes) {
+            const at = t.iOffset[i] - span.start;
+            this.scanSecrets(i, bytes.subarray(at, at + t.iSize[i]));
+            done += t.iSize[i];
+          }
         }
       }
     }

@@ -1,17 +1,18 @@
-// The export of an image whose layers are still packed (right after its import): instead of
-// waiting until the expansion has stored every layer decompressed and composing the tar from the
-// stored content, each packed layer is inflated once more, straight into the tar, in the tar's
-// order — the expansions pause meanwhile (issue 12). The few files a layer gives out of the tar's
-// order are kept as the inflate passes them (known beforehand from tarContentRefs). Measured on
-// libs-go (1.6 GB, 4 layers): 11.0 s from the click instead of 13.4–13.7 s. The bytes go to a
-// TarSink: a Blob (BlobSink), or a download streamed through the service worker (download-port.ts).
+// A tar export written in order into a TarSink — a Blob (BlobSink), or a download streamed
+// through the service worker (download-port.ts). Right after an import the layers are still
+// packed: instead of waiting until the expansion has stored every layer decompressed and
+// composing the tar from the stored content, each packed layer is inflated once more, straight
+// into the tar, in the tar's order — the expansions pause meanwhile (issue 12). The few files a
+// layer gives out of the tar's order are kept as the inflate passes them (known beforehand from
+// tarContentRefs). Measured on libs-go (1.6 GB, 4 layers): 11.0 s from the click instead of
+// 13.4–13.7 s. Stored layers are read ahead in spans (StoredReader).
 /// <reference lib="webworker" />
 import type { ContentRef, TarRecord } from '../../core/export/tar-export.ts';
 import { StrataError } from '../../core/errors.ts';
 import type { EncodedTree } from '../../core/model.ts';
 import * as storage from '../../storage/index.ts';
 import { notStoredYet, stopOf } from './expansion.ts';
-import { inStreamingExport, newJobId, runShared } from './pool.ts';
+import { newJobId, runShared } from './pool.ts';
 
 /** the tar's bytes become a Blob this many at a time */
 const WINDOW = 32 << 20;
@@ -257,7 +258,8 @@ function lateFiles(refs: Iterable<ContentRef>, packed: Set<number>): Map<number,
  * reading the stored ones ahead in spans; `refs` are its content references in order (the plan:
  * which files each layer gives late, which spans to read). False, before any byte was written,
  * when no layer with content is packed (unless `storedToo`) or a layer gives too many files
- * late: the caller composes the tar from the stored content instead.
+ * late: the caller composes the tar from the stored content instead. Call it inside
+ * `inStreamingExport`, so that background expansions hold meanwhile.
  */
 export async function streamedTar(imageId: string, tree: EncodedTree, records: Iterable<TarRecord>, refs: Iterable<ContentRef>, sink: TarSink, opts: { storedToo?: boolean } = {}): Promise<boolean> {
   const withContent = new Set<number>();
@@ -266,71 +268,69 @@ export async function streamedTar(imageId: string, tree: EncodedTree, records: I
   if (!packed.size && !opts.storedToo) return false;
   const rec = await storage.readRecord(imageId);
   if (!rec) throw new StrataError('NOT_FOUND', `No stored image ${imageId}: it was deleted.`);
-  return inStreamingExport(async () => {
-    // expansions pause from here on; one may still finish (its last pieces were made) and drop its
-    // packed copy: then that layer is read from its stored content. A packed Blob held here stays
-    // readable after its records are deleted.
-    const blobs = new Map<number, Blob>();
-    for (const l of packed) {
-      try {
-        blobs.set(l, await storage.packedLayerBlob(imageId, l));
-      } catch (e) {
-        if ((e as { code?: string }).code !== 'NOT_FOUND' || (await notStoredYet(imageId, [l])).size) throw e;
-        packed.delete(l); // expanded meanwhile
-      }
-    }
-    const plan = [...refs];
-    const late = lateFiles(plan, packed);
-    for (const files of late.values()) {
-      if (files.length > LATE_LIMITS.files || files.reduce((n, f) => n + f.size, 0) > LATE_LIMITS.bytes) return false;
-    }
-    const stop = new AbortController();
-    const deleted = stopOf(imageId);
-    const onDelete = () => stop.abort();
-    deleted.addEventListener('abort', onDelete, { once: true });
-    const cursors = new Map<number, LayerCursor>();
-    const stored = new Map<number, Blob>();
-    const infoOf = (l: number) => {
-      const info = rec.layers.find((x) => x.index === l);
-      if (!info) throw new StrataError('NOT_FOUND', `Image ${imageId} has no layer ${l}.`);
-      return info;
-    };
-    const cursorOf = (l: number) => {
-      let c = cursors.get(l);
-      if (!c) cursors.set(l, (c = new LayerCursor(infoOf(l), blobs.get(l)!, stop.signal, late.get(l) ?? [])));
-      return c;
-    };
-    const storedOf = async (l: number) => {
-      let b = stored.get(l);
-      if (!b) stored.set(l, (b = await storage.layerContentBlob(imageId, l)));
-      return b;
-    };
-    const reader = new StoredReader(plan, new Set([...withContent].filter((l) => !packed.has(l))), storedOf);
+  // the caller holds the expansions (inStreamingExport); one may still finish (its last pieces
+  // were made) and drop its packed copy: then that layer is read from its stored content. A packed
+  // Blob held here stays readable after its records are deleted.
+  const blobs = new Map<number, Blob>();
+  for (const l of packed) {
     try {
-      for (const r of records) {
-        if (r instanceof Uint8Array) { const room = sink.put(r); if (room) await room; }
-        else if (r.size === 0) continue;
-        else if (packed.has(r.layer)) {
-          let kept: Blob | null;
-          try {
-            kept = await cursorOf(r.layer).read(r.offset, r.size, (b) => sink.put(b));
-          } catch (e) {
-            if (e !== BACKWARDS) throw e;
-            // bytes the plan did not keep (a file the tar reads twice): inflate the layer once more up to them
-            const again = new LayerCursor(infoOf(r.layer), blobs.get(r.layer)!, stop.signal, []);
-            try { kept = await again.read(r.offset, r.size, (b) => sink.put(b)); } finally { again.close(); }
-          }
-          if (kept) await sink.blob(kept);
-        } else await reader.read(r.layer, r.offset, r.size, (b) => sink.put(b));
-      }
-      return true;
+      blobs.set(l, await storage.packedLayerBlob(imageId, l));
     } catch (e) {
-      if (deleted.aborted) throw new StrataError('ABORTED', 'The image was deleted during the export.');
-      throw e;
-    } finally {
-      deleted.removeEventListener('abort', onDelete);
-      stop.abort(); // inflates still running (a subtree needs only part of a layer) stop
-      for (const c of cursors.values()) c.close();
+      if ((e as { code?: string }).code !== 'NOT_FOUND' || (await notStoredYet(imageId, [l])).size) throw e;
+      packed.delete(l); // expanded meanwhile
     }
-  });
+  }
+  const plan = [...refs];
+  const late = lateFiles(plan, packed);
+  for (const files of late.values()) {
+    if (files.length > LATE_LIMITS.files || files.reduce((n, f) => n + f.size, 0) > LATE_LIMITS.bytes) return false;
+  }
+  const stop = new AbortController();
+  const deleted = stopOf(imageId);
+  const onDelete = () => stop.abort();
+  deleted.addEventListener('abort', onDelete, { once: true });
+  const cursors = new Map<number, LayerCursor>();
+  const stored = new Map<number, Blob>();
+  const infoOf = (l: number) => {
+    const info = rec.layers.find((x) => x.index === l);
+    if (!info) throw new StrataError('NOT_FOUND', `Image ${imageId} has no layer ${l}.`);
+    return info;
+  };
+  const cursorOf = (l: number) => {
+    let c = cursors.get(l);
+    if (!c) cursors.set(l, (c = new LayerCursor(infoOf(l), blobs.get(l)!, stop.signal, late.get(l) ?? [])));
+    return c;
+  };
+  const storedOf = async (l: number) => {
+    let b = stored.get(l);
+    if (!b) stored.set(l, (b = await storage.layerContentBlob(imageId, l)));
+    return b;
+  };
+  const reader = new StoredReader(plan, new Set([...withContent].filter((l) => !packed.has(l))), storedOf);
+  try {
+    for (const r of records) {
+      if (r instanceof Uint8Array) { const room = sink.put(r); if (room) await room; }
+      else if (r.size === 0) continue;
+      else if (packed.has(r.layer)) {
+        let kept: Blob | null;
+        try {
+          kept = await cursorOf(r.layer).read(r.offset, r.size, (b) => sink.put(b));
+        } catch (e) {
+          if (e !== BACKWARDS) throw e;
+          // bytes the plan did not keep (a file the tar reads twice): inflate the layer once more up to them
+          const again = new LayerCursor(infoOf(r.layer), blobs.get(r.layer)!, stop.signal, []);
+          try { kept = await again.read(r.offset, r.size, (b) => sink.put(b)); } finally { again.close(); }
+        }
+        if (kept) await sink.blob(kept);
+      } else await reader.read(r.layer, r.offset, r.size, (b) => sink.put(b));
+    }
+    return true;
+  } catch (e) {
+    if (deleted.aborted) throw new StrataError('ABORTED', 'The image was deleted during the export.');
+    throw e;
+  } finally {
+    deleted.removeEventListener('abort', onDelete);
+    stop.abort(); // inflates still running (a subtree needs only part of a layer) stop
+    for (const c of cursors.values()) c.close();
+  }
 }

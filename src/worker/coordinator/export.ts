@@ -58,8 +58,11 @@ export function exportToPort(imageId: string, layer: number | undefined, path: s
 }
 
 /**
- * Right after an import the layers are still packed: they are inflated straight into `sink`
- * (null). Otherwise nothing goes to `sink` and the tar is composed from the stored content.
+ * The tar written into `sink` (null): packed layers inflated straight into it, stored ones read
+ * ahead — stored content only with `storedToo` (a download: a Blob stitched from stored slices
+ * passes no byte through JavaScript, the right thing for exportTar). Otherwise, or when a packed
+ * layer gives too many files out of order, nothing goes to `sink` and the tar is composed from the
+ * stored content.
  */
 async function tarInto(imageId: string, layer: number | undefined, path: string | undefined, gzip: boolean | undefined, sink: TarSink, storedToo = false): Promise<Blob | null> {
   // expansions pause from the request on, not only once the export streams: reading the tree and

@@ -102,22 +102,17 @@ function exchange(w: PoolWorker, job: Job & { job: number }, signal: AbortSignal
 class Gate {
   private count = 0;
   private waiters: (() => void)[] = [];
-  private readonly busy = new Set<() => void>();
-
-  constructor(private readonly onChange: (busy: boolean) => void = () => {}) {}
+  private readonly listeners = new Set<(busy: boolean) => void>();
 
   get active(): boolean { return this.count > 0; }
 
   async during<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.count++ === 0) {
-      this.onChange(true);
-      for (const b of [...this.busy]) b();
-    }
+    if (this.count++ === 0) this.tell(true);
     try {
       return await fn();
     } finally {
       if (--this.count === 0) {
-        this.onChange(false);
+        this.tell(false);
         const w = this.waiters; this.waiters = []; for (const r of w) r();
       }
     }
@@ -127,10 +122,14 @@ class Gate {
     return this.count === 0 ? Promise.resolve() : new Promise((r) => this.waiters.push(r));
   }
 
-  /** `fn` is called each time work begins while none was under way; returns the unsubscribe */
-  onBusy(fn: () => void): () => void {
-    this.busy.add(fn);
-    return () => this.busy.delete(fn);
+  /** `fn` hears each change between none under way (false) and some (true); returns the unsubscribe */
+  onChange(fn: (busy: boolean) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  private tell(busy: boolean): void {
+    for (const l of [...this.listeners]) l(busy);
   }
 }
 
@@ -138,7 +137,8 @@ class Gate {
 // and the workers hold them at their next input chunk (not only once their buffers run out: that
 // left them inflating and hashing for up to 0.8 s into the export), so the cores inflate for the
 // export instead of for IndexedDB.
-const streaming = new Gate((busy) => {
+const streaming = new Gate();
+streaming.onChange((busy) => {
   for (const w of pool) w.port.postMessage({ type: busy ? 'hold' : 'release', job: 0 } satisfies Job);
 });
 export const inStreamingExport = <T>(fn: () => Promise<T>): Promise<T> => streaming.during(fn);
@@ -155,5 +155,5 @@ export const foregroundIdle = (): Promise<void> => foreground.idle();
 /** A signal that aborts when foreground work begins (background work that holds the cores yields). */
 export function yieldToForeground(): { signal: AbortSignal; done: () => void } {
   const ctl = new AbortController();
-  return { signal: ctl.signal, done: foreground.onBusy(() => ctl.abort()) };
+  return { signal: ctl.signal, done: foreground.onChange((busy) => { if (busy) ctl.abort(); }) };
 }
