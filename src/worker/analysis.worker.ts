@@ -11,6 +11,27 @@ const post = (m: AnalysisReply, transfer: Transferable[] = []) => (self as unkno
 const jobs = new Map<number, { ctl: AbortController; pending: Map<number, { resolve: (b: Uint8Array) => void; reject: (e: Error) => void }> }>();
 let lastReq = 0;
 
+/** `hold`: an export the user waits for is under way; the analysis waits at its next pause */
+let held = false;
+const heldWaiters = new Set<() => void>();
+
+/** a task boundary (a `hold` waiting for this thread is taken first), unclamped, unlike setTimeout */
+const boundary = new MessageChannel();
+const atBoundary: (() => void)[] = [];
+boundary.port1.onmessage = () => atBoundary.shift()?.();
+
+/** AnalyzeOptions.pause: lets messages in, then waits while held (or until cancelled) */
+async function pause(signal: AbortSignal): Promise<void> {
+  await new Promise<void>((r) => { atBoundary.push(r); boundary.port2.postMessage(0); });
+  while (held && !signal.aborted) {
+    await new Promise<void>((r) => {
+      const done = () => { heldWaiters.delete(done); signal.removeEventListener('abort', done); r(); };
+      heldWaiters.add(done);
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+}
+
 /** reads up to this size go through 256 KiB blocks kept for reuse */
 const BLOCK = 256 << 10;
 const CACHED_BLOCKS = 64;
@@ -58,6 +79,11 @@ function source(job: number, captured: Map<string, Uint8Array>, signal: AbortSig
 self.onmessage = async (ev: MessageEvent<AnalysisRequest>) => {
   const m = ev.data;
   if (m.type === 'cancel') { jobs.get(m.job)?.ctl.abort(); return; }
+  if (m.type === 'hold' || m.type === 'release') {
+    held = m.type === 'hold';
+    if (!held) { for (const w of [...heldWaiters]) w(); }
+    return;
+  }
   if (m.type === 'bytes') {
     const p = jobs.get(m.job)?.pending.get(m.req);
     jobs.get(m.job)?.pending.delete(m.req);
@@ -70,6 +96,7 @@ self.onmessage = async (ev: MessageEvent<AnalysisRequest>) => {
   try {
     await analyzeImage(m.tree, source(m.job, m.captured, ctl.signal), {
       signal: ctl.signal,
+      pause: () => pause(ctl.signal),
       onProgress: (phase, done, total) => post({ type: 'progress', job: m.job, phase, done, total }),
       onPhase: (result) => post({ type: 'phase', job: m.job, result }),
     });

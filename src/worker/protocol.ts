@@ -132,7 +132,10 @@ export type AnalysisRequest =
   | { type: 'analyze'; job: number; tree: EncodedTree; captured: Map<string, Uint8Array> }
   /** the answer to a `read`: the bytes, or why they could not be read */
   | { type: 'bytes'; job: number; req: number; bytes?: Uint8Array; error?: ErrorInfo }
-  | { type: 'cancel'; job: number };
+  | { type: 'cancel'; job: number }
+  /** work the user waits for (an export) began / ended: the analysis waits at its next pause */
+  | { type: 'hold'; job: 0 }
+  | { type: 'release'; job: 0 };
 
 /** analysis worker → coordinator */
 export type AnalysisReply =

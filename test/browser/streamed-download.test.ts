@@ -111,6 +111,10 @@ describe('streamed downloads through the service worker', () => {
     // the export stopped (ABORTED): the button comes back, and there is no error banner
     await expect.poll(() => page.getByRole('button', { name: 'Download flattened filesystem (.tar)' }).isEnabled(), { timeout: 30_000 }).toBe(true);
     expect(await page.getByRole('alert').count()).toBe(0);
+    // the analysis, held while the exports ran, is let go: it finishes (no part still computing)
+    await page.getByRole('button', { name: 'Analysis', exact: true }).click();
+    await expect.poll(() => page.locator('#analysis-summary').count(), { timeout: 30_000 }).toBe(1);
+    await expect.poll(() => page.locator('[id^="analysis-"] [role="status"]').count(), { timeout: 60_000 }).toBe(0);
     expect(unexpected(problems)).toEqual([]);
   }, 180_000);
 });

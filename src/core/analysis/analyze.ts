@@ -44,9 +44,22 @@ export interface AnalyzeOptions {
   onPhase?: (result: AnalysisResult) => void | Promise<void>;
   /** stop after the packages phase (no content scan) */
   skipContent?: boolean;
+  /**
+   * Awaited before the analysis starts, before each phase and, at most every PAUSE_EVERY_MS of
+   * work, between the files of the packages phase: a background analysis waits there while work
+   * the user waits for runs (the browser holds it during an export).
+   */
+  pause?: () => Promise<void>;
 }
 
+/** the packages phase calls `pause` at most this often (each call may cost a task boundary) */
+const PAUSE_EVERY_MS = 10;
+
 export async function analyzeImage(tree: EncodedTree, source: ContentSource, opts: AnalyzeOptions = {}): Promise<AnalysisResult> {
+  if (opts.pause) {
+    await opts.pause();
+    if (opts.signal?.aborted) throw new StrataError('ABORTED', 'The analysis was cancelled.');
+  }
   return new Analysis(tree, source, opts).run();
 }
 
@@ -114,6 +127,7 @@ class Analysis {
   }
 
   private async phases(scan: Scan | null): Promise<AnalysisResult> {
+    await this.pause(true);
     this.progress('space and hidden files', 0, 1);
     this.space = analyzeSpace(this.t, this.ft);
     for (const h of this.space.hidden) this.until[h.inode] = h.until;
@@ -123,15 +137,29 @@ class Analysis {
     };
     this.namedSecrets();
     await this.publish();
+    await this.pause(true);
     await this.packages();
     this.result.phases.packages = true;
     await this.publish();
     if (!this.opts.skipContent) {
+      await this.pause(true);
       await this.content(scan);
       this.result.phases.content = true;
       await this.publish();
     }
     return this.result;
+  }
+
+  private lastPause = 0;
+
+  /** `opts.pause`, at most every PAUSE_EVERY_MS unless `now` */
+  private async pause(now = false): Promise<void> {
+    if (!this.opts.pause) return;
+    const t = Date.now();
+    if (!now && t - this.lastPause < PAUSE_EVERY_MS) return;
+    await this.opts.pause();
+    this.lastPause = Date.now();
+    if (this.opts.signal?.aborted) throw new StrataError('ABORTED', 'The analysis was cancelled.');
   }
 
   private progress(phase: string, done: number, total: number): void {
@@ -209,6 +237,7 @@ class Analysis {
     jobs.sort((a, b) => Number(b.kind === 'os-release') - Number(a.kind === 'os-release'));
     const licences = new Map<string, { layer: number; licence: string }>();
     for (const job of jobs) {
+      await this.pause();
       this.progress('reading package databases', done++, total);
       const path = this.paths[job.node];
       for (const v of fileVersions(t, job.node)) {
@@ -239,6 +268,7 @@ class Analysis {
     this.ledger.setDebLicences(new Map([...licences].map(([k, v]) => [k, v.licence])));
     this.unreadRpmDatabases();
     for (const i of [...named, ...shadow]) {
+      await this.pause();
       this.progress('reading files named like secrets', done++, total);
       if (!this.scanned.has(i)) this.scanSecrets(i, await this.read(i));
     }

@@ -12,7 +12,7 @@ import * as storage from '../../storage/index.ts';
 import type { AnalysisReply, AnalysisRequest } from '../protocol.ts';
 import { post } from './context.ts';
 import { readable, stopOf } from './expansion.ts';
-import { foregroundIdle } from './pool.ts';
+import { foregroundIdle, inForegroundNow, onForegroundChange } from './pool.ts';
 import { WorkerJobs } from './worker-jobs.ts';
 
 /** Progress goes to the page at most this often (phases and the end always). */
@@ -24,6 +24,11 @@ const running = new Map<string, Running>();
 const workers = new WorkerJobs<AnalysisReply>(
   () => new Worker(new URL('../analysis.worker.ts', import.meta.url), { type: 'module', name: 'strata-analysis' }),
   'analysis', (job, error) => ({ type: 'error', job, error }));
+
+// An export the user waits for holds the analysis at its next pause (between phases, between
+// package files; its reads of stored content wait here too): right after an import both run at
+// once, on two cores the export needs.
+onForegroundChange((busy) => workers.running?.postMessage((busy ? { type: 'hold', job: 0 } : { type: 'release', job: 0 }) satisfies AnalysisRequest));
 
 const emit = (imageId: string, state: AnalysisState) => post({ type: 'analysis', imageId, state: structuredClone(state) });
 
@@ -69,6 +74,7 @@ async function analyse(imageId: string, r: Running): Promise<void> {
 
 function runOnWorker(imageId: string, tree: EncodedTree, captured: Map<string, Uint8Array>, stop: AbortSignal, r: Running): Promise<void> {
   const w = workers.get();
+  if (inForegroundNow()) w.postMessage({ type: 'hold', job: 0 } satisfies AnalysisRequest);
   const job = workers.newJob();
   let lastSent = 0;
   let stores: Promise<unknown> = Promise.resolve();

@@ -152,6 +152,10 @@ const foreground = new Gate();
 export const inForeground = <T>(fn: () => Promise<T>): Promise<T> => foreground.during(fn);
 /** Resolves when no foreground work is under way. */
 export const foregroundIdle = (): Promise<void> => foreground.idle();
+/** whether foreground work is under way now */
+export const inForegroundNow = (): boolean => foreground.active;
+/** `fn` hears each change between no foreground work (false) and some (true); returns the unsubscribe */
+export const onForegroundChange = (fn: (busy: boolean) => void): (() => void) => foreground.onChange(fn);
 /** A signal that aborts when foreground work begins (background work that holds the cores yields). */
 export function yieldToForeground(): { signal: AbortSignal; done: () => void } {
   const ctl = new AbortController();

@@ -20,6 +20,9 @@ export class WorkerJobs<R extends { job: number }> {
 
   off(job: number): void { this.handlers.delete(job); }
 
+  /** the worker if it is running (nothing is started) */
+  get running(): Worker | null { return this.worker; }
+
   /** the worker, started if it is not running */
   get(): Worker {
     if (this.worker) return this.worker;

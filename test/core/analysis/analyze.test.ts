@@ -240,3 +240,42 @@ describe('what is not read is said', () => {
     expect(r.phases).toEqual({ space: true, packages: true, content: true });
   });
 });
+
+describe('pause (a background analysis waits while an export runs)', () => {
+  const source = (): ContentSource => ({ read: async (l, o, n) => new Uint8Array(await res.content[l].slice(o, o + n).arrayBuffer()) });
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  test('held before the packages phase: nothing more is published until it is let go; the result is the same', async () => {
+    const phases: string[] = [];
+    let calls = 0;
+    let letGo!: () => void;
+    const held = new Promise<void>((r) => { letGo = r; });
+    const run = analyzeImage(res.tree, source(), {
+      // the third call is the one before the packages phase (before the analysis, before space)
+      pause: () => (++calls === 3 ? held : Promise.resolve()),
+      onPhase: (r) => { phases.push(Object.entries(r.phases).filter(([, v]) => v).map(([k]) => k).join('+')); },
+    });
+    await sleep(300);
+    expect(calls).toBe(3);
+    expect(phases).toEqual(['space']);
+    letGo();
+    expect(await run).toEqual(result);
+    expect(phases).toEqual(['space', 'space+packages', 'space+packages+content']);
+    expect(calls).toBeGreaterThanOrEqual(5); // and before the content phase
+  });
+
+  test('held before it starts: no phase at all; cancelled while held, it ends ABORTED', async () => {
+    const phases: string[] = [];
+    const ctl = new AbortController();
+    const run = analyzeImage(res.tree, source(), {
+      signal: ctl.signal,
+      pause: () => new Promise<void>((r) => { if (ctl.signal.aborted) r(); else ctl.signal.addEventListener('abort', () => r(), { once: true }); }),
+      onPhase: () => { phases.push('x'); },
+    });
+    await sleep(100);
+    expect(phases).toEqual([]);
+    ctl.abort();
+    await expect(run).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(phases).toEqual([]);
+  });
+});
