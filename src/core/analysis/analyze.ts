@@ -132,7 +132,7 @@ class Analysis {
     this.space = analyzeSpace(this.t, this.ft);
     for (const h of this.space.hidden) this.until[h.inode] = h.until;
     this.result = {
-      format: 1, dive: diveNumbers(this.t), waste: this.space.waste, sensitive: [], packages: [], warnings: this.warnings,
+      format: 1, dive: diveNumbers(this.t, { index: this.ft.index }), waste: this.space.waste, sensitive: [], packages: [], warnings: this.warnings,
       distro: null, phases: { space: true, packages: false, content: false },
     };
     this.namedSecrets();

@@ -100,9 +100,10 @@ function stack(lower: DNode, upper: DNode): void {
 /**
  * Each layer as dive reads it: the tree of its tar's paths. A path's node in a layer's tree is
  * found from its parent's (made on first use, as dive's AddPath makes intermediate nodes), not by
- * walking its path from the root.
+ * walking its path from the root. Only layers up to `upTo` (the others are left empty): what a
+ * layer's walk and the stacking below it need.
  */
-function layerTrees(t: EncodedTree, ix: TreeIndex): DNode[] {
+function layerTrees(t: EncodedTree, ix: TreeIndex, upTo: number): DNode[] {
   const roots = Array.from({ length: t.layerCount }, () => new DNode('', null));
   const made = roots.map(() => new Map<number, DNode>());
   const nodeIn = (k: number, n: number): DNode => {
@@ -118,6 +119,7 @@ function layerTrees(t: EncodedTree, ix: TreeIndex): DNode[] {
     for (let v = t.verStart[n]; v < t.verStart[n + 1]; v++) {
       const why = t.vWhy[v] as Cause;
       const k = t.vLayer[v];
+      if (k > upTo) continue;
       if (why === Cause.Entry || why === Cause.Hardlink) {
         const ino = t.vInode[v];
         // tar header sizes: a hardlink entry has none
@@ -131,6 +133,7 @@ function layerTrees(t: EncodedTree, ix: TreeIndex): DNode[] {
     }
   }
   for (const w of t.deadWhiteouts) {
+    if (w.layer > upTo) continue;
     const p = w.path.slice(1).split('/');
     p[p.length - 1] = WH + p[p.length - 1];
     addPath(roots[w.layer], p, { size: 0, isDir: false }).node = ix.lookup(w.path);
@@ -138,30 +141,143 @@ function layerTrees(t: EncodedTree, ix: TreeIndex): DNode[] {
   return roots;
 }
 
-/** a path's copies: `key` is its model node, or its path where it has none (a dead whiteout's) */
-interface PathData { key: number | string; count: number; cumulative: number; min: number }
+/**
+ * Every path's copies, as dive counts them (count, cumulative size, smallest copy): by model node
+ * in typed arrays, by path string where there is no node (a dead whiteout's target). `inefficient`
+ * lists the paths in the order their second copy was met — dive's order among equal sizes.
+ */
+class Tally {
+  private readonly count: Int32Array;
+  private readonly sum: Float64Array;
+  private readonly min: Float64Array;
+  private readonly byPath = new Map<string, { count: number; sum: number; min: number }>();
+  readonly inefficient: (number | string)[] = [];
 
-export function diveNumbers(t: EncodedTree): DiveNumbers {
+  constructor(nodes: number) {
+    this.count = new Int32Array(nodes);
+    this.sum = new Float64Array(nodes);
+    this.min = new Float64Array(nodes);
+  }
+
+  /** one copy of `key` of `size` bytes; true when it is the path's second */
+  add(key: number | string, size: number): boolean {
+    let count: number;
+    if (typeof key === 'number') {
+      count = ++this.count[key];
+      this.sum[key] += size;
+      if (count === 1 || size < this.min[key]) this.min[key] = size;
+    } else {
+      let d = this.byPath.get(key);
+      if (!d) this.byPath.set(key, (d = { count: 0, sum: 0, min: size }));
+      count = ++d.count;
+      d.sum += size;
+      if (size < d.min) d.min = size;
+    }
+    return count === 2;
+  }
+
+  of(key: number | string): { count: number; sum: number } {
+    return typeof key === 'number' ? { count: this.count[key], sum: this.sum[key] } : this.byPath.get(key)!;
+  }
+
+  /** dive's efficiency: the smallest copies over all copies */
+  totals(): { minimum: number; discovered: number } {
+    let minimum = 0, discovered = 0;
+    for (let n = 0; n < this.count.length; n++) if (this.count[n]) { minimum += this.min[n]; discovered += this.sum[n]; }
+    for (const d of this.byPath.values()) { minimum += d.min; discovered += d.sum; }
+    return { minimum, discovered };
+  }
+}
+
+/** dive's order of leaves in a layer's walk: children first, each level by name (Go's byte order) */
+function walkOrder(ix: TreeIndex): (a: number, b: number) => number {
+  const parts = new Map<number, string[]>();
+  const of = (n: number) => {
+    let p = parts.get(n);
+    if (!p) parts.set(n, (p = ix.path(n).split('/')));
+    return p;
+  };
+  return (a, b) => {
+    const x = of(a), y = of(b);
+    for (let i = 0; i < x.length && i < y.length; i++) if (x[i] !== y[i]) return x[i] < y[i] ? -1 : 1;
+    return x.length - y.length;
+  };
+}
+
+/**
+ * The leaves of each layer without whiteouts, as [node, size] pairs, from the model alone: a
+ * layer's tree holds its entries and their ancestors, and its leaves are the entries that are no
+ * other entry's ancestor. A path has at most one version per layer (a path entered twice in a
+ * layer's tar: its last entry, as dive's tree keeps it). Layers with whiteouts are left out (null).
+ */
+function plainLeaves(t: EncodedTree, whiteouts: Uint8Array): (number[] | null)[] {
   const N = t.layerCount;
-  const ix = new TreeIndex(t);
-  const trees = layerTrees(t, ix);
+  const entries: (number[] | null)[] = Array.from({ length: N }, (_, k) => (whiteouts[k] ? null : []));
+  for (let n = 1; n < t.nodeCount; n++) {
+    for (let v = t.verStart[n]; v < t.verStart[n + 1]; v++) {
+      const why = t.vWhy[v] as Cause;
+      if (why !== Cause.Entry && why !== Cause.Hardlink) continue;
+      const list = entries[t.vLayer[v]];
+      if (!list) continue;
+      const ino = t.vInode[v];
+      // tar header sizes: a hardlink entry has none
+      const size = why === Cause.Entry && t.iType[ino] === FileType.File ? t.iSize[ino] : 0;
+      list.push(n, size);
+    }
+  }
+  const inner = new Int32Array(t.nodeCount).fill(-1); // layer whose entries lie below this node
+  return entries.map((list, k) => {
+    if (!list) return null;
+    for (let j = 0; j < list.length; j += 2) {
+      for (let p = t.parent[list[j]]; p > 0 && inner[p] !== k; p = t.parent[p]) inner[p] = k;
+    }
+    const leaves: number[] = [];
+    for (let j = 0; j < list.length; j += 2) if (inner[list[j]] !== k) leaves.push(list[j], list[j + 1]);
+    return leaves;
+  });
+}
+
+/**
+ * `walkTrees`: every layer walked as dive's tree, as layers with whiteouts are — the way all
+ * were before the model-only walk, kept as that walk's reference (tests). `index`: the tree's
+ * index when the caller has one (its decoded names are reused).
+ */
+export function diveNumbers(t: EncodedTree, opts: { walkTrees?: boolean; index?: TreeIndex } = {}): DiveNumbers {
+  const N = t.layerCount;
+  const ix = opts.index ?? new TreeIndex(t);
   // dive's layer size: the sizes of its regular-file entries (every entry has its own inode)
   const layerSize = new Array<number>(N).fill(0);
   for (let i = 0; i < t.iType.length; i++) if (t.iType[i] === FileType.File && t.iLayer[i] >= 0) layerSize[t.iLayer[i]] += t.iSize[i];
-  // by model node (a path string only for a dead whiteout's target that no layer has): joining
-  // every leaf's path to key it was the larger part of this walk
-  const byPath = new Map<number | string, PathData>();
-  const inefficient: PathData[] = [];
+  // A layer without whiteouts is walked from the model (no per-layer trees, no sorting): its
+  // leaves are all counted whatever the order, and the few that become inefficient are put in
+  // dive's walk order. A layer with whiteouts walks dive's trees, in order: a whiteout is charged
+  // from the stacked lower layers, and one that misses ends the walk there.
+  const whiteouts = new Uint8Array(N);
+  for (let v = 0; v < t.vWhy.length; v++) if (t.vWhy[v] === Cause.Whiteout) whiteouts[t.vLayer[v]] = 1;
+  for (const w of t.deadWhiteouts) whiteouts[w.layer] = 1;
+  if (opts.walkTrees) whiteouts.fill(1);
+  const plain = plainLeaves(t, whiteouts);
+  const tally = new Tally(t.nodeCount);
+  const order = walkOrder(ix);
+  let trees: DNode[] | null = null;
   // dive stacks trees[0..k-1] onto a copy of trees[0] for the whiteouts of layer k: done only
   // when a whiteout asks (most images have few or none; the copy and stacking were a third of this)
   let stacked: DNode | null = null;
   let stackedUpTo = 0;
   const below = (k: number): DNode => {
-    stacked ??= trees[0].copy();
-    for (; stackedUpTo < k; stackedUpTo++) stack(stacked, trees[stackedUpTo]);
+    stacked ??= trees![0].copy();
+    for (; stackedUpTo < k; stackedUpTo++) stack(stacked, trees![stackedUpTo]);
     return stacked;
   };
   for (let k = 0; k < N; k++) {
+    const leaves = plain[k];
+    if (leaves) {
+      const second: number[] = [];
+      for (let j = 0; j < leaves.length; j += 2) if (tally.add(leaves[j], leaves[j + 1])) second.push(leaves[j]);
+      tally.inefficient.push(...second.sort(order));
+      continue;
+    }
+    trees ??= layerTrees(t, ix, whiteouts.lastIndexOf(1));
     visitChildFirst(trees[k], true, (node, parts) => {
       if (node.children?.size) return true; // dive visits leaves only
       let size: number;
@@ -177,25 +293,21 @@ export function diveNumbers(t: EncodedTree): DiveNumbers {
         size = node.info?.size ?? 0;
         if (key === -1) key = '/' + parts.join('/');
       }
-      let d = byPath.get(key);
-      if (!d) byPath.set(key, (d = { key, count: 0, cumulative: 0, min: -1 }));
-      d.cumulative += size;
-      if (d.min < 0 || size < d.min) d.min = size;
-      if (++d.count === 2) inefficient.push(d);
+      if (tally.add(key, size)) tally.inefficient.push(key);
       return true;
     });
   }
-  let minimum = 0, discovered = 0;
-  for (const d of byPath.values()) { minimum += d.min; discovered += d.cumulative; }
+  const { minimum, discovered } = tally.totals();
   // dive sorts ascending (sort.Sort: an insertion sort, stable, up to 12 items) and lists from the end
-  const ordered = inefficient.map((d, i) => ({ d, i })).sort((a, b) => a.d.cumulative - b.d.cumulative || a.i - b.i).reverse();
-  const inefficientBytes = inefficient.reduce((a, d) => a + d.cumulative, 0);
+  const inefficient = tally.inefficient.map((key) => ({ key, ...tally.of(key) }));
+  const ordered = inefficient.map((d, i) => ({ d, i })).sort((a, b) => a.d.sum - b.d.sum || a.i - b.i).reverse();
+  const inefficientBytes = inefficient.reduce((a, d) => a + d.sum, 0);
   const sizeBytes = layerSize.reduce((a, b) => a + b, 0);
   const userSizeBytes = sizeBytes - (layerSize[0] ?? 0);
   return {
     sizeBytes, userSizeBytes, inefficientBytes,
     efficiencyScore: discovered === 0 ? 1 : minimum / discovered,
     wastedUserPercent: userSizeBytes === 0 ? 0 : inefficientBytes / userSizeBytes,
-    inefficientFiles: ordered.map(({ d }) => ({ count: d.count, sizeBytes: d.cumulative, file: typeof d.key === 'number' ? ix.path(d.key) : d.key })),
+    inefficientFiles: ordered.map(({ d }) => ({ count: d.count, sizeBytes: d.sum, file: typeof d.key === 'number' ? ix.path(d.key) : d.key })),
   };
 }

@@ -43,6 +43,54 @@ describe("dive's numbers", () => {
   });
 });
 
+// Layers without whiteouts are counted from the model alone (no per-layer trees, no sorting);
+// the tree walk every layer took before is the reference they must equal exactly, ties included.
+describe("dive's numbers without per-layer trees equal the tree walk", () => {
+  const fixtures = () => [join(FIXTURES, 'peers/dive__test-docker-image.tar'), ...cases.map((c) => c.image)];
+  test('every shared fixture', async () => {
+    for (const image of fixtures()) {
+      const { tree } = await load(image);
+      expect(diveNumbers(tree), image).toEqual(diveNumbers(tree, { walkTrees: true }));
+    }
+  });
+
+  test('300 seeded random images: copies across layers with equal sizes, names that sort apart as strings and as paths, duplicates in a layer, hardlinks, whiteouts', async () => {
+    let seed = 20261130;
+    const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) >>> 0; return (seed >>> 8) % n; };
+    // "a-b" sorts before "a/x" as a string, after "a" as a path component: dive walks by component
+    const names = ['a', 'a-b', 'a.b', 'a/x', 'a/x/y', 'a/z', 'b', 'b/c', 'b/c/d', 'ab', 'c', 'a/x-1', 'a/x/0'];
+    let withTies = 0;
+    for (let i = 0; i < 300; i++) {
+      const layers: Spec[][] = [];
+      const nLayers = 1 + rnd(4);
+      for (let k = 0; k < nLayers; k++) {
+        const specs: Spec[] = [];
+        const used = new Map<string, 'f' | 'd' | 'w' | 'h'>(); // a path keeps its kind within a layer
+        for (let j = 0, m = 2 + rnd(12); j < m; j++) {
+          const name = names[rnd(names.length)];
+          const was = used.get(name);
+          if (was && (was !== 'f' || rnd(3))) continue; // a file is sometimes entered twice
+          if (!was && [...used.keys()].some((u) => u.startsWith(name + '/') || name.startsWith(u + '/'))) continue;
+          const files = [...used].filter(([n, kind]) => kind === 'f' && n !== name).map(([n]) => n);
+          const r = was ? 9 : rnd(10);
+          // every other image without whiteouts: all of its layers take the model-only walk
+          if (r === 0 && k > 0 && i % 2) { used.set(name, 'w'); specs.push(file(name.replace(/([^/]+)$/, '.wh.$1'), '')); }
+          else if (r === 1 && files.length) { used.set(name, 'h'); specs.push({ name, kind: 'hardlink', linkname: files[0] }); }
+          else if (r === 2) { used.set(name, 'd'); specs.push(dir(name)); }
+          else { used.set(name, 'f'); specs.push(file(name, 'x'.repeat(1 + rnd(2) * 2))); } // sizes 1 and 3: ties are common
+        }
+        layers.push(specs);
+      }
+      const { tree } = await importBytes(dockerArchive({ layers: layers.map((l) => tar(l)) }));
+      const fast = diveNumbers(tree);
+      expect(fast, JSON.stringify(layers.map((l) => l.map((x) => `${x.kind ?? 'f'}:${x.name}:${x.data?.length ?? ''}`)))).toEqual(diveNumbers(tree, { walkTrees: true }));
+      const sizes = fast.inefficientFiles.map((f) => f.sizeBytes);
+      if (i % 2 === 0 && new Set(sizes).size < sizes.length) withTies++;
+    }
+    expect(withTies).toBeGreaterThan(20); // the order among equal sizes was really tested, without whiteouts
+  });
+});
+
 interface Case { image: string; expected: string }
 const peers = join(FIXTURES, 'peers');
 const cases: Case[] = [

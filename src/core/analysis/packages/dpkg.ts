@@ -1,7 +1,7 @@
 // Debian packages: the dpkg status database (/var/lib/dpkg/status), distroless images' one file per
 // package (/var/lib/dpkg/status.d/*), and licences from /usr/share/doc/<package>/copyright.
 import { CatalogError, type FileCataloger, type ParsedPackage } from './types.ts';
-import { clip, decodeUtf8, first, parseParagraphs } from './text.ts';
+import { clip, decodeUtf8, first, isBlank, parseParagraphs, splitLines } from './text.ts';
 import { isSpdxExceptionId, isSpdxExpression, isSpdxLicenseId } from './spdx.ts';
 
 const STATUS = '/var/lib/dpkg/status';
@@ -166,16 +166,39 @@ export function debCopyrightLicenses(bytes: Uint8Array): string[] | null {
   // the header paragraph must come first: a DEP-5 block after a prose preamble is not the format
   const opening = /^(?:[ \t]*(?:#.*)?\r?\n)*([^\r\n]*)/.exec(text)![1];
   if (!/^[^\s:#][^\s:]*:/.test(opening)) return null;
-  const blocks = parseParagraphs(text);
-  const header = blocks[0];
-  const format = header && first(header, 'format');
-  if (!format || !/copyright-format|dep-?5/i.test(format)) return null;
+  // Paragraphs as parseParagraphs splits them, keeping only what is asked: the header's first
+  // Format value (with its continuation lines) and each paragraph's Files field and the first
+  // line of its first License value — a copyright file is mostly licence texts, which are skipped.
   const seen = new Set<string>();
-  for (const b of blocks) {
-    if (!b.fields.has('files')) continue;
-    const lic = first(b, 'license')?.split('\n')[0].trim();
-    if (lic) seen.add(lic);
+  let paragraphs = 0; // with a field so far, this one included
+  let inParagraph = false;
+  let format: string | null = null;
+  let formatOpen = false; // the header's first Format value takes continuation lines
+  let files = false;
+  let licence: string | null = null;
+  const end = () => {
+    if (inParagraph && files && licence) seen.add(licence);
+    inParagraph = files = formatOpen = false;
+    licence = null;
+  };
+  for (const line of splitLines(text)) {
+    if (isBlank(line)) { end(); continue; }
+    const c = line.charCodeAt(0);
+    if (c === 32 || c === 9) {
+      if (formatOpen) format += '\n' + line.trim();
+      continue;
+    }
+    formatOpen = false;
+    const colon = line.indexOf(':');
+    if (colon <= 0 || line.lastIndexOf(' ', colon) !== -1) continue;
+    if (!inParagraph) { inParagraph = true; paragraphs++; }
+    const key = line.slice(0, colon).toLowerCase();
+    if (key === 'files') files = true;
+    else if (key === 'license' && licence === null) licence = line.slice(colon + 1).trim();
+    else if (key === 'format' && paragraphs === 1 && format === null) { format = line.slice(colon + 1).trim(); formatOpen = true; }
   }
+  end();
+  if (!format || !/copyright-format|dep-?5/i.test(format)) return null;
   return [...seen];
 }
 

@@ -30,7 +30,7 @@ export function first(block: FieldBlock, key: string): string | undefined {
   return block.fields.get(key)?.[0];
 }
 
-function isBlank(line: string): boolean {
+export function isBlank(line: string): boolean {
   for (let i = 0; i < line.length; i++) {
     const c = line.charCodeAt(i);
     if (c !== 32 && c !== 9) return false;

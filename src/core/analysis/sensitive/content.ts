@@ -1,7 +1,7 @@
 // Secrets in a file's bytes: key blocks and vendor tokens in any text file, key = value secrets in
 // config files, and the formats of the credential files the name rules point at.
 import { counted, isExampleToken, isPlaceholder, lineAt, mask } from './mask.ts';
-import { pathInfo, withSampleNote, type FileKind } from './paths.ts';
+import { fileKind, isDocumentation, isSample, rooted, withSampleNote, type FileKind } from './paths.ts';
 
 /** One rule's matches in one file (a rule reports once per file, with a count). */
 export interface ContentHit {
@@ -292,18 +292,21 @@ const KIND_SCANNERS: Record<FileKind, ((text: string, found: Found) => void) | n
  */
 export function scanContent(bytes: Uint8Array, path: string, toText: Latin1 = decodeLatin1): ContentHit[] {
   if (bytes.length > CONTENT_SCAN_LIMIT) return [];
-  const info = pathInfo(path);
-  if (info.ignored) return [];
+  // cheapest first, this runs on every small file: most are binaries or hold nothing
   if (bytes.subarray(0, BINARY_SNIFF_BYTES).indexOf(0) !== -1) return [];
+  const p = rooted(path);
+  if (isDocumentation(p)) return [];
   const text = toText(bytes);
   const found = new Found();
   if (TRIGGER.test(text)) scanTokens(text, found);
-  KIND_SCANNERS[info.kind]?.(text, found);
+  KIND_SCANNERS[fileKind(p)]?.(text, found);
+  if (!found.byRule.size) return [];
+  const sample = isSample(p);
   const hits: ContentHit[] = [];
   for (const [rule, t] of found.byRule) {
     const line = lineAt(text, t.index);
     const reason = reasonOf(rule, t, line);
-    hits.push({ rule, reason: info.sample ? withSampleNote(reason) : reason, count: t.count, line, sample: info.sample });
+    hits.push({ rule, reason: sample ? withSampleNote(reason) : reason, count: t.count, line, sample });
   }
   return hits;
 }

@@ -75,13 +75,22 @@ function startsWithAny(path: string, prefixes: readonly string[]): boolean {
   return false;
 }
 
-function kindOf(path: string, base: string, dir: string): FileKind {
-  if (isShadow(path)) return 'shadow';
+/** the kinds of credential files a name alone tells */
+type CredentialKind = 'npmrc' | 'pypirc' | 'docker-config' | 'git-credentials' | 'netrc';
+
+function credentialKind(base: string, dir: string): CredentialKind | null {
   if (base === '.npmrc' || base === 'npmrc') return 'npmrc';
   if (base === '.pypirc') return 'pypirc';
   if ((base === 'config.json' && dir.endsWith('/.docker')) || (base === 'auth.json' && dir.endsWith('/containers'))) return 'docker-config';
   if (base === '.git-credentials' || (base === 'credentials' && dir.endsWith('/.config/git'))) return 'git-credentials';
   if (base === '.netrc' || base === '_netrc') return 'netrc';
+  return null;
+}
+
+function kindOf(path: string, base: string, dir: string): FileKind {
+  if (isShadow(path)) return 'shadow';
+  const credentials = credentialKind(base, dir);
+  if (credentials) return credentials;
   if (isDotenv(base)) return 'config';
   // `passwd: files systemd` there names the passwd database, in every image
   if (base === 'nsswitch.conf') return 'other';
@@ -92,12 +101,22 @@ function kindOf(path: string, base: string, dir: string): FileKind {
 
 export function pathInfo(path: string): PathInfo {
   const p = rooted(path);
+  const ignored = isDocumentation(p);
+  return { path: p, ignored, sample: !ignored && isSample(p), kind: ignored ? 'other' : fileKind(p) };
+}
+
+/** documentation (a "/"-rooted path): neither name nor content rules apply */
+export const isDocumentation = (p: string): boolean => startsWithAny(p, DOC_PREFIXES);
+
+/** inside a package's test or example files (a "/"-rooted path) */
+export function isSample(p: string): boolean {
+  return PACKAGE_TREE.test(p) && (SAMPLE_DIR.test(p) || SAMPLE_FILE.test(p.slice(p.lastIndexOf('/') + 1)));
+}
+
+/** what kind of file the content rules see (a "/"-rooted path) */
+export function fileKind(p: string): FileKind {
   const slash = p.lastIndexOf('/');
-  const base = p.slice(slash + 1);
-  const dir = p.slice(0, slash);
-  const ignored = startsWithAny(p, DOC_PREFIXES);
-  const sample = !ignored && PACKAGE_TREE.test(p) && (SAMPLE_DIR.test(p) || SAMPLE_FILE.test(base));
-  return { path: p, ignored, sample, kind: ignored ? 'other' : kindOf(p, base, dir) };
+  return kindOf(p, p.slice(slash + 1), p.slice(0, slash));
 }
 
 const standalone = (rule: string, reason: string) => ({ rule, reason, needsContent: false });
@@ -129,7 +148,7 @@ function nameRule(p: string, base: string, dir: string): Omit<NameHit, 'sample'>
   if (base === '.pgpass') return standalone('pgpass-name', 'PostgreSQL password file (.pgpass)');
   // /usr/bin/htpasswd is Apache's tool that writes such files, not one
   if ((base === 'htpasswd' && !/(?:^|\/)s?bin$/.test(dir)) || lower.endsWith('.htpasswd')) return standalone('htpasswd-name', `HTTP password file (${base})`);
-  switch (kindOf(p, base, dir)) {
+  switch (credentialKind(base, dir)) {
     case 'npmrc': return confirmable('npmrc-name', `npm config (${base}): may hold registry tokens`);
     case 'pypirc': return confirmable('pypirc-name', 'PyPI config (.pypirc): may hold an upload password');
     case 'docker-config': return confirmable('docker-config-name', `registry login config (${parent}/${base}): may hold registry credentials`);
@@ -141,11 +160,13 @@ function nameRule(p: string, base: string, dir: string): Omit<NameHit, 'sample'>
 
 /** The name rule a path matches, or null. Documentation trees never match. */
 export function sensitiveByName(path: string): NameHit | null {
-  const info = pathInfo(path);
-  if (info.ignored) return null;
-  const slash = info.path.lastIndexOf('/');
-  const hit = nameRule(info.path, info.path.slice(slash + 1), info.path.slice(0, slash));
-  return hit && { ...hit, reason: info.sample ? withSampleNote(hit.reason) : hit.reason, sample: info.sample };
+  const p = rooted(path);
+  if (isDocumentation(p)) return null;
+  const slash = p.lastIndexOf('/');
+  const hit = nameRule(p, p.slice(slash + 1), p.slice(0, slash));
+  if (!hit) return null; // whether it is a sample only for the few hits (this runs on every path)
+  const sample = isSample(p);
+  return { ...hit, reason: sample ? withSampleNote(hit.reason) : hit.reason, sample };
 }
 
 /**
