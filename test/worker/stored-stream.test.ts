@@ -62,6 +62,30 @@ describe('stored content, streamed', () => {
   }, 60_000);
 });
 
+test('a file of the next layer close behind the last one read is read from its own layer, not joined to the span before', async () => {
+  const { importImage } = await wiredCoordinator();
+  const { exportTar, exportToPort } = await import('../../src/worker/coordinator/export.ts');
+  const { stopBackground } = await import('../../src/worker/coordinator/expansion.ts');
+  const { deleteImage } = await import('../../src/storage/index.ts');
+  // the tar reads c/one (layer 1, bytes 1024–2024 of its tar) and then c/two (layer 2, from 5120:
+  // 3 KiB past c/one's end, as offsets go): spans of one layer within 64 KiB are merged, these not
+  const l1: Spec[] = [{ name: 'c/', kind: 'dir' }, { name: 'c/one', data: bytes(1000, 1) }];
+  const l2: Spec[] = [{ name: 'd/', kind: 'dir' }, { name: 'd/pad', data: bytes(3000, 2) }, { name: 'c/', kind: 'dir' }, { name: 'c/two', data: bytes(2000, 3) }];
+  const rec = await importImage(blobOf(ociArchive({ layers: [tar(l1), tar(l2)], compress: 'none' })), 'img.tar', {}, new AbortController().signal, () => {});
+  const blob = await exportTar(rec.id, undefined, undefined, false);
+  const reader = portReader();
+  expect(await exportToPort(rec.id, undefined, undefined, false, reader.port, new AbortController().signal, () => {})).toBeNull();
+  const streamed = (await reader.bytes)!;
+  expect(await sha(streamed)).toBe(await sha(blob));
+  // and the composed Blob holds each file's own bytes
+  const tarBytes = new Uint8Array(await blob.arrayBuffer());
+  const at = (name: string) => { for (let o = 0; o < tarBytes.length; o += 512) if (new TextDecoder().decode(tarBytes.subarray(o, o + 100)).replace(/\0.*$/s, '').replace(/^\.\//, '') === name) return o + 512; return -1; };
+  expect(tarBytes.subarray(at('c/two'), at('c/two') + 2000)).toEqual(bytes(2000, 3));
+  expect(tarBytes.subarray(at('c/one'), at('c/one') + 1000)).toEqual(bytes(1000, 1));
+  await stopBackground(rec.id);
+  await deleteImage(rec.id);
+}, 60_000);
+
 describe('digest checks yield to an export', () => {
   test('a check running when an export begins is stopped and done again after it: the layer ends verified', async () => {
     const { importImage } = await wiredCoordinator();
