@@ -31,9 +31,11 @@ export function assertVerified(info: LayerInfo, v: LayerVerify, total: number): 
 /**
  * `breathe`, awaited after every BREATHE bytes: lets the caller's thread take its messages (a
  * Blob's stream delivers chunks without yielding to them, so a cancel would wait for the end).
+ * Chunks are hashed BREATHE bytes at a time: a stored Blob's stream gives chunks of many MiB, and
+ * a cancel caught behind one took 150 ms to be seen (a digest check an export stops).
  */
 export type Breathe = () => Promise<void>;
-const BREATHE = 4 << 20;
+const BREATHE = 1 << 20;
 
 async function hashBlob(blob: Blob, env: CoreEnv, signal?: AbortSignal, breathe?: Breathe): Promise<string> {
   const h = env.sha256();
@@ -44,9 +46,17 @@ async function hashBlob(blob: Blob, env: CoreEnv, signal?: AbortSignal, breathe?
       if (signal?.aborted) throw new StrataError('ABORTED', 'The operation was cancelled.');
       const { done, value } = await reader.read();
       if (done) break;
-      h.update(value);
-      sinceBreath += value.length;
-      if (breathe && sinceBreath >= BREATHE) { sinceBreath = 0; await breathe(); }
+      for (let at = 0; at < value.length;) {
+        const n = Math.min(value.length - at, BREATHE - sinceBreath);
+        h.update(at === 0 && n === value.length ? value : value.subarray(at, at + n));
+        at += n;
+        sinceBreath += n;
+        if (sinceBreath >= BREATHE) {
+          sinceBreath = 0;
+          if (breathe) await breathe();
+          if (signal?.aborted) throw new StrataError('ABORTED', 'The operation was cancelled.');
+        }
+      }
     }
   } finally {
     reader.cancel().catch(() => {});

@@ -46,3 +46,24 @@ describe('verifyLayer', () => {
       .toEqual({ state: 'unverifiable', detail: 'the archive records no digest for this layer' });
   });
 });
+
+describe('a digest check lets its thread breathe, also inside one large chunk', () => {
+  // a stored Blob's stream can give one chunk of many MiB: the hash takes it a MiB at a time
+  const big = new Uint8Array(24 << 20).fill(7);
+  const oneChunk = () => ({ stream: () => new ReadableStream<Uint8Array>({ start(c) { c.enqueue(big); c.close(); } }) }) as unknown as Blob;
+  const plain = info({ compression: 'none', digest: sha(big), diffId: sha(big), compressedSize: big.length });
+
+  test('every MiB: the digest is the same', async () => {
+    let breaths = 0;
+    expect(await verifyLayer(plain, null, oneChunk(), memoryEnv, undefined, async () => { breaths++; })).toEqual({ state: 'verified' });
+    expect(breaths).toBe(24);
+  });
+
+  test('a cancel seen at the next breath ends it within that chunk', async () => {
+    const ctl = new AbortController();
+    let breaths = 0;
+    const run = verifyLayer(plain, null, oneChunk(), memoryEnv, ctl.signal, async () => { if (++breaths === 2) ctl.abort(); });
+    await expect(run).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(breaths).toBe(2);
+  });
+});
