@@ -99,19 +99,24 @@ describe('digest checks yield to an export', () => {
     const archive = ociArchive({ layers: [layerTar], compress: 'none', config: { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [`sha256:${digest}`] } } });
     const rec = await importImage(blobOf(archive), 'img.tar', {}, new AbortController().signal, () => {});
     const cancels: unknown[] = [];
+    const order: string[] = [];
+    let exported: Promise<unknown> | null = null;
     const proto = MessagePort.prototype;
     const post = proto.postMessage;
     const send = post as (this: MessagePort, m: unknown, t?: Transferable[]) => void;
     proto.postMessage = function (this: MessagePort, m: unknown, t?: Transferable[]) {
-      if ((m as { type?: string })?.type === 'cancel') cancels.push(m);
+      const type = (m as { type?: string })?.type;
+      if (type === 'cancel') cancels.push(m);
       send.call(this, m, t);
+      // the export begins as soon as the check's job is on a pool worker: not after a fixed time
+      // (the worker runs in this thread here, and while it hashes, this thread's timers wait)
+      if (type === 'verify' && !exported) exported = Promise.resolve().then(() => exportTar(rec.id, undefined, undefined, false)).then(() => order.push('exported'));
     } as typeof proto.postMessage;
     try {
-      const order: string[] = [];
       const verified = verifyLayer(rec.id, 0).then(() => order.push('verified'));
-      await new Promise((r) => setTimeout(r, 60));
-      await exportTar(rec.id, undefined, undefined, false).then(() => order.push('exported'));
       await verified;
+      expect(exported).not.toBeNull();
+      await exported;
       expect(cancels.length).toBeGreaterThan(0); // the running check was stopped…
       expect(order).toEqual(['exported', 'verified']);
       expect((await readRecord(rec.id))!.layers[0].verify).toMatchObject({ state: 'verified' }); // …and done again
