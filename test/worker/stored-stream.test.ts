@@ -86,13 +86,21 @@ test('a file of the next layer close behind the last one read is read from its o
   await deleteImage(rec.id);
 }, 60_000);
 
-describe('digest checks yield to an export', () => {
-  test('a check running when an export begins is stopped and done again after it: the layer ends verified', async () => {
+describe('digest checks yield to work the user waits for', () => {
+  test.each([
+    ['an export', async (id: string) => { const { exportTar } = await import('../../src/worker/coordinator/export.ts'); return exportTar(id, undefined, undefined, false); }],
+    ['a written image (squash)', async (id: string) => {
+      const { writeImage } = await import('../../src/worker/coordinator/write-image.ts');
+      return writeImage(id, { op: 'squash', keep: 0, format: 'oci', compress: false, created: '2026-01-01T00:00:00Z' }, new AbortController().signal, () => {});
+    }],
+  ])('a check running when %s begins is stopped and done again after it: the layer ends verified', async (_what, work) => {
     const { importImage } = await wiredCoordinator();
-    const { exportTar } = await import('../../src/worker/coordinator/export.ts');
     const { verifyLayer } = await import('../../src/worker/coordinator/verification.ts');
     const { stopBackground } = await import('../../src/worker/coordinator/expansion.ts');
     const { deleteImage, readRecord } = await import('../../src/storage/index.ts');
+    // loaded now: a module loaded while the check hashes in this thread would wait for it to end
+    await import('../../src/worker/coordinator/export.ts');
+    await import('../../src/worker/coordinator/write-image.ts');
     // one 96 MiB layer: its SHA-256 in JS takes a few hundred ms, long enough to be caught running
     const layerTar = tar([{ name: 'big', data: bytes(96 << 20, 7) }]);
     const digest = createHash('sha256').update(layerTar).digest('hex');
@@ -100,7 +108,7 @@ describe('digest checks yield to an export', () => {
     const rec = await importImage(blobOf(archive), 'img.tar', {}, new AbortController().signal, () => {});
     const cancels: unknown[] = [];
     const order: string[] = [];
-    let exported: Promise<unknown> | null = null;
+    let done: Promise<unknown> | null = null;
     const proto = MessagePort.prototype;
     const post = proto.postMessage;
     const send = post as (this: MessagePort, m: unknown, t?: Transferable[]) => void;
@@ -108,17 +116,16 @@ describe('digest checks yield to an export', () => {
       const type = (m as { type?: string })?.type;
       if (type === 'cancel') cancels.push(m);
       send.call(this, m, t);
-      // the export begins as soon as the check's job is on a pool worker: not after a fixed time
+      // the work begins as soon as the check's job is on a pool worker: not after a fixed time
       // (the worker runs in this thread here, and while it hashes, this thread's timers wait)
-      if (type === 'verify' && !exported) exported = Promise.resolve().then(() => exportTar(rec.id, undefined, undefined, false)).then(() => order.push('exported'));
+      if (type === 'verify' && !done) done = Promise.resolve().then(() => work(rec.id)).then(() => order.push('done'));
     } as typeof proto.postMessage;
     try {
-      const verified = verifyLayer(rec.id, 0).then(() => order.push('verified'));
-      await verified;
-      expect(exported).not.toBeNull();
-      await exported;
+      await verifyLayer(rec.id, 0).then(() => order.push('verified'));
+      expect(done).not.toBeNull();
+      await done;
       expect(cancels.length).toBeGreaterThan(0); // the running check was stopped…
-      expect(order).toEqual(['exported', 'verified']);
+      expect(order).toEqual(['done', 'verified']);
       expect((await readRecord(rec.id))!.layers[0].verify).toMatchObject({ state: 'verified' }); // …and done again
     } finally {
       proto.postMessage = post;

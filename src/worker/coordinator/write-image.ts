@@ -15,13 +15,22 @@ import * as storage from '../../storage/index.ts';
 import type { WriteImageRequest, WriteProgress } from '../../app/engine-api.ts';
 import type { JobReply } from '../protocol.ts';
 import { composeTar, layerContents, treeOf } from './export.ts';
-import { newJobId, runJob } from './pool.ts';
+import { inForeground, newJobId, runJob } from './pool.ts';
 
 type Progress = (p: WriteProgress) => void;
 
 const sha256 = (b: Uint8Array): string => { const h = jsSha256(); h.update(b); return h.digest(); };
 
-export async function writeImage(imageId: string, req: WriteImageRequest, signal: AbortSignal, onProgress: Progress): Promise<Blob> {
+/**
+ * The written image as a Blob. Work the user waits for, like an export: digest checks and the
+ * analysis wait while it runs (right after an import they would take both cores for seconds, and
+ * the write hashes the layers it needs itself).
+ */
+export function writeImage(imageId: string, req: WriteImageRequest, signal: AbortSignal, onProgress: Progress): Promise<Blob> {
+  return inForeground(() => write(imageId, req, signal, onProgress));
+}
+
+async function write(imageId: string, req: WriteImageRequest, signal: AbortSignal, onProgress: Progress): Promise<Blob> {
   const rec = await storage.readRecord(imageId);
   if (rec?.status !== 'ready') throw new StrataError('NOT_FOUND', `No stored image ${imageId}: it was deleted, or its import did not finish.`);
   // the same spelling of the time as the CLI's (whole seconds without a fraction): the same bytes
