@@ -11,7 +11,7 @@ const post = (m: AnalysisReply, transfer: Transferable[] = []) => (self as unkno
 const jobs = new Map<number, { ctl: AbortController; pending: Map<number, { resolve: (b: Uint8Array) => void; reject: (e: Error) => void }> }>();
 let lastReq = 0;
 
-/** `hold`: an export the user waits for is under way; the analysis waits at its next pause */
+/** `hold`: work the user waits for (an export, a written image) is under way; the analysis waits at its next pause */
 let held = false;
 const heldWaiters = new Set<() => void>();
 

@@ -133,7 +133,7 @@ export type AnalysisRequest =
   /** the answer to a `read`: the bytes, or why they could not be read */
   | { type: 'bytes'; job: number; req: number; bytes?: Uint8Array; error?: ErrorInfo }
   | { type: 'cancel'; job: number }
-  /** work the user waits for (an export) began / ended: the analysis waits at its next pause */
+  /** work the user waits for (an export, a written image) began / ended: the analysis waits at its next pause */
   | { type: 'hold'; job: 0 }
   | { type: 'release'; job: 0 };
 

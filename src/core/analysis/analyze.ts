@@ -47,7 +47,7 @@ export interface AnalyzeOptions {
   /**
    * Awaited before the analysis starts, before each phase and, at most every PAUSE_EVERY_MS of
    * work, between the files of the packages phase: a background analysis waits there while work
-   * the user waits for runs (the browser holds it during an export).
+   * the user waits for runs (the browser holds it during an export or while writing an image).
    */
   pause?: () => Promise<void>;
 }

@@ -25,9 +25,9 @@ const workers = new WorkerJobs<AnalysisReply>(
   () => new Worker(new URL('../analysis.worker.ts', import.meta.url), { type: 'module', name: 'strata-analysis' }),
   'analysis', (job, error) => ({ type: 'error', job, error }));
 
-// An export the user waits for holds the analysis at its next pause (between phases, between
-// package files; its reads of stored content wait here too): right after an import both run at
-// once, on two cores the export needs.
+// Work the user waits for (an export, a written image) holds the analysis at its next pause
+// (between phases, between package files; its reads of stored content wait here too): right after
+// an import both would run at once, on two cores that work needs.
 onForegroundChange((busy) => workers.running?.postMessage((busy ? { type: 'hold', job: 0 } : { type: 'release', job: 0 }) satisfies AnalysisRequest));
 
 const emit = (imageId: string, state: AnalysisState) => post({ type: 'analysis', imageId, state: structuredClone(state) });

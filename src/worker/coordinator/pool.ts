@@ -145,8 +145,9 @@ export const inStreamingExport = <T>(fn: () => Promise<T>): Promise<T> => stream
 /** Resolves when no streamed export is under way. */
 export const streamingIdle = (): Promise<void> => streaming.idle();
 
-// Exports (and other work the user waits for) under way: background jobs that would compete with
-// them for the cores (digest checks: seconds of SHA-256 each) wait until there are none.
+// Exports and written images (work the user waits for) under way: background work that would
+// compete with them for the cores waits until there are none — digest checks (seconds of SHA-256
+// each) stop and start again after, the analysis holds at its next pause (analysis.ts).
 const foreground = new Gate();
 /** Runs `fn` as foreground work: background work started meanwhile waits for it. */
 export const inForeground = <T>(fn: () => Promise<T>): Promise<T> => foreground.during(fn);
