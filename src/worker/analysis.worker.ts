@@ -6,30 +6,19 @@
 import { analyzeImage, type ContentSource } from '../core/analysis/analyze.ts';
 import { StrataError, toErrorInfo } from '../core/errors.ts';
 import type { AnalysisReply, AnalysisRequest } from './protocol.ts';
+import { breathe, setHeld, unheld } from './hold.ts';
 
 const post = (m: AnalysisReply, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(m, transfer);
 const jobs = new Map<number, { ctl: AbortController; pending: Map<number, { resolve: (b: Uint8Array) => void; reject: (e: Error) => void }> }>();
 let lastReq = 0;
 
-/** `hold`: work the user waits for (an export, a written image) is under way; the analysis waits at its next pause */
-let held = false;
-const heldWaiters = new Set<() => void>();
-
-/** a task boundary (a `hold` waiting for this thread is taken first), unclamped, unlike setTimeout */
-const boundary = new MessageChannel();
-const atBoundary: (() => void)[] = [];
-boundary.port1.onmessage = () => atBoundary.shift()?.();
-
-/** AnalyzeOptions.pause: lets messages in, then waits while held (or until cancelled) */
+/**
+ * AnalyzeOptions.pause: lets messages in (a `hold` sent while the analysis computed), then waits
+ * while work the user waits for (an export, a written image) holds it, or until cancelled.
+ */
 async function pause(signal: AbortSignal): Promise<void> {
-  await new Promise<void>((r) => { atBoundary.push(r); boundary.port2.postMessage(0); });
-  while (held && !signal.aborted) {
-    await new Promise<void>((r) => {
-      const done = () => { heldWaiters.delete(done); signal.removeEventListener('abort', done); r(); };
-      heldWaiters.add(done);
-      signal.addEventListener('abort', done, { once: true });
-    });
-  }
+  await breathe();
+  await unheld(signal);
 }
 
 /** reads up to this size go through 256 KiB blocks kept for reuse */
@@ -79,11 +68,7 @@ function source(job: number, captured: Map<string, Uint8Array>, signal: AbortSig
 self.onmessage = async (ev: MessageEvent<AnalysisRequest>) => {
   const m = ev.data;
   if (m.type === 'cancel') { jobs.get(m.job)?.ctl.abort(); return; }
-  if (m.type === 'hold' || m.type === 'release') {
-    held = m.type === 'hold';
-    if (!held) { for (const w of [...heldWaiters]) w(); }
-    return;
-  }
+  if (m.type === 'hold' || m.type === 'release') { setHeld(m.type === 'hold'); return; }
   if (m.type === 'bytes') {
     const p = jobs.get(m.job)?.pending.get(m.req);
     jobs.get(m.job)?.pending.delete(m.req);

@@ -14,6 +14,7 @@ import type { Job, JobReply } from './protocol.ts';
 import { EntryPacker } from '../core/layers/entry-columns.ts';
 import { windowBlob } from './tar-blob.ts';
 import { deflateSlice } from './gzip-block.ts';
+import { breathe, setHeld, unheld } from './hold.ts';
 
 const env: CoreEnv = { spool: () => blobSpool(4 << 20), sha256: jsSha256 };
 const running = new Map<number, { ctl: AbortController; pipe?: ContentPipe }>();
@@ -77,36 +78,14 @@ class ContentPipe {
   }
 }
 
-/** `hold`: a streamed export is under way; background expansions wait at their next input chunk */
-let held = false;
-const heldWaiters = new Set<() => void>();
-function hold(on: boolean): void {
-  held = on;
-  if (!on) { for (const w of heldWaiters) w(); heldWaiters.clear(); }
-}
-async function unheld(signal: AbortSignal): Promise<void> {
-  while (held && !signal.aborted) {
-    await new Promise<void>((r) => {
-      const done = () => { heldWaiters.delete(done); signal.removeEventListener('abort', done); r(); };
-      heldWaiters.add(done);
-      signal.addEventListener('abort', done, { once: true });
-    });
-  }
-}
-
-/** a task boundary (not a microtask: messages waiting for this thread run first), unclamped, unlike setTimeout */
-const breathing = new MessageChannel();
-const breathers: (() => void)[] = [];
-breathing.port1.onmessage = () => breathers.shift()?.();
-const breathe = (): Promise<void> => new Promise((r) => { breathers.push(r); breathing.port2.postMessage(0); });
-
 function serve(port: MessagePort): void {
   const send = (m: JobReply, transfer: Transferable[] = []) => port.postMessage(m, transfer);
   port.onmessage = async (ev: MessageEvent<Job>) => {
     const m = ev.data;
     if (m.type === 'cancel') { running.get(m.job)?.ctl.abort(); return; }
     if (m.type === 'ack') { running.get(m.job)?.pipe?.ack(m.buffer); return; }
-    if (m.type === 'hold' || m.type === 'release') { hold(m.type === 'hold'); return; }
+    // a streamed export is under way (hold): background expansions wait at their next input chunk
+    if (m.type === 'hold' || m.type === 'release') { setHeld(m.type === 'hold'); return; }
     const ctl = new AbortController();
     const run: { ctl: AbortController; pipe?: ContentPipe } = { ctl };
     running.set(m.job, run);
