@@ -1,7 +1,7 @@
 // Debian packages: the dpkg status database (/var/lib/dpkg/status), distroless images' one file per
 // package (/var/lib/dpkg/status.d/*), and licences from /usr/share/doc/<package>/copyright.
 import { CatalogError, type FileCataloger, type ParsedPackage } from './types.ts';
-import { clip, decodeUtf8, first, isBlank, parseParagraphs, splitLines } from './text.ts';
+import { BLANK, clip, CONTINUATION, deb822Line, decodeUtf8, first, NOT_A_FIELD, parseParagraphs, splitLines } from './text.ts';
 import { isSpdxExceptionId, isSpdxExpression, isSpdxLicenseId } from './spdx.ts';
 
 const STATUS = '/var/lib/dpkg/status';
@@ -166,9 +166,10 @@ export function debCopyrightLicenses(bytes: Uint8Array): string[] | null {
   // the header paragraph must come first: a DEP-5 block after a prose preamble is not the format
   const opening = /^(?:[ \t]*(?:#.*)?\r?\n)*([^\r\n]*)/.exec(text)![1];
   if (!/^[^\s:#][^\s:]*:/.test(opening)) return null;
-  // Paragraphs as parseParagraphs splits them, keeping only what is asked: the header's first
-  // Format value (with its continuation lines) and each paragraph's Files field and the first
-  // line of its first License value — a copyright file is mostly licence texts, which are skipped.
+  // Paragraphs by parseParagraphs' line rules (deb822Line), keeping only what is asked: the
+  // header's first Format value (with its continuation lines) and each paragraph's Files field
+  // and the first line of its first License value — a copyright file is mostly licence texts,
+  // which are skipped.
   const seen = new Set<string>();
   let paragraphs = 0; // with a field so far, this one included
   let inParagraph = false;
@@ -182,15 +183,14 @@ export function debCopyrightLicenses(bytes: Uint8Array): string[] | null {
     licence = null;
   };
   for (const line of splitLines(text)) {
-    if (isBlank(line)) { end(); continue; }
-    const c = line.charCodeAt(0);
-    if (c === 32 || c === 9) {
+    const colon = deb822Line(line);
+    if (colon === BLANK) { end(); continue; }
+    if (colon === CONTINUATION) {
       if (formatOpen) format += '\n' + line.trim();
       continue;
     }
     formatOpen = false;
-    const colon = line.indexOf(':');
-    if (colon <= 0 || line.lastIndexOf(' ', colon) !== -1) continue;
+    if (colon === NOT_A_FIELD) continue;
     if (!inParagraph) { inParagraph = true; paragraphs++; }
     const key = line.slice(0, colon).toLowerCase();
     if (key === 'files') files = true;

@@ -30,12 +30,31 @@ export function first(block: FieldBlock, key: string): string | undefined {
   return block.fields.get(key)?.[0];
 }
 
-export function isBlank(line: string): boolean {
+function isBlank(line: string): boolean {
   for (let i = 0; i < line.length; i++) {
     const c = line.charCodeAt(i);
     if (c !== 32 && c !== 9) return false;
   }
   return true;
+}
+
+/** deb822Line: a blank line (it ends a paragraph) */
+export const BLANK = -1;
+/** deb822Line: a continuation line (it continues the last field's value) */
+export const CONTINUATION = -2;
+/** deb822Line: neither a field nor a continuation (skipped; the next continuation goes nowhere) */
+export const NOT_A_FIELD = -3;
+
+/**
+ * How the lenient deb822 rules read one line: BLANK, CONTINUATION, NOT_A_FIELD, or a field's
+ * colon index (a "key:" with no space in the key).
+ */
+export function deb822Line(line: string): number {
+  if (isBlank(line)) return BLANK;
+  const c = line.charCodeAt(0);
+  if (c === 32 || c === 9) return CONTINUATION;
+  const colon = line.indexOf(':');
+  return colon <= 0 || line.lastIndexOf(' ', colon) !== -1 ? NOT_A_FIELD : colon;
 }
 
 /**
@@ -51,19 +70,18 @@ export function parseParagraphs(text: string): FieldBlock[] {
   let lastValues: string[] | null = null;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
-    if (isBlank(line)) {
+    const colon = deb822Line(line);
+    if (colon === BLANK) {
       if (cur) blocks.push(cur);
       cur = null;
       lastValues = null;
       continue;
     }
-    const c = line.charCodeAt(0);
-    if (c === 32 || c === 9) {
+    if (colon === CONTINUATION) {
       if (lastValues) lastValues[lastValues.length - 1] += '\n' + line.trim();
       continue;
     }
-    const colon = line.indexOf(':');
-    if (colon <= 0 || line.lastIndexOf(' ', colon) !== -1) {
+    if (colon === NOT_A_FIELD) {
       lastValues = null;
       continue;
     }
