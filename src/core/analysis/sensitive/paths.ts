@@ -22,15 +22,6 @@ export type FileKind =
   | 'config' // key = value files: .env, .ini, .cfg, .conf, .cnf, .properties, .toml, .yaml/.yml
   | 'other';
 
-export interface PathInfo {
-  /** "/"-rooted */
-  path: string;
-  /** documentation: neither name nor content rules apply */
-  ignored: boolean;
-  sample: boolean;
-  kind: FileKind;
-}
-
 // Documentation ships examples of every secret format (sample configs, man pages that show a
 // key). A secret committed to an image never lands here by accident, so these trees are skipped
 // outright instead of flooding every Debian image with findings.
@@ -97,12 +88,6 @@ function kindOf(path: string, base: string, dir: string): FileKind {
   const dot = base.lastIndexOf('.');
   if (dot >= 0 && CONFIG_EXT.has(base.slice(dot + 1).toLowerCase()) && !TEMPLATE_NAME.test(base.slice(0, dot))) return 'config';
   return 'other';
-}
-
-export function pathInfo(path: string): PathInfo {
-  const p = rooted(path);
-  const ignored = isDocumentation(p);
-  return { path: p, ignored, sample: !ignored && isSample(p), kind: ignored ? 'other' : fileKind(p) };
 }
 
 /** documentation (a "/"-rooted path): neither name nor content rules apply */
