@@ -201,6 +201,15 @@ describe('import flow in the built site: cancel, broken input, ?src=, several im
     const page = await fresh();
     await openSample(page);
     await expect.poll(() => idbCounts(page).then((c) => c['strata-packed/chunks']), { timeout: 30_000 }).toBe(0);
+    // and its digest checks are done: one still running would store "verified" over the pending
+    // state written below (the record is rewritten whole), and nothing would check the layer again
+    await expect.poll(() => page.evaluate(`(async () => {
+      const images = await new Promise((ok, fail) => { const r = indexedDB.open('strata-images'); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
+      const read = images.transaction('images').objectStore('images').getAll();
+      const recs = await new Promise((ok) => { read.onsuccess = () => ok(read.result); });
+      images.close();
+      return recs.flatMap((rec) => rec.layers.map((l) => l.verify?.state ?? 'none')).join(' ');
+    })()`), { timeout: 30_000 }).not.toMatch(/pending/);
     const packed = [...bytes()];
     await page.evaluate(`(async () => {
       const open = (name) => new Promise((ok, fail) => { const r = indexedDB.open(name); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
