@@ -76,20 +76,43 @@ self.addEventListener('message', (e) => {
 });
 function streamed(d) {
   const port = d.port;
-  let wake = null;
+  // Chunks come 4 ahead (one 'pull' each). The body stream has no queue of its own (high-water
+  // mark 0): pull() runs when the browser's reader waits for the next chunk, and it reads the next
+  // only once it has copied out the one before, so a chunk given two pulls ago is done with — its
+  // buffer goes back with the next 'pull' and is filled again, instead of the coordinator
+  // allocating (and the kernel faulting in) a fresh 4 MiB for every chunk.
+  const queue = [];
+  const given = [];
+  let ended = false, wake = null, open = true;
+  const send = (m, t) => { if (open) port.postMessage(m, t || []); };
+  const close = () => { open = false; port.close(); };
   const body = new ReadableStream({
     start(c) {
       port.onmessage = (ev) => {
         const m = ev.data;
-        if (m.type === 'chunk') c.enqueue(m.chunk);
-        else if (m.type === 'end') { c.close(); port.close(); }
-        else if (m.type === 'error') { c.error(new Error(m.message)); port.close(); }
+        if (m.type === 'chunk') queue.push(m.chunk);
+        else if (m.type === 'end') ended = true;
+        else if (m.type === 'error') { c.error(new Error(m.message)); close(); }
         const w = wake; wake = null; if (w) w();
       };
+      for (let i = 0; i < 4; i++) send({ type: 'pull' });
     },
-    pull() { return new Promise((r) => { wake = r; port.postMessage({ type: 'pull' }); }); },
-    cancel() { port.postMessage({ type: 'cancel' }); port.close(); },
-  }, { highWaterMark: 4 });
+    pull(c) {
+      const give = () => {
+        if (!open) return;
+        if (queue.length) {
+          const chunk = queue.shift();
+          c.enqueue(chunk);
+          given.push(chunk);
+          const back = given.length > 2 ? given.splice(0, given.length - 2).map((u) => u.buffer) : [];
+          send({ type: 'pull', back }, back);
+        } else if (ended) { c.close(); close(); }
+      };
+      if (queue.length || ended || !open) { give(); return; }
+      return new Promise((r) => { wake = () => { give(); r(); }; });
+    },
+    cancel() { send({ type: 'cancel' }); close(); },
+  }, { highWaterMark: 0 });
   const name = String(d.name);
   const ascii = name.replace(/[^\\x20-\\x7e]|["\\\\]/g, '_');
   return new Response(d.gzip ? body.pipeThrough(new CompressionStream('gzip')) : body, {

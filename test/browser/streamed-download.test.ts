@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Download, Page } from 'playwright-core';
-import { FIXTURES, checkFlatten, chooseFile, closeSitePage, openSitePage, run, tempDir, unexpected, waitForImage, type Site, type SitePage } from './site.ts';
+import { FIXTURES, checkFlatten, chooseFile, closeSitePage, openSitePage, run, tarListing, tempDir, unexpected, waitForImage, type Site, type SitePage } from './site.ts';
+import { strata } from '../helpers/cli.ts';
 import { writeBigImage } from './big-image.ts';
 
 let site: Site;
@@ -99,6 +100,15 @@ describe('streamed downloads through the service worker', () => {
     const files = listing.stdout.trim().split('\n').filter((l) => l.startsWith('-'));
     expect(files.length).toBe(3 * 16);
     expect(files.every((l) => l.split(/\s+/)[2] === String(4 << 20))).toBe(true);
+    // every byte, not only the sizes: 48 chunks of 4 MiB, the service worker handing each buffer
+    // back to be filled again once the browser has copied it out (a buffer filled too early would
+    // show here as another file's bytes)
+    const cliTar = join(out.dir, 'big.cli.tar');
+    const cli = await strata(['flatten', big, '-o', cliTar]);
+    expect(cli.code, cli.stderr).toBe(0);
+    const [list, extra] = await tarListing(cliTar, out.dir, 'big-cli');
+    const check = await checkFlatten(whole, list, extra);
+    expect(check.stdout + check.stderr).toMatch(/^identical: 51 paths/);
 
     // the expansions paused during that export: the layers are still packed, the next one streams too
     const button = page.getByRole('button', { name: /flattened filesystem \(\.tar\)/ });

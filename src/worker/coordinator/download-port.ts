@@ -3,7 +3,9 @@
 // response stream asks for them — the browser writes them to the file as they come, so a 1.6 GB
 // tar never becomes a Blob. The other end is written by scripts/sw-plugin.ts.
 //
-// Protocol on the port: the service worker sends {type:'pull'} (room for one more chunk),
+// Protocol on the port: the service worker sends {type:'pull', back?} (room for one more chunk;
+// `back`: buffers of chunks the browser has copied out, to be filled again — a fresh 4 MiB
+// buffer costs ≈ 3 ms here in page faults, 0.2 s per 300 MB of tar, where a reused one 0.15 ms),
 // {type:'cancel'} (the user cancelled the download) and {type:'unclaimed'} (the browser never
 // asked for the download's URL within a minute: blocked); we send {type:'chunk', chunk},
 // {type:'end'}, {type:'error', message} and {type:'discard'} (nothing is streamed after all: the
@@ -17,6 +19,8 @@ const CHUNK = 4 << 20;
 const AHEAD = 2;
 /** no pull for this long while chunks wait: the download is gone */
 const STALL = 120_000;
+/** chunk buffers kept for reuse at most (the service worker has up to 8 in hand) */
+const SPARE = 8;
 
 export type PortMessage = { type: 'chunk'; chunk: Uint8Array<ArrayBuffer> } | { type: 'end' } | { type: 'error'; message: string } | { type: 'discard' };
 
@@ -24,6 +28,8 @@ export class PortSink implements TarSink {
   private buf = new Uint8Array(CHUNK);
   private fill = 0;
   private ready: Uint8Array<ArrayBuffer>[] = [];
+  /** chunk buffers the service worker handed back, to be filled again */
+  private spare: ArrayBuffer[] = [];
   private pulls = 0;
   private cancelled = false;
   /** the service worker dropped the download: the browser never asked for it */
@@ -31,11 +37,19 @@ export class PortSink implements TarSink {
   private closed = false;
   private waiter: (() => void) | null = null;
   private started = false;
+  /** chunk buffers allocated (not handed back and filled again): for tests */
+  allocated = 1;
 
   /** `onStreaming`: called once, before the first byte is taken in (the download can start) */
   constructor(private readonly port: MessagePort, private readonly onStreaming: () => void = () => {}) {
-    port.onmessage = (ev: MessageEvent<{ type?: string }>) => {
-      if (ev.data?.type === 'pull') { this.pulls++; this.send(); }
+    port.onmessage = (ev: MessageEvent<{ type?: string; back?: unknown }>) => {
+      if (ev.data?.type === 'pull') {
+        for (const b of Array.isArray(ev.data.back) ? ev.data.back : []) {
+          if (b instanceof ArrayBuffer && b.byteLength === CHUNK && this.spare.length < SPARE) this.spare.push(b);
+        }
+        this.pulls++;
+        this.send();
+      }
       else if (ev.data?.type === 'cancel') this.cancelled = true;
       else if (ev.data?.type === 'unclaimed') this.unclaimed = true;
       this.wake();
@@ -89,7 +103,9 @@ export class PortSink implements TarSink {
       at += n;
       if (this.fill === CHUNK) {
         this.ready.push(this.buf);
-        this.buf = new Uint8Array(CHUNK);
+        const spare = this.spare.pop();
+        if (!spare) this.allocated++;
+        this.buf = spare ? new Uint8Array(spare) : new Uint8Array(CHUNK);
         this.fill = 0;
         this.send();
       }
