@@ -5,8 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { TarReader, type TarEntry } from '../../src/core/tar/reader.ts';
-import { encodeHeader } from '../../src/core/tar/writer.ts';
-import { tar } from '../helpers/build.ts';
+import { encodeHeader, encodeHeaderInto, type WriteEntry } from '../../src/core/tar/writer.ts';
+import { tarRecords } from '../../src/core/export/tar-export.ts';
+import { dockerArchive, tar, type Spec } from '../helpers/build.ts';
+import { importBytes } from '../helpers/run.ts';
 
 const SHARED = join(import.meta.dirname, '../../../shared/fixtures');
 const tmp = mkdtempSync(join(tmpdir(), 'strata-tar-'));
@@ -174,4 +176,52 @@ for t in tarfile.open(sys.argv[1]):
     expect(gnu).toContain('hard link to dir/ünïcödé ✓.txt');
     expect(gnu.split('\n').filter(Boolean).length).toBe(specs.length);
   });
+
+  // The export writes headers in place into shared buffers (encodeHeaderInto): the same bytes as
+  // encodeHeader, or nothing at all when they do not fit.
+  test('headers written in place are encodeHeader\'s bytes; nothing is written where they do not fit', () => {
+    const entries: WriteEntry[] = [
+      { name: 'a', kind: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 0, size: 0 },
+      { name: 'dir', kind: 'dir', mode: 0o2775, uid: 2097151, gid: 2097152, mtime: 8 ** 11 - 1 },
+      { name: 'big', kind: 'file', mode: 0o7777, uid: 1, gid: 2, mtime: 8 ** 11, size: 2 ** 31 + 5 },
+      { name: 'huge', kind: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 1700000000.5, size: 8 ** 11 },
+      { name: 'ünï/' + 'x'.repeat(200), kind: 'symlink', mode: 0o777, uid: 0, gid: 0, mtime: 1, linkname: 'ü'.repeat(60) },
+      { name: 'dev', kind: 'char', mode: 0o600, uid: 0, gid: 0, mtime: 1, devmajor: 2 ** 21 + 1, devminor: 2 ** 31 },
+      { name: 'xa', kind: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 1, size: 1, xattrs: { 'user.big': new Uint8Array(70_000).fill(7), 'user.a': new Uint8Array([0]) } },
+      { name: 'empty-xattrs', kind: 'hardlink', mode: 0o644, uid: 0, gid: 0, mtime: 1, linkname: 'a', xattrs: {} },
+    ];
+    for (const e of entries) {
+      const want = encodeHeader(e);
+      const buf = new Uint8Array(want.length + 1024);
+      expect(encodeHeaderInto(e, buf, 512), e.name).toBe(want.length);
+      expect(Buffer.compare(buf.subarray(512, 512 + want.length), want), e.name).toBe(0);
+      expect(buf.subarray(0, 512).every((b) => b === 0) && buf.subarray(512 + want.length).every((b) => b === 0)).toBe(true);
+      const small = new Uint8Array(want.length + 511);
+      expect(encodeHeaderInto(e, small, 512), e.name).toBe(0);
+      expect(small.every((b) => b === 0)).toBe(true);
+    }
+  });
+
+  test('a flattened tree whose headers cross the writer\'s buffers, with a PAX header larger than one: every entry reads back', async () => {
+    // many small files (header runs cut by content), names of every length, one 70 KB xattr
+    const specs: Spec[] = [{ name: 'd', kind: 'dir' }];
+    for (let i = 0; i < 400; i++) specs.push({ name: `d/${'n'.repeat(1 + (i * 7) % 180)}${i}`, data: 'x'.repeat(i % 3 === 0 ? 0 : (i * 37) % 1500) });
+    specs.push({ name: 'd/zz-xattr', data: 'v', xattrs: { 'user.big': new Uint8Array(70_000).fill(9) } });
+    for (let i = 0; i < 300; i++) specs.push({ name: `e${i}`, kind: 'symlink', linkname: 'l'.repeat(1 + (i * 13) % 250) });
+    const res = await importBytes(dockerArchive({ layers: [tar(specs)] }));
+    const parts: BlobPart[] = [];
+    for (const r of tarRecords(res.tree)) parts.push(r instanceof Uint8Array ? r as Uint8Array<ArrayBuffer> : res.content[r.layer].slice(r.offset, r.offset + r.size));
+    const bytes = new Uint8Array(await new Blob(parts).arrayBuffer());
+    const { entries, data } = read(bytes, 4096);
+    expect(entries.length).toBe(specs.length + 1); // and "./"
+    for (const sp of specs) {
+      const e = entries.find((x) => x.name === sp.name + (sp.kind === 'dir' ? '/' : ''));
+      expect(e, sp.name).toBeDefined();
+      if (sp.kind === 'symlink') expect(e!.linkname).toBe(sp.linkname);
+      else if (sp.kind !== 'dir') expect(data.get(e!.name)).toBe(sp.data);
+    }
+    const xa = entries.find((x) => x.name === 'd/zz-xattr')!;
+    expect(xa.xattrs!['user.big'].length).toBe(70_000);
+  });
 });
+
