@@ -98,6 +98,8 @@ export class RecordWriter {
    * Header bytes are written in place into `cur` (zeros past `at`; padding is skipped over), and
    * each run between two files' content goes out as a view of it, [start, at). A new buffer only
    * when one is full: a fresh one per run was 56k zeroed 64 KiB allocations on a 70k-entry tree.
+   * Consumers copy records (or clone them); one that transferred a record's buffer would detach
+   * the records after it.
    */
   private cur = new Uint8Array(RUN);
   private start = 0;

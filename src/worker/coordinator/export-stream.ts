@@ -271,16 +271,22 @@ export async function streamedTar(imageId: string, tree: EncodedTree, records: I
   // the caller holds the expansions (inStreamingExport); one may still finish (its last pieces
   // were made) and drop its packed copy: then that layer is read from its stored content. A packed
   // Blob held here stays readable after its records are deleted.
-  const blobs = new Map<number, Blob>();
-  for (const l of packed) {
+  const reading = Promise.all([...packed].map(async (l) => {
     try {
-      blobs.set(l, await storage.packedLayerBlob(imageId, l));
+      return [l, await storage.packedLayerBlob(imageId, l)] as const;
     } catch (e) {
       if ((e as { code?: string }).code !== 'NOT_FOUND' || (await notStoredYet(imageId, [l])).size) throw e;
-      packed.delete(l); // expanded meanwhile
+      return [l, null] as const; // expanded meanwhile
     }
-  }
+  }));
+  reading.catch(() => {}); // awaited below
+  // the plan is made while those records are read (20–50 ms each right after an import)
   const plan = [...refs];
+  const blobs = new Map<number, Blob>();
+  for (const [l, b] of await reading) {
+    if (b) blobs.set(l, b);
+    else packed.delete(l);
+  }
   const late = lateFiles(plan, packed);
   for (const files of late.values()) {
     if (files.length > LATE_LIMITS.files || files.reduce((n, f) => n + f.size, 0) > LATE_LIMITS.bytes) return false;
