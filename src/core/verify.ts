@@ -48,7 +48,7 @@ async function hashBlob(blob: Blob, env: CoreEnv, signal?: AbortSignal, breathe?
       if (done) break;
       for (let at = 0; at < value.length;) {
         const n = Math.min(value.length - at, BREATHE - sinceBreath);
-        h.update(at === 0 && n === value.length ? value : value.subarray(at, at + n));
+        h.update(value.subarray(at, at + n));
         at += n;
         sinceBreath += n;
         if (sinceBreath >= BREATHE) {

@@ -56,11 +56,15 @@ export interface AnalyzeOptions {
 const PAUSE_EVERY_MS = 10;
 
 export async function analyzeImage(tree: EncodedTree, source: ContentSource, opts: AnalyzeOptions = {}): Promise<AnalysisResult> {
-  if (opts.pause) {
-    await opts.pause();
-    if (opts.signal?.aborted) throw new StrataError('ABORTED', 'The analysis was cancelled.');
-  }
+  await pauseOrStop(opts);
   return new Analysis(tree, source, opts).run();
+}
+
+/** `opts.pause` if there is one, then ABORTED if the analysis was cancelled meanwhile */
+async function pauseOrStop(opts: AnalyzeOptions): Promise<void> {
+  if (!opts.pause) return;
+  await opts.pause();
+  if (opts.signal?.aborted) throw new StrataError('ABORTED', 'The analysis was cancelled.');
 }
 
 /** files the content phase reads: small ones by layer, in offset order, and executables */
@@ -157,9 +161,8 @@ class Analysis {
     if (!this.opts.pause) return;
     const t = Date.now();
     if (!now && t - this.lastPause < PAUSE_EVERY_MS) return;
-    await this.opts.pause();
+    await pauseOrStop(this.opts);
     this.lastPause = Date.now();
-    if (this.opts.signal?.aborted) throw new StrataError('ABORTED', 'The analysis was cancelled.');
   }
 
   private progress(phase: string, done: number, total: number): void {

@@ -125,26 +125,17 @@ export class RecordWriter {
     const leader = type === FileType.Dir ? undefined : firstPath.get(inode);
     if (leader !== undefined) { e.kind = 'hardlink'; e.linkname = leader; this.header(e); return; }
     if (type !== FileType.Dir) firstPath.set(inode, name);
-    if (type === FileType.File) {
-      const size = tree.iSize[inode];
-      e.size = size;
-      this.header(e);
-      if (size > 0) {
-        this.flush();
-        this.out.push({ layer: tree.iLayer[inode], offset: tree.iOffset[inode], size });
-        const pad = padding(size);
-        if (this.at + pad > this.cur.length) this.renew();
-        this.at += pad; // zeros already
-      }
-    } else if (type === FileType.Symlink) {
-      e.linkname = this.ix.linkTarget(inode) ?? '';
-      this.header(e);
-    } else if (type === FileType.Char || type === FileType.Block) {
-      e.devmajor = tree.iDevMajor[inode];
-      e.devminor = tree.iDevMinor[inode];
-      this.header(e);
-    } else {
-      this.header(e);
+    if (type === FileType.File) e.size = tree.iSize[inode];
+    else if (type === FileType.Symlink) e.linkname = this.ix.linkTarget(inode) ?? '';
+    else if (type === FileType.Char || type === FileType.Block) { e.devmajor = tree.iDevMajor[inode]; e.devminor = tree.iDevMinor[inode]; }
+    this.header(e);
+    const size = e.size ?? 0;
+    if (size > 0) {
+      this.flush();
+      this.out.push({ layer: tree.iLayer[inode], offset: tree.iOffset[inode], size });
+      const pad = padding(size);
+      if (this.at + pad > this.cur.length) this.renew();
+      this.at += pad; // zeros already
     }
   }
 
