@@ -9,6 +9,7 @@
 //          [-- --only=raw,pool1,pool,plain,export,reopen,treemap,after,compare]
 //   --only picks the synthetic image's steps ('after' is the per-image flow, for every image).
 //   --cpu-profile writes a V8 CPU profile of every worker per import to .bench/browser-profiles/.
+//   STRATA_BENCH_TRACE=1 prints each call into the page with its time (to see which step a run is stuck in).
 import { closeSync, createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
@@ -422,6 +423,7 @@ async function dropStored(b: Browser): Promise<void> {
 }
 
 function call<K extends keyof BenchApi>(b: Browser, name: K, ...args: Parameters<BenchApi[K]>): Promise<Awaited<ReturnType<BenchApi[K]>>> {
+  if (process.env.STRATA_BENCH_TRACE) log(`  [trace ${new Date().toISOString().slice(11, 23)}] ${name as string}`);
   return b.page.evaluate(
     ([n, a]) => (globalThis as unknown as { strataBench: Record<string, (...x: unknown[]) => Promise<never>> }).strataBench[n](...a),
     [name as string, args as unknown[]] as const);
