@@ -852,6 +852,7 @@ async function secondOf(b: Browser, img: BenchImage): Promise<Second> {
   const second = await call(b, 'importArchive', undefined, true);
   const c2 = b.cpu.stop();
   b.stored.push(second.id);
+  if (b.heap.profiling) await b.heap.saveProfiles(join(CACHE, 'browser-profiles'), `${img.key}-second-import`);
   // both images' background work ends before the next step (deleting an image stops its own)
   await call(b, 'expanded');
   await call(b, 'verified');

@@ -15,7 +15,7 @@ import { exportTar, exportToPort, rememberTree } from './coordinator/export.ts';
 import { importFromRegistry, importImage } from './coordinator/import.ts';
 import { inspectRegistry } from './coordinator/registry.ts';
 import { writeImage } from './coordinator/write-image.ts';
-import { addPort } from './coordinator/pool.ts';
+import { addPort, inImport } from './coordinator/pool.ts';
 import { openCached } from './coordinator/opened.ts';
 import { compare } from './coordinator/compare.ts';
 
@@ -42,7 +42,7 @@ self.onmessage = async (ev: MessageEvent<RequestMessage | { type: 'port'; port: 
       case 'inspect': {
         // a wrapped archive is decompressed here: the page sees it read (and the import reuses it)
         const progress = (read: number, total: number) => post({ type: 'progress', id: m.id, progress: { phase: 'reading', bytesRead: read, bytesTotal: total, layer: 0, layers: 0 } });
-        const a = await openCached(m.file, m.name, ctl.signal, progress, true);
+        const a = await inImport(() => openCached(m.file, m.name, ctl.signal, progress, true));
         post({ type: 'result', id: m.id, value: a.info });
         break;
       }

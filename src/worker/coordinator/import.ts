@@ -19,7 +19,7 @@ import { env } from './context.ts';
 import { openCached } from './opened.ts';
 import { looksLikeImageLayout, openArchive, type Archive } from '../../core/archive/open.ts';
 import { mergeCall, newMergeId } from './merge-client.ts';
-import { newJobId, runJob } from './pool.ts';
+import { inImport, newJobId, runJob } from './pool.ts';
 import { openReference } from './registry.ts';
 
 /** Progress is reported at least this often, whether or not bytes moved (the UI shows it is alive). */
@@ -76,9 +76,12 @@ async function withProgress<T>(first: ImportProgress, progress: (p: ImportProgre
   }
 }
 
-/** Imports one image of `file`; resolves with the committed record (the tree is browsable). */
+/**
+ * Imports one image of `file`; resolves with the committed record (the tree is browsable). Other
+ * images' background work (expansions, digest checks, analysis) waits meanwhile (`inImport`).
+ */
 export async function importImage(file: Blob, name: string, sel: ImageSelector, signal: AbortSignal, progress: (p: ImportProgress) => void): Promise<storage.StoredImage> {
-  return withProgress({ phase: 'reading', bytesRead: 0, bytesTotal: file.size, layer: 0, layers: 0 }, progress, async (p, report) => {
+  return inImport(() => withProgress({ phase: 'reading', bytesRead: 0, bytesTotal: file.size, layer: 0, layers: 0 }, progress, async (p, report) => {
     const onRead = (read: number, total: number) => { p.bytesRead = read; p.bytesTotal = total; };
     const archive = await openCached(file, name, signal, onRead, false);
     try {
@@ -91,7 +94,7 @@ export async function importImage(file: Blob, name: string, sel: ImageSelector, 
       Object.assign(p, { phase: 'reading', bytesRead: 0, bytesTotal: file.size, layer: 0, layers: 0 });
       return importArchive(await openArchive(file, name, env, signal, { onProgress: onRead }), sel, signal, p, report);
     }
-  });
+  }));
 }
 
 /** A guessed rootfs (Archive.guessed) whose members name an image archive. */
@@ -126,7 +129,7 @@ async function importArchive(archive: Archive, sel: ImageSelector, signal: Abort
  * tree is browsable once the last layer is merged, as for an archive.
  */
 export async function importFromRegistry(ref: string, sel: ImageSelector, credentials: Credentials | undefined, signal: AbortSignal, progress: (p: ImportProgress) => void): Promise<storage.StoredImage> {
-  return withProgress({ phase: 'downloading', bytesRead: 0, bytesTotal: 0, layer: 0, layers: 0 }, progress, async (p, report) => {
+  return inImport(() => withProgress({ phase: 'downloading', bytesRead: 0, bytesTotal: 0, layer: 0, layers: 0 }, progress, async (p, report) => {
     const img = await openReference(ref, credentials, signal);
     const r = await img.resolve(sel, signal);
     const n = r.layers.length;
@@ -152,7 +155,7 @@ export async function importFromRegistry(ref: string, sel: ImageSelector, creden
         }),
       }));
     }, (i) => { pulls[i].state = 'done'; });
-  });
+  }));
 }
 
 /** Layers downloading at once: browsers open six connections a host; the rest serve manifests and the page. */
