@@ -6,10 +6,11 @@
 // issue 12), a raw DecompressionStream over its layer blobs against importing it as the app does
 // (drop → first tree row), the flattened export asked for right after, and the peak JS heap.
 // Usage: npm run bench:browser [-- --images=synthetic,text-go,…] [-- --repeat=N] [-- --keep-profile] [-- --cpu-profile]
-//          [-- --only=raw,pool1,pool,plain,export,reopen,treemap,after,second,compare]
+//          [-- --only=raw,pool1,pool,plain,export,reopen,treemap,after,second,read,compare]
 //   --only picks the synthetic image's steps ('after' is the per-image flow, for every image;
 //   'second', for every image too: an import dropped right after another one is browsable, while
-//   the first one's layers are still expanded, checked and analysed).
+//   the first one's layers are still expanded, checked and analysed; 'read', per image: the last
+//   file of each layer read the moment the import is browsable).
 //   --cpu-profile writes a V8 CPU profile of every worker per import to .bench/browser-profiles/.
 //   STRATA_BENCH_TRACE=1 prints each call into the page with its time (to see which step a run is stuck in).
 import { closeSync, createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -57,7 +58,7 @@ function parseOptions(argv: string[]): Options {
     if (a === '--help' || a === '-h') {
       log('usage: npm run bench:browser [-- --images=LIST] [-- --repeat=N] [-- --keep-profile] [-- --cpu-profile] [-- --only=STEPS]');
       log(`  --images=LIST  comma-separated, default all: ${IMAGE_KEYS.join(',')}`);
-      log('  --only=STEPS   of raw,pool1,pool,plain,export,reopen,treemap (the synthetic image\'s rows), after and second (per image)');
+      log('  --only=STEPS   of raw,pool1,pool,plain,export,reopen,treemap (the synthetic image\'s rows), after, second and read (per image)');
       log('                 (per image: raw stream vs drop → first tree row, export right after, heap), compare');
       log('                 (two stored 65k-entry images in the real app: bench/compare-step.ts); default all');
       log('  --export=file  the export right after: streamed to a file through the service worker, timed until');
@@ -676,6 +677,9 @@ async function main(): Promise<void> {
       if (want('after')) {
         for (const bi of benchImages) flows.set(bi.key, await flowOf(b, bi, poolDefault, flows.get(bi.key)));
       }
+      if (want('read')) {
+        for (const bi of benchImages) await readOf(b, bi);
+      }
       if (want('second')) {
         for (const bi of benchImages) seconds.set(bi.key, fasterSecond(seconds.get(bi.key), await secondOf(b, bi)));
       }
@@ -860,6 +864,28 @@ async function secondOf(b: Browser, img: BenchImage): Promise<Second> {
   log(`  ${img.key}: import ${f(first.ms)} ms alone (${c1.total.toFixed(1)} CPU s), then the same archive again right after: ` +
     `${f(second.ms)} ms (${c2.total.toFixed(1)} CPU s; ${c2.threads}); phases of the second (ms): ${Object.entries(second.phases).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   return { key: img.key, firstMs: first.ms, secondMs: second.ms, firstCpuS: c1.total, secondCpuS: c2.total, threads: c2.threads, load };
+}
+
+/**
+ * A file opened right after the import (the "read" step): the last file of each layer, asked for
+ * the moment the tree is browsable — a packed layer's file waits until its expansion has stored
+ * that far. Printed, no target.
+ */
+async function readOf(b: Browser, img: BenchImage): Promise<void> {
+  for (const largest of [true, false]) {
+    await fresh(b);
+    await settle(b);
+    await b.page.setInputFiles('#archive', img.archive);
+    const r = await call(b, 'importArchive', undefined, true);
+    b.stored.push(r.id);
+    const reads = await call(b, 'readLastFiles', r.id, largest);
+    await call(b, 'expanded');
+    const same = await call(b, 'checkLastReads', r.id); // throws on a difference
+    await dropStored(b);
+    log(`  ${img.key}: import ${f(r.ms)} ms; then the last file of ${largest ? 'the largest layer' : 'each layer, asked for at once'} (64 KiB each): ` +
+      reads.map((x) => `layer ${x.layer + 1} (at ${f(x.offset / MB)} of ${f(x.layerSize / MB)} MB) ${f(x.ms)} ms`).join(', ') +
+      `; ${same} equal to the stored content's bytes, read again after the expansion`);
+  }
 }
 
 /** of two rounds, the one whose second import was the fastest */

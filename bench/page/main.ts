@@ -319,6 +319,48 @@ async function treemapOf(id: string): Promise<{ files: number; rects: number; ms
   return { files, rects, ms };
 }
 
+/** A file read right after an import: which layer, how far into it, and when its first 64 KiB came. */
+export interface FileRead { layer: number; offset: number; layerSize: number; ms: number }
+
+/**
+ * Right after an import, as a user clicking a file would: the first 64 KiB of the last file of
+ * each layer with content, all asked for at once (or of the largest layer only); ms from the call until each one's bytes came
+ * (a packed layer's file waits until its expansion has stored that far).
+ */
+/** what readLastFiles read, to be read again once stored (checkLastReads) */
+let lastReads: { layer: number; offset: number; bytes: Uint8Array }[] = [];
+
+/** After the expansion: each of readLastFiles' reads again, now from the stored content; the count of equal ones. */
+async function checkLastReads(id: string): Promise<number> {
+  for (const r of lastReads) {
+    const again = await getEngine().readRange(id, r.layer, r.offset, r.bytes.length);
+    if (again.length !== r.bytes.length || again.some((x, i) => x !== r.bytes[i])) throw new Error(`layer ${r.layer + 1}, offset ${r.offset}: read right after the import differs from the stored content`);
+  }
+  return lastReads.length;
+}
+
+async function readLastFiles(id: string, onlyLargest = false): Promise<FileRead[]> {
+  lastReads = [];
+  const e = getEngine();
+  const { tree, meta } = await e.open(id);
+  const last = new Map<number, number>();
+  for (let i = 0; i < tree.iType.length; i++) {
+    const l = tree.iLayer[i];
+    if (l < 0 || tree.iSize[i] === 0) continue;
+    const j = last.get(l);
+    if (j === undefined || tree.iOffset[i] > tree.iOffset[j]) last.set(l, i);
+  }
+  const largest = [...last.keys()].reduce((a, l) => ((meta.layers[l]?.size ?? 0) > (meta.layers[a]?.size ?? 0) ? l : a));
+  const t0 = performance.now();
+  return Promise.all([...last].filter(([l]) => !onlyLargest || l === largest).map(async ([layer, i]) => {
+    const length = Math.min(tree.iSize[i], 64 << 10);
+    const bytes = await e.readRange(id, layer, tree.iOffset[i], length);
+    if (bytes.length !== length) throw new Error(`layer ${layer + 1}: ${bytes.length} bytes read of ${length}`);
+    lastReads.push({ layer, offset: tree.iOffset[i], bytes });
+    return { layer, offset: tree.iOffset[i], layerSize: meta.layers[layer]?.size ?? 0, ms: performance.now() - t0 };
+  }));
+}
+
 const treemapGenerated = (files: number): TreemapResult =>
   (globalThis as unknown as { treemapBench: (n: number) => TreemapResult }).treemapBench(files);
 
@@ -335,6 +377,8 @@ const api = {
   analysis,
   treemapOf,
   treemapGenerated,
+  readLastFiles,
+  checkLastReads,
   exportTar,
   checkExportAfter,
   streamExport,

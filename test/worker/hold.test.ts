@@ -20,11 +20,11 @@ function layer(): Blob {
 
 test('a background expansion is held while a streamed export runs; an export\'s own inflate is not', async () => {
   await wiredCoordinator();
-  const { inStreamingExport, newJobId, runJob, runShared } = await import('../../src/worker/coordinator/pool.ts');
+  const { holdingExpansions, newJobId, runJob, runShared } = await import('../../src/worker/coordinator/pool.ts');
   const blob = layer();
   let background = 0, own = 0;
   let leave!: () => void;
-  const streaming = inStreamingExport(() => new Promise<void>((r) => { leave = r; }));
+  const streaming = holdingExpansions(() => new Promise<void>((r) => { leave = r; }));
   await sleep(20); // the hold reaches the workers
   // every piece handed back at once: only the hold can stop the background one
   const expansion = runJob({ type: 'expand', job: newJobId(), info, blob }, undefined, undefined, (c, ack) => { background += c.length; ack(); });

@@ -130,6 +130,16 @@ export async function layerStream(imageId: string, layer: number): Promise<Blob>
 }
 
 /**
+ * Whether bytes [0, end) of `layer` are still to be stored: it is packed and its expansion (started
+ * now if it was not) has not stored that far.
+ */
+export async function behind(imageId: string, layer: number, end: number): Promise<boolean> {
+  await startExpansions(imageId, [layer]);
+  const x = expansions.get(`${imageId}:${layer}`);
+  return !!x?.running && x.upTo < end;
+}
+
+/**
  * Before reading bytes [0, end) of `layer` (a file's content): waits until its expansion has
  * stored that far — a file near the start of a big layer is readable long before the layer is done.
  */

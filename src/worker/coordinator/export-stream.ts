@@ -259,7 +259,7 @@ function lateFiles(refs: Iterable<ContentRef>, packed: Set<number>): Map<number,
  * which files each layer gives late, which spans to read). False, before any byte was written,
  * when no layer with content is packed (unless `storedToo`) or a layer gives too many files
  * late: the caller composes the tar from the stored content instead. Call it inside
- * `inStreamingExport`, so that background expansions hold meanwhile.
+ * `holdingExpansions`, so that background expansions hold meanwhile.
  */
 export async function streamedTar(imageId: string, tree: EncodedTree, records: Iterable<TarRecord>, refs: Iterable<ContentRef>, sink: TarSink, opts: { storedToo?: boolean } = {}): Promise<boolean> {
   const withContent = new Set<number>();
@@ -268,7 +268,7 @@ export async function streamedTar(imageId: string, tree: EncodedTree, records: I
   if (!packed.size && !opts.storedToo) return false;
   const rec = await storage.readRecord(imageId);
   if (!rec) throw new StrataError('NOT_FOUND', `No stored image ${imageId}: it was deleted.`);
-  // the caller holds the expansions (inStreamingExport); one may still finish (its last pieces
+  // the caller holds the expansions (holdingExpansions); one may still finish (its last pieces
   // were made) and drop its packed copy: then that layer is read from its stored content. A packed
   // Blob held here stays readable after its records are deleted.
   const reading = Promise.all([...packed].map(async (l) => {

@@ -10,7 +10,7 @@ import { windowedTarBlob, windowBlob, type WindowBuilder } from '../tar-blob.ts'
 import { layerStream } from './expansion.ts';
 import { BlobSink, streamedTar, type TarSink } from './export-stream.ts';
 import { PortSink } from './download-port.ts';
-import { freeWorkers, inForeground, inStreamingExport, newJobId, runJob } from './pool.ts';
+import { freeWorkers, inForeground, holdingExpansions, newJobId, runJob } from './pool.ts';
 
 let cached: { id: string; tree: EncodedTree } | null = null;
 
@@ -69,7 +69,7 @@ async function tarInto(imageId: string, layer: number | undefined, path: string 
   // making the plan take a while right after an import, and an expansion running meanwhile took
   // the cores the export's inflate needs. Left before a tar composed from the stored content,
   // which waits for the expansions.
-  const tree = await inStreamingExport(async () => {
+  const tree = await holdingExpansions(async () => {
     const t = await treeOf(imageId);
     return await streamedTar(imageId, t, tarRecords(t, { layer, path }), tarContentRefs(t, { layer, path }), sink, { storedToo }) ? null : t;
   });

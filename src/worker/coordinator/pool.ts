@@ -163,7 +163,8 @@ holding.onChange((busy) => {
   // jobs waiting for a worker may borrow a held one now
   if (busy) for (const wake of waiting.now.splice(0)) wake();
 });
-export const inStreamingExport = <T>(fn: () => Promise<T>): Promise<T> => holding.during(fn);
+/** Runs `fn` with the background expansions held (a streamed export, a direct read, an import). */
+export const holdingExpansions = <T>(fn: () => Promise<T>): Promise<T> => holding.during(fn);
 /** Resolves when no streamed export or import is under way (expansions may go on). */
 export const streamingIdle = (): Promise<void> => holding.idle();
 

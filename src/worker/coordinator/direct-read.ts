@@ -1,0 +1,105 @@
+// A file's bytes for the page (its preview, a small download) right after an import: while its
+// layer is still packed, the expansion stores it at the pace of IndexedDB's writes — the last file
+// of libs-go's 714 MB layer was readable 9.4 s after the import, the last of a 129 MB layer that
+// waited for a worker 10.3 s — where inflating the packed copy up to that file takes a second or
+// two. So such a read races the expansion with an inflate of its own (on a pool worker, shared
+// with what runs there, as an export's is), and takes whichever has the bytes first.
+/// <reference lib="webworker" />
+import { StrataError } from '../../core/errors.ts';
+import * as storage from '../../storage/index.ts';
+import { behind, readable } from './expansion.ts';
+import { holdingExpansions, newJobId, runShared } from './pool.ts';
+
+/** Reads up to this size may be served by an inflate (it keeps them in memory until filled). */
+export const DIRECT_MAX = 16 << 20;
+
+interface Want { offset: number; end: number; bytes: Uint8Array; fill: number; done: (b: Uint8Array) => void; fail: (e: unknown) => void }
+
+/**
+ * One packed layer inflated from its start for the reads waiting on it, in whatever order they
+ * come: each is filled as the inflate passes it. It stops once no read waits; a read behind it
+ * (already passed) is left to the expansion.
+ */
+class Cursor {
+  pos = 0;
+  readonly wants = new Set<Want>();
+  private readonly stop = new AbortController();
+
+  constructor(info: storage.StoredImage['layers'][number], blob: Blob, private readonly gone: () => void) {
+    runShared({ type: 'expand', job: newJobId(), info, blob, hash: false }, this.stop.signal, (chunk, ack) => {
+      const from = this.pos, to = from + chunk.length;
+      for (const w of this.wants) {
+        const a = Math.max(from, w.offset), b = Math.min(to, w.end);
+        if (a >= b) continue;
+        w.bytes.set(chunk.subarray(a - from, b - from), a - w.offset);
+        w.fill += b - a;
+        if (w.fill === w.bytes.length) { this.wants.delete(w); w.done(w.bytes); }
+      }
+      this.pos = to;
+      ack();
+      if (!this.wants.size) this.close();
+    }).then(
+      () => this.close(new StrataError('STORAGE', 'The layer ended before the bytes asked for. The stored copy is damaged; delete the image and import it again.')),
+      (e: unknown) => this.close(e),
+    );
+  }
+
+  /** Stops the inflate; reads still waiting fail with `why` (the expansion may still serve them). */
+  close(why?: unknown): void {
+    if (this.stop.signal.aborted) return;
+    this.stop.abort();
+    this.gone();
+    for (const w of this.wants) w.fail(why ?? new StrataError('ABORTED', 'The read was cancelled.'));
+    this.wants.clear();
+  }
+
+  /** the bytes [offset, end) once the inflate has passed them */
+  want(offset: number, end: number): { bytes: Promise<Uint8Array>; drop: () => void } {
+    let w!: Want;
+    const bytes = new Promise<Uint8Array>((done, fail) => { w = { offset, end, bytes: new Uint8Array(end - offset), fill: 0, done, fail }; });
+    this.wants.add(w);
+    return { bytes, drop: () => { if (this.wants.delete(w) && !this.wants.size) this.close(); } };
+  }
+}
+
+const cursors = new Map<string, Cursor>();
+
+/**
+ * Bytes [offset, offset + length) of `layer`'s decompressed stream, for the page: from the stored
+ * content once it is stored that far; otherwise, for reads up to DIRECT_MAX, also from an inflate
+ * of the packed copy — the first to have them wins and the inflate stops.
+ */
+export async function readForPage(imageId: string, layer: number, offset: number, length: number): Promise<Uint8Array> {
+  const end = offset + length;
+  const stored = () => readable(imageId, layer, end).then(() => storage.readRange(imageId, layer, offset, length));
+  if (length === 0 || length > DIRECT_MAX || !(await behind(imageId, layer, end))) return stored();
+  const key = `${imageId}:${layer}`;
+  let cursor = cursors.get(key);
+  if (cursor && cursor.pos > offset) return stored(); // passed already: the expansion is as near
+  if (!cursor) {
+    const rec = await storage.readRecord(imageId);
+    const info = rec?.layers.find((l) => l.index === layer);
+    const blob = info ? await storage.packedLayerBlob(imageId, layer).catch(() => null) : null;
+    if (!info || !blob) return stored(); // expanded meanwhile (its packed copy is gone), or deleted
+    cursor = cursors.get(key); // another read may have started one meanwhile
+    if (!cursor) {
+      const c: Cursor = new Cursor(info, blob, () => { if (cursors.get(key) === c) cursors.delete(key); });
+      cursors.set(key, c);
+      cursor = c;
+    }
+    if (cursor.pos > offset) return stored();
+  }
+  const direct = cursor.want(offset, end);
+  const fromStorage = stored();
+  try {
+    // the first to succeed; the inflate failing (stopped, or its copy gone) leaves the expansion.
+    // The expansions hold meanwhile: the inflate shares a worker's thread with one of them.
+    return await holdingExpansions(() => Promise.any([direct.bytes, fromStorage]));
+  } catch {
+    return await fromStorage; // both failed: the stored path's error says what is wrong
+  } finally {
+    direct.drop();
+    direct.bytes.catch(() => {});
+    fromStorage.catch(() => {});
+  }
+}

@@ -1,0 +1,63 @@
+// A file read right after an import, while its layer is still packed: the page's read races the
+// expansion with an inflate of the packed copy (direct-read.ts). Here the expansions are held the
+// whole time (as during an export), so only that inflate can serve the reads: they must still
+// come, byte for byte what is stored once the layer is expanded — two at once from one inflate,
+// and one after the release, racing the expansion. Run in this thread through the real
+// coordinator modules (pool, decode and merge workers wired as the fuzzer does), on fake-indexeddb.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect, test } from 'vitest';
+import { writeBigImage } from '../browser/big-image.ts';
+import { storedKeys, wiredCoordinator } from '../fuzz/storage-check.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'strata-direct-read-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+test('reads of a packed layer are served by an inflate while its expansion is held; the same bytes as stored', async () => {
+  const path = join(dir, 'image.tar');
+  writeBigImage(path, { layers: 2, filesPerLayer: 8, fileBytes: 2 << 20 });
+  const { importImage } = await wiredCoordinator();
+  const { holdingExpansions } = await import('../../src/worker/coordinator/pool.ts');
+  const { behind, expandAll, stopBackground } = await import('../../src/worker/coordinator/expansion.ts');
+  const { readForPage } = await import('../../src/worker/coordinator/direct-read.ts');
+  const { deleteImage, openImage, readRange, readRecord } = await import('../../src/storage/index.ts');
+  const rec = await importImage(new Blob([readFileSync(path)]), 'image.tar', {}, new AbortController().signal, () => {});
+  const { tree } = await openImage(rec.id);
+  // layer 2's files by offset: the last one, one in the middle, the first
+  const files: { offset: number; size: number }[] = [];
+  for (let i = 0; i < tree.iType.length; i++) if (tree.iLayer[i] === 1 && tree.iSize[i] > 0) files.push({ offset: tree.iOffset[i], size: tree.iSize[i] });
+  files.sort((a, b) => a.offset - b.offset);
+  expect(files).toHaveLength(8);
+  const last = files[7], middle = files[3], first = files[0];
+
+  let release!: () => void;
+  const held = holdingExpansions(() => new Promise<void>((r) => { release = r; }));
+  const got: Record<string, Uint8Array> = {};
+  try {
+    expect(await behind(rec.id, 1, last.offset + last.size)).toBe(true); // starts the expansion, which holds
+    // two reads at once: one inflate serves both as it passes them
+    [got.last, got.middle] = await Promise.all([
+      readForPage(rec.id, 1, last.offset + 1000, 64 << 10),
+      readForPage(rec.id, 1, middle.offset, 6 << 20), // more than a 4 MiB piece: across pieces
+    ]);
+    expect((await readRecord(rec.id))?.packed).toContain(1); // still packed: the inflate served them
+  } finally {
+    release();
+    await held;
+  }
+  // released: a read races the running expansion
+  got.first = await readForPage(rec.id, 1, first.offset, 4096);
+  await expandAll(await readRecord(rec.id) ?? rec);
+  expect((await readRecord(rec.id))?.packed ?? []).toEqual([]);
+  expect(got.last).toEqual(await readRange(rec.id, 1, last.offset + 1000, 64 << 10));
+  expect(got.middle).toEqual(await readRange(rec.id, 1, middle.offset, 6 << 20));
+  expect(got.first).toEqual(await readRange(rec.id, 1, first.offset, 4096));
+  expect(got.middle.length).toBe(6 << 20);
+  // once stored, reads come from storage (nothing is behind)
+  expect(await behind(rec.id, 1, last.offset + last.size)).toBe(false);
+  expect(await readForPage(rec.id, 1, last.offset, 16)).toEqual(await readRange(rec.id, 1, last.offset, 16));
+  await stopBackground(rec.id);
+  await deleteImage(rec.id);
+  expect(Object.values(await storedKeys()).every((x) => x === 0)).toBe(true);
+}, 120_000);
