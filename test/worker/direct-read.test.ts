@@ -1,8 +1,9 @@
-// A file read right after an import, while its layer is still packed: the page's read races the
-// expansion with an inflate of the packed copy (direct-read.ts). Here the expansions are held the
+// A file read right after an import, while its layer is still packed: the page's read inflates
+// the packed copy itself while the expansions hold (direct-read.ts). Here the expansions are held the
 // whole time (as during an export), so only that inflate can serve the reads: they must still
-// come, byte for byte what is stored once the layer is expanded — two at once from one inflate,
-// and one after the release, racing the expansion. Run in this thread through the real
+// come, byte for byte what is stored once the layer is expanded — two at once from one inflate
+// (one across 4 MiB pieces). A read the inflate cannot serve (past the layer's end) is left to the
+// stored path once the read's own hold is let go: an error, not a hang. Run in this thread through the real
 // coordinator modules (pool, decode and merge workers wired as the fuzzer does), on fake-indexeddb.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,6 +35,7 @@ test('reads of a packed layer are served by an inflate while its expansion is he
   let release!: () => void;
   const held = holdingExpansions(() => new Promise<void>((r) => { release = r; }));
   const got: Record<string, Uint8Array> = {};
+  let past: Promise<Error | null> = Promise.resolve(null);
   try {
     expect(await behind(rec.id, 1, last.offset + last.size)).toBe(true); // starts the expansion, which holds
     // two reads at once: one inflate serves both as it passes them
@@ -42,11 +44,19 @@ test('reads of a packed layer are served by an inflate while its expansion is he
       readForPage(rec.id, 1, middle.offset, 6 << 20), // more than a 4 MiB piece: across pieces
     ]);
     expect((await readRecord(rec.id))?.packed).toContain(1); // still packed: the inflate served them
+    // past the layer's end: the inflate ends short, the read lets its hold go and waits for the
+    // stored path (the expansion, once this test's hold ends too) — which answers with its error
+    const size = (await readRecord(rec.id))!.layers[1].size!;
+    past = readForPage(rec.id, 1, size - 100, 4096).then(() => null, (e: Error) => e);
+    await new Promise((r) => setTimeout(r, 300));
   } finally {
     release();
     await held;
   }
-  // released: a read races the running expansion
+  // the read past the end (below) waited for the expansion, which the read's own hold no longer stops
+  const err = await past;
+  expect(err).toBeInstanceOf(Error);
+  expect(err!.message).toMatch(/stored content ends at byte/);
   got.first = await readForPage(rec.id, 1, first.offset, 4096);
   await expandAll(await readRecord(rec.id) ?? rec);
   expect((await readRecord(rec.id))?.packed ?? []).toEqual([]);

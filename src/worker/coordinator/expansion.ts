@@ -130,13 +130,19 @@ export async function layerStream(imageId: string, layer: number): Promise<Blob>
 }
 
 /**
- * Whether bytes [0, end) of `layer` are still to be stored: it is packed and its expansion (started
- * now if it was not) has not stored that far.
+ * How far the expansion of `layer` (started now if it was not) has stored its stream; null when
+ * the layer is stored whole (or not packed).
  */
-export async function behind(imageId: string, layer: number, end: number): Promise<boolean> {
+export async function expansionAt(imageId: string, layer: number): Promise<number | null> {
   await startExpansions(imageId, [layer]);
   const x = expansions.get(`${imageId}:${layer}`);
-  return !!x?.running && x.upTo < end;
+  return x?.running ? x.upTo : null;
+}
+
+/** Whether bytes [0, end) of `layer` are still to be stored (see expansionAt). */
+export async function behind(imageId: string, layer: number, end: number): Promise<boolean> {
+  const at = await expansionAt(imageId, layer);
+  return at !== null && at < end;
 }
 
 /**
