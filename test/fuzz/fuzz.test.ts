@@ -11,7 +11,7 @@ import { makeCase } from './cases.ts';
 import { FuzzProcess, report, runCases, type AnyTarget, type Result } from './harness.ts';
 import { cliProblems, errorProblems, knownCodes, messageProblems } from './invariants.ts';
 import { fixup, parseOuter, serialize, setData } from './outer.ts';
-import { compress, decompress } from './mutate.ts';
+import { compress, decompress, mutateJson } from './mutate.ts';
 import { rng } from './rng.ts';
 import { fixtures } from './fixtures.ts';
 import { base256, concat, header, octal } from './tar-blocks.ts';
@@ -139,6 +139,16 @@ describe('the fuzzer can fail', () => {
     expect(bad.stderr).toMatch(/compressed digest is sha256:[0-9a-f]{64} but the manifest says/);
     expect(await strata(['flatten', fixed, '-o', join(dir, 'fixed-out.tar')])).toMatchObject({ code: 0, stderr: '' });
   }, 60_000);
+
+  test('a JSON member nested too deep to write back is cut short, not a crash of the fuzzer (seed 2053759015, case 1497)', () => {
+    // an earlier step of the case left 60 000 levels: JSON.parse reads them, JSON.stringify overflowed
+    const deep = `{"a":${'['.repeat(60_000)}1${']'.repeat(60_000)}}`;
+    for (let i = 0; i < 20; i++) {
+      const m = mutateJson(rng(i), deep);
+      expect(typeof m.text).toBe('string');
+      expect(m.what).toMatch(/\S/);
+    }
+  });
 
   test('a seed and case number always make the same input', () => {
     const a = makeCase(7, 42), b = makeCase(7, 42);

@@ -344,7 +344,7 @@ function replacement(r: Rng, old: Json): { v: Json; what: string } {
   }
 }
 
-function mutateJson(r: Rng, text: string): { text: string; what: string } {
+export function mutateJson(r: Rng, text: string): { text: string; what: string } {
   let doc: Json;
   try { doc = JSON.parse(text); } catch { doc = undefined; }
   if (doc === undefined || r.chance(0.12)) {
@@ -366,7 +366,14 @@ function mutateJson(r: Rng, text: string): { text: string; what: string } {
     if (v === undefined) { if (Array.isArray(parent)) parent.splice(Number(k), 1); else delete parent[k]; }
     else parent[k] = v;
   }
-  let out = JSON.stringify(doc) ?? 'null';
+  let out: string;
+  try {
+    out = JSON.stringify(doc) ?? 'null';
+  } catch {
+    // nested too deep to write back (an earlier step's deep nesting: JSON.parse reads 60 000 levels,
+    // JSON.stringify overflows the stack): the document cut short instead
+    return { text: text.slice(0, r.int(text.length)), what: 'truncated text (too deep to edit)' };
+  }
   if (out.includes(`"${DEEP}"`)) { const d = r.pick([3000, 60_000]); out = out.replace(`"${DEEP}"`, '['.repeat(d) + '1' + ']'.repeat(d)); }
   return { text: out, what: `${p.map(String).join('.').slice(0, 60) || '(root)'} ${what}` };
 }
