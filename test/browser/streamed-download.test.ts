@@ -4,16 +4,18 @@
 // src/worker/coordinator/download-port.ts) instead of building a Blob. Checked in Chromium on the
 // built site: tar, .tar.gz and folder downloads equal the expected listing and each other; a large
 // image's download right after its import comes from the service worker's URL and is whole; one
-// cancelled in the browser stops the export and leaves the app usable.
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+// cancelled in the browser stops the export and leaves the app usable. And a file opened right after
+// an import is read from the packed layer (coordinator/direct-read.ts), not after its expansion.
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Download, Page } from 'playwright-core';
-import { FIXTURES, checkFlatten, chooseFile, closeSitePage, openSitePage, run, tarListing, tempDir, unexpected, waitForImage, type Site, type SitePage } from './site.ts';
+import { FIXTURES, checkFlatten, chooseFile, closeSitePage, idbCounts, openSitePage, run, tarListing, tempDir, unexpected, waitForImage, type Site, type SitePage } from './site.ts';
 import { strata } from '../helpers/cli.ts';
 import { writeBigImage } from './big-image.ts';
+import { ociArchive, sha, tar, type Spec } from '../../scripts/image-writer.ts';
 
 let site: Site;
 let opened: SitePage | undefined;
@@ -134,4 +136,37 @@ describe('streamed downloads through the service worker', () => {
     await expect.poll(() => page.locator('[id^="analysis-"] [role="status"]').count(), { timeout: 60_000 }).toBe(0);
     expect(unexpected(problems)).toEqual([]);
   }, 180_000);
+
+  test('a file opened right after the import: its preview comes from the packed layer, before the layer is stored', async () => {
+    // One gzip layer of 192 MiB that does not compress (stored deflate blocks: quick to make and
+    // to inflate). Its expansion hashes all of it and writes it to IndexedDB, the last file last
+    // (a text file of this one was stored in ≈ 1 s: its preview came from the stored content); an
+    // inflate of its own reaches that file in a fraction of that.
+    const specs: Spec[] = [{ name: 'data', kind: 'dir' }];
+    for (let f = 0; f < 12; f++) {
+      const data = randomBytes(16 << 20);
+      // the previewed head is text (the preview reads 256 KiB), the rest random
+      data.fill(`file ${f} of 12, the same line again and again\n`, 0, 256 << 10);
+      data.write(`START OF FILE ${f}\n`, 0);
+      specs.push({ name: `data/file${f}.txt`, data: new Uint8Array(data) });
+    }
+    const layer = tar(specs);
+    const config = { architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [sha(layer)] } };
+    const path = join(out.dir, 'text.tar');
+    writeFileSync(path, ociArchive({ layers: [new Uint8Array(gzipSync(layer, { level: 0 }))], compress: 'none', config, refName: 'text:one-layer' }));
+    await controlled();
+    await chooseFile(page, path);
+    await waitForImage(page, 120_000);
+    // the last file, opened through the URL as a link would
+    const q = new URLSearchParams((await page.evaluate(() => location.hash)).slice(1));
+    q.set('path', '/data/file11.txt');
+    await page.evaluate((h) => { location.hash = h; }, q.toString());
+    await page.getByText('START OF FILE 11').first().waitFor({ timeout: 60_000 });
+    await expect.poll(() => page.getByText('file 11 of 12, the same line again and again').count()).toBeGreaterThan(0);
+    // the packed copy is deleted once the layer is stored whole: still there, so the preview came
+    // from the inflate the read made itself
+    const packed = Object.entries(await idbCounts(page)).filter(([k]) => /packed/i.test(k)).reduce((a, [, n]) => a + n, 0);
+    expect(packed).toBeGreaterThan(0);
+    expect(unexpected(problems)).toEqual([]);
+  }, 120_000);
 });
