@@ -152,11 +152,12 @@ class Gate {
   }
 }
 
-// Streamed exports and imports under way (export-stream.ts, import.ts): expansions hold back their
-// buffers meanwhile, and the workers hold them at their next input chunk (not only once their
-// buffers run out: that left them inflating and hashing for up to 0.8 s into the export), so the
-// cores inflate for the export or decode for the import instead of for IndexedDB. An export's own
-// inflate shares a worker anyway (runShared); an import's decode borrows a held one (acquire).
+// Streamed exports, imports and direct reads under way (export-stream.ts, import.ts,
+// direct-read.ts): expansions hold back their buffers meanwhile, and the workers hold them at their
+// next input slice (not only once their buffers run out: that left them inflating and hashing for
+// up to 0.8 s into the export), so the cores work for what the user waits for instead of for
+// IndexedDB. An export's or a read's own inflate shares a worker anyway (runShared); an import's
+// decode borrows a held one (acquire) — should the hold end first, the two share that worker.
 const holding = new Gate();
 holding.onChange((busy) => {
   for (const w of pool) w.port.postMessage({ type: busy ? 'hold' : 'release', job: 0 } satisfies Job);
