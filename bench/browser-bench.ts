@@ -25,6 +25,7 @@ import { build } from 'vite';
 import { type ImageMeta } from './lib/build-image.ts';
 import { describeImage, getImages, IMAGE_KEYS, parseImageKeys, type BenchImage, type ImageKey } from './lib/images.ts';
 import { syncDisks } from './lib/proc.ts';
+import { markdownTable } from './lib/table.ts';
 import { encodeHeader, endOfArchive, padding } from '../src/core/tar/writer.ts';
 import { dockerArchive, tar, type Spec } from '../scripts/image-writer.ts';
 import type { AnalysisTimes, BenchApi, ExportResult, ImportResult, ReopenResult } from './page/main.ts';
@@ -490,10 +491,15 @@ async function settle(b: Browser): Promise<void> {
   }
 }
 
-async function importOnce(b: Browser, archive: string, poolSize: number | undefined, label: string, flow: ImportFlow = {}): Promise<Imported> {
+/** A fresh page with `archive` on its file input, once the browser is idle: ready to time an import. */
+async function freshWith(b: Browser, archive: string): Promise<void> {
   await fresh(b);
   await settle(b);
   await b.page.setInputFiles('#archive', archive);
+}
+
+async function importOnce(b: Browser, archive: string, poolSize: number | undefined, label: string, flow: ImportFlow = {}): Promise<Imported> {
+  await freshWith(b, archive);
   await b.heap.collectGarbage();
   b.heap.start();
   b.cpu.start();
@@ -829,9 +835,8 @@ function report(res: SyntheticRes, poolDefault: number): void {
     rows.push(['longest gap between progress events (all imports)', `${f(gap)} ms`, '', '≤ 250 ms', pass(gap <= 250)]);
   }
   const head = ['measure', 'result', 'vs raw', 'target', ''];
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   log();
-  log([head, w.map((n) => '-'.repeat(n)), ...rows].map((r) => '| ' + r.map((c, i) => c.padEnd(w[i]!)).join(' | ') + ' |').join('\n'));
+  log(markdownTable(head, rows));
 }
 
 /** An import dropped as soon as another one is browsable (the "second" step). */
@@ -844,9 +849,7 @@ interface Second { key: ImageKey; firstMs: number; secondMs: number; firstCpuS: 
  * next one). Work the user waits for should hardly notice that background.
  */
 async function secondOf(b: Browser, img: BenchImage): Promise<Second> {
-  await fresh(b);
-  await settle(b);
-  await b.page.setInputFiles('#archive', img.archive);
+  await freshWith(b, img.archive);
   const load = loadavg()[0]!;
   b.cpu.start();
   const first = await call(b, 'importArchive', undefined, true);
@@ -873,9 +876,7 @@ async function secondOf(b: Browser, img: BenchImage): Promise<Second> {
  */
 async function readOf(b: Browser, img: BenchImage): Promise<void> {
   for (const largest of [true, false]) {
-    await fresh(b);
-    await settle(b);
-    await b.page.setInputFiles('#archive', img.archive);
+    await freshWith(b, img.archive);
     const r = await call(b, 'importArchive', undefined, true);
     b.stored.push(r.id);
     const reads = await call(b, 'readLastFiles', r.id, largest);
@@ -899,8 +900,7 @@ function reportSeconds(xs: Second[]): void {
     const r = x.secondMs / x.firstMs;
     return [x.key, `${f(x.firstMs)} ms, ${f(x.firstCpuS, 1)} CPU s`, `${f(x.secondMs)} ms, ${f(x.secondCpuS, 1)} CPU s`, `${f(r, 2)}×`, '≤ 1.15×', r <= 1.15 ? 'PASS' : 'FAIL', x.load.toFixed(1)];
   });
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  log([head, w.map((n) => '-'.repeat(n)), ...rows].map((r) => '| ' + r.map((c, i) => c.padEnd(w[i]!)).join(' | ') + ' |').join('\n'));
+  log(markdownTable(head, rows));
 }
 
 /**
@@ -954,9 +954,8 @@ function reportFlows(flows: Flow[], poolDefault: number): void {
     row(key, 'machine load (1-min average, this bench included) before → after', `${loadBefore.toFixed(1)} → ${loadAfter.toFixed(1)}`, '', '', undefined);
   }
   const head = ['image', 'measure', 'result', 'vs raw', 'target', ''];
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   log(`\n== per image: imported as the app does it (pool of ${poolDefault}), against one raw stream over the same blobs ==`);
-  log([head, w.map((n) => '-'.repeat(n)), ...rows].map((r) => '| ' + r.map((c, i) => c.padEnd(w[i]!)).join(' | ') + ' |').join('\n'));
+  log(markdownTable(head, rows));
   const failed = verdicts.filter((v) => !v.ok);
   log(`targets: ${verdicts.length - failed.length} PASS, ${failed.length} FAIL${failed.length ? ` — ${failed.map((v) => `${v.image}: ${v.what.split(' (')[0]} ${v.value}`).join('; ')}` : ''}`);
   log(`load now: ${loadavg()[0]!.toFixed(2)} (1-min average on ${cpus().length} cores)`);

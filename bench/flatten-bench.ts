@@ -10,6 +10,7 @@ import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describeImage, getImages, IMAGE_KEYS, parseImageKeys, type BenchImage, type ImageKey } from './lib/images.ts';
 import { checkOutput, mergeListings, type OutputCheck } from './lib/listing.ts';
+import { markdownTable } from './lib/table.ts';
 import {
   BenchError, combine, hasGnuTime, measure, removeTree, run, syncDisks, versionOf, which, type Measurement,
 } from './lib/proc.ts';
@@ -422,8 +423,7 @@ function summary(runs: ImageRun[], repeat: number): void {
       v('wall strata / tar'), img.layout ? fmt(m('umoci unpack')?.wallS) : '—', img.layout ? v('wall strata / umoci') : '—',
       v('peak RSS'), v('output paths'), `${fmt(loadBefore, 1)}→${fmt(loadAfter, 1)}`]);
   }
-  const w = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  for (const r of [head, w.map((n) => '-'.repeat(n)), ...cells]) log(`| ${r.map((c, i) => c.padEnd(w[i]!)).join(' | ')} |`);
+  log(markdownTable(head, cells));
   const all = runs.flatMap((r) => r.verdicts);
   log(`targets: ${all.filter((x) => x.ok).length} PASS, ${all.filter((x) => !x.ok).length} FAIL` +
     (all.some((x) => !x.ok) ? ` — ${runs.flatMap((r) => r.verdicts.filter((x) => !x.ok).map((x) => `${r.img.key}: ${x.label} ${x.value}`)).join('; ')}` : ''));

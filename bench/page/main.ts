@@ -322,11 +322,6 @@ async function treemapOf(id: string): Promise<{ files: number; rects: number; ms
 /** A file read right after an import: which layer, how far into it, and when its first 64 KiB came. */
 export interface FileRead { layer: number; offset: number; layerSize: number; ms: number }
 
-/**
- * Right after an import, as a user clicking a file would: the first 64 KiB of the last file of
- * each layer with content, all asked for at once (or of the largest layer only); ms from the call until each one's bytes came
- * (a packed layer's file waits until its expansion has stored that far).
- */
 /** what readLastFiles read, to be read again once stored (checkLastReads) */
 let lastReads: { layer: number; offset: number; bytes: Uint8Array }[] = [];
 
@@ -339,6 +334,11 @@ async function checkLastReads(id: string): Promise<number> {
   return lastReads.length;
 }
 
+/**
+ * Right after an import, as a user clicking a file would: the first 64 KiB of the last file of
+ * each layer with content, all asked for at once (or of the largest layer only); ms from the call
+ * until each one's bytes came.
+ */
 async function readLastFiles(id: string, onlyLargest = false): Promise<FileRead[]> {
   lastReads = [];
   const e = getEngine();

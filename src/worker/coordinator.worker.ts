@@ -10,7 +10,7 @@ import type { RequestMessage } from './protocol.ts';
 import { analysisState, forgetAnalysis, sbom } from './coordinator/analysis.ts';
 import { settle } from './coordinator/background.ts';
 import { env, post } from './coordinator/context.ts';
-import { behind, readable, stopBackground } from './coordinator/expansion.ts';
+import { readable, stopBackground } from './coordinator/expansion.ts';
 import { exportTar, exportToPort, rememberTree } from './coordinator/export.ts';
 import { importFromRegistry, importImage } from './coordinator/import.ts';
 import { inspectRegistry } from './coordinator/registry.ts';
@@ -18,7 +18,7 @@ import { writeImage } from './coordinator/write-image.ts';
 import { addPort, inImport } from './coordinator/pool.ts';
 import { openCached } from './coordinator/opened.ts';
 import { compare } from './coordinator/compare.ts';
-import { DIRECT_MAX, readForPage } from './coordinator/direct-read.ts';
+import { directRead, readForPage } from './coordinator/direct-read.ts';
 
 function toStored(r: storage.StoredImage): StoredImage {
   const { id, importedAt, totalBytes, status: _s, packed: _p, ...meta } = r;
@@ -75,10 +75,8 @@ self.onmessage = async (ev: MessageEvent<RequestMessage | { type: 'port'; port: 
         break;
       }
       case 'fileBlob': {
-        if (m.size <= DIRECT_MAX && await behind(m.imageId, m.layer, m.offset + m.size)) {
-          post({ type: 'result', id: m.id, value: new Blob([await readForPage(m.imageId, m.layer, m.offset, m.size) as Uint8Array<ArrayBuffer>]) });
-          break;
-        }
+        const bytes = await directRead(m.imageId, m.layer, m.offset, m.size);
+        if (bytes) { post({ type: 'result', id: m.id, value: new Blob([bytes as Uint8Array<ArrayBuffer>]) }); break; }
         await readable(m.imageId, m.layer, m.offset + m.size);
         const blob = (await storage.layerContentBlob(m.imageId, m.layer)).slice(m.offset, m.offset + m.size);
         post({ type: 'result', id: m.id, value: blob });

@@ -20,7 +20,9 @@ test('reads of a packed layer are served by an inflate while its expansion is he
   writeBigImage(path, { layers: 2, filesPerLayer: 8, fileBytes: 2 << 20 });
   const { importImage } = await wiredCoordinator();
   const { holdingExpansions } = await import('../../src/worker/coordinator/pool.ts');
-  const { behind, expandAll, stopBackground } = await import('../../src/worker/coordinator/expansion.ts');
+  const { expandAll, expansionAt, stopBackground } = await import('../../src/worker/coordinator/expansion.ts');
+  /** whether bytes [0, end) of the layer are still to be stored */
+  const behind = async (id: string, layer: number, end: number) => { const at = await expansionAt(id, layer); return at !== null && at < end; };
   const { readForPage } = await import('../../src/worker/coordinator/direct-read.ts');
   const { deleteImage, openImage, readRange, readRecord } = await import('../../src/storage/index.ts');
   const rec = await importImage(new Blob([readFileSync(path)]), 'image.tar', {}, new AbortController().signal, () => {});

@@ -11,7 +11,7 @@ import { expansionAt, readable } from './expansion.ts';
 import { holdingExpansions, newJobId, runShared } from './pool.ts';
 
 /** Reads up to this size may be served by an inflate (it keeps them in memory until filled). */
-export const DIRECT_MAX = 16 << 20;
+const DIRECT_MAX = 16 << 20;
 
 interface Want { offset: number; end: number; bytes: Uint8Array; fill: number; done: (b: Uint8Array) => void; fail: (e: unknown) => void }
 
@@ -70,42 +70,52 @@ const cursors = new Map<string, Cursor>();
  */
 const NEAR = 0.75;
 
-/**
- * Bytes [offset, offset + length) of `layer`'s decompressed stream, for the page: from the stored
- * content once it is stored that far (or nearly); otherwise, for reads up to DIRECT_MAX, from an
- * inflate of the packed copy, with the expansions held meanwhile (the inflate shares a worker's
- * thread with one of them: libs-go's 714 MB layer, 4.9 s instead of 3.3). Should the inflate
- * stop or fail, the expansion — released — serves the read.
- */
-export async function readForPage(imageId: string, layer: number, offset: number, length: number): Promise<Uint8Array> {
-  const end = offset + length;
-  const stored = () => readable(imageId, layer, end).then(() => storage.readRange(imageId, layer, offset, length));
-  if (length === 0 || length > DIRECT_MAX) return stored();
-  const at = await expansionAt(imageId, layer);
-  if (at === null || at >= end * NEAR) return stored();
+/** The inflate serving `layer` now, or a new one; null when its packed copy is gone or the image is. */
+async function cursorFor(imageId: string, layer: number): Promise<Cursor | null> {
   const key = `${imageId}:${layer}`;
-  let cursor = cursors.get(key);
-  if (cursor && cursor.pos > offset) return stored(); // passed already: the expansion is as near
-  if (!cursor) {
-    const rec = await storage.readRecord(imageId);
-    const info = rec?.layers.find((l) => l.index === layer);
-    const blob = info ? await storage.packedLayerBlob(imageId, layer).catch(() => null) : null;
-    if (!info || !blob) return stored(); // expanded meanwhile (its packed copy is gone), or deleted
-    cursor = cursors.get(key); // another read may have started one meanwhile
-    if (!cursor) {
-      const c: Cursor = new Cursor(info, blob, () => { if (cursors.get(key) === c) cursors.delete(key); });
-      cursors.set(key, c);
-      cursor = c;
-    }
-    if (cursor.pos > offset) return stored();
-  }
+  const running = cursors.get(key);
+  if (running) return running;
+  const rec = await storage.readRecord(imageId);
+  const info = rec?.layers.find((l) => l.index === layer);
+  const blob = info ? await storage.packedLayerBlob(imageId, layer).catch(() => null) : null;
+  if (!info || !blob) return null; // expanded meanwhile (its packed copy is gone), or deleted
+  const again = cursors.get(key); // another read may have started one meanwhile
+  if (again) return again;
+  const c: Cursor = new Cursor(info, blob, () => { if (cursors.get(key) === c) cursors.delete(key); });
+  cursors.set(key, c);
+  return c;
+}
+
+/**
+ * Bytes [offset, offset + length) of `layer`'s decompressed stream for the page, from an inflate
+ * of its packed copy — or null: read them from the stored content. Null when the layer is stored
+ * that far (or nearly), the read is larger than DIRECT_MAX, an inflate under way has passed them,
+ * or the inflate stopped or failed (the expansion, released, serves the read then). The
+ * expansions hold meanwhile: the inflate shares a worker's thread with one of them (libs-go's
+ * 714 MB layer, 4.9 s instead of 3.3).
+ */
+export async function directRead(imageId: string, layer: number, offset: number, length: number): Promise<Uint8Array | null> {
+  const end = offset + length;
+  if (length === 0 || length > DIRECT_MAX) return null;
+  const at = await expansionAt(imageId, layer);
+  if (at === null || at >= end * NEAR) return null;
+  const cursor = await cursorFor(imageId, layer);
+  if (!cursor || cursor.pos > offset) return null; // passed already: the expansion is as near
   const direct = cursor.want(offset, end);
   try {
     // not a race with the stored path: that waits for the expansion, which holds meanwhile
     return await holdingExpansions(() => direct.bytes);
   } catch {
-    return await stored(); // the inflate stopped or failed: its error would say less than this path's
+    return null; // its error would say less than the stored path's
   } finally {
     direct.drop();
   }
+}
+
+/** Bytes [offset, offset + length) of `layer` for the page: from an inflate of its own when that is sooner (directRead). */
+export async function readForPage(imageId: string, layer: number, offset: number, length: number): Promise<Uint8Array> {
+  const direct = await directRead(imageId, layer, offset, length);
+  if (direct) return direct;
+  await readable(imageId, layer, offset + length);
+  return storage.readRange(imageId, layer, offset, length);
 }

@@ -6,7 +6,7 @@ import { StrataError, toErrorInfo } from '../../core/errors.ts';
 import * as storage from '../../storage/index.ts';
 import type { JobReply } from '../protocol.ts';
 import { post } from './context.ts';
-import { newJobId, runJob, streamingIdle } from './pool.ts';
+import { expansionsReleased, newJobId, runJob } from './pool.ts';
 
 /**
  * `${imageId}:${layer}` -> that layer's expansion in this worker: `done` settles when its content is
@@ -64,9 +64,9 @@ async function expandLayer(imageId: string, layer: number, signal: AbortSignal, 
         // the piece as a Blob at once (the worker's buffer goes back once it is queued for a
         // write: at most two batches wait for IndexedDB); stored in order
         const piece = new Blob([chunk]);
-        // while a streamed export runs, the buffer is held back: the worker pauses this layer and
-        // the cores inflate for the export (export-stream.ts)
-        queue = queue.then(() => x.add(piece)).then(streamingIdle).then(ack);
+        // while an export, an import or a direct read holds the expansions, the buffer is held
+        // back: the worker pauses this layer and the cores work for what the user waits for
+        queue = queue.then(() => x.add(piece)).then(expansionsReleased).then(ack);
         queue.catch((e: unknown) => { failure ??= e; stop.abort(); });
       }) as JobReply & { type: 'expanded' };
       await queue;
@@ -137,12 +137,6 @@ export async function expansionAt(imageId: string, layer: number): Promise<numbe
   await startExpansions(imageId, [layer]);
   const x = expansions.get(`${imageId}:${layer}`);
   return x?.running ? x.upTo : null;
-}
-
-/** Whether bytes [0, end) of `layer` are still to be stored (see expansionAt). */
-export async function behind(imageId: string, layer: number, end: number): Promise<boolean> {
-  const at = await expansionAt(imageId, layer);
-  return at !== null && at < end;
 }
 
 /**

@@ -81,7 +81,7 @@ const shared = new Map<PoolWorker, number>();
 /**
  * Runs a streaming job on the worker with the fewest such jobs, without taking it from the pool:
  * it shares the worker with whatever runs there (a worker runs jobs concurrently; an expansion
- * paused by `streamingIdle` costs nothing). Several streams read in an interleaved order must not
+ * paused by `expansionsReleased` costs nothing). Several streams read in an interleaved order must not
  * wait for each other's workers, or they would deadlock.
  */
 export async function runShared(job: Job & { type: 'expand' }, signal: AbortSignal | undefined, onContent: OnContent): Promise<JobReply> {
@@ -166,8 +166,8 @@ holding.onChange((busy) => {
 });
 /** Runs `fn` with the background expansions held (a streamed export, a direct read, an import). */
 export const holdingExpansions = <T>(fn: () => Promise<T>): Promise<T> => holding.during(fn);
-/** Resolves when no streamed export or import is under way (expansions may go on). */
-export const streamingIdle = (): Promise<void> => holding.idle();
+/** Resolves when nothing holds the expansions (no streamed export, import or direct read). */
+export const expansionsReleased = (): Promise<void> => holding.idle();
 
 // Exports and written images (work the user waits for) under way: background work that would
 // compete with them for the cores waits until there are none — digest checks (seconds of SHA-256
