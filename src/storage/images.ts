@@ -89,10 +89,10 @@ export async function listImages(): Promise<StoredImage[]> {
   return all.filter((r) => r.status === 'ready').sort((a, b) => b.importedAt - a.importedAt);
 }
 
-export async function openImage(id: string): Promise<{ meta: StoredImage; tree: EncodedTree }> {
+export async function openImage(id: string, known?: EncodedTree): Promise<{ meta: StoredImage; tree: EncodedTree }> {
   const [meta, tree] = await Promise.all([
     readRecord(id),
-    readTree(id),
+    known ?? readTree(id), // the caller's copy of the stored tree (the coordinator keeps the last one)
   ]);
   if (meta?.status !== 'ready') {
     throw new StrataError('NOT_FOUND', `No stored image ${id}: it was deleted, or its import did not finish.`);

@@ -11,7 +11,7 @@ import { analysisState, forgetAnalysis, sbom } from './coordinator/analysis.ts';
 import { settle } from './coordinator/background.ts';
 import { env, post } from './coordinator/context.ts';
 import { readable, stopBackground } from './coordinator/expansion.ts';
-import { exportTar, exportToPort, rememberTree } from './coordinator/export.ts';
+import { exportTar, exportToPort, rememberTree, rememberedTree } from './coordinator/export.ts';
 import { importFromRegistry, importImage } from './coordinator/import.ts';
 import { inspectRegistry } from './coordinator/registry.ts';
 import { writeImage } from './coordinator/write-image.ts';
@@ -62,7 +62,8 @@ self.onmessage = async (ev: MessageEvent<RequestMessage | { type: 'port'; port: 
       }
       case 'list': post({ type: 'result', id: m.id, value: (await storage.listImages()).map(toStored) }); break;
       case 'open': {
-        const { meta, tree } = await storage.openImage(m.imageId);
+        // right after an import its tree is still here: no read back from IndexedDB
+        const { meta, tree } = await storage.openImage(m.imageId, rememberedTree(m.imageId) ?? undefined);
         rememberTree(m.imageId, tree);
         // structured clone copies the typed arrays (a memcpy); we keep ours for exports
         post({ type: 'result', id: m.id, value: { meta: toStored(meta).meta, tree, packed: meta.packed ?? [] } });

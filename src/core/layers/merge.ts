@@ -7,7 +7,7 @@ import { quoted, StrataError } from '../errors.ts';
 import { Cause, DiffType, FileType, type EncodedTree } from '../model.ts';
 import type { TarEntry } from '../tar/reader.ts';
 import { cleanPath } from './paths.ts';
-import { concatBytes } from '../bytes.ts';
+import { joinUtf8 } from '../bytes.ts';
 
 interface Inode {
   id: number;
@@ -265,21 +265,14 @@ export class LayerMerger {
   }
 
   encode(): EncodedTree {
-    const enc = new TextEncoder();
     const N = this.nodes.length;
     const parent = new Int32Array(N);
-    const nameChunks: Uint8Array[] = [];
-    const nameOffsets = new Uint32Array(N + 1);
-    let off = 0;
+    const names = new Array<string>(N);
     for (const n of this.nodes) {
       parent[n.id] = n.parent ? n.parent.id : -1;
-      const b = enc.encode(n.name);
-      nameChunks.push(b);
-      nameOffsets[n.id] = off;
-      off += b.length;
+      names[n.id] = n.name;
     }
-    nameOffsets[N] = off;
-    const nameBytes = concatBytes(nameChunks, off);
+    const { bytes: nameBytes, offsets: nameOffsets } = joinUtf8(names);
     // versions: counting sort by node (stable, so layer order is kept)
     const V = this.vNode.length;
     const verStart = new Uint32Array(N + 1);
@@ -299,22 +292,18 @@ export class LayerMerger {
       iDevMajor: new Uint32Array(I), iDevMinor: new Uint32Array(I), iLink: new Int32Array(I), iNode: new Int32Array(I),
       linkBytes: new Uint8Array(0), linkOffsets: new Uint32Array(0), xattrs: [], deadWhiteouts: this.deadWhiteouts,
     };
-    const links: Uint8Array[] = [];
-    const linkOffsets: number[] = [0];
-    let loff = 0;
+    const links: string[] = [];
     for (const i of this.inodes) {
       t.iType[i.id] = i.type; t.iMode[i.id] = i.mode; t.iUid[i.id] = i.uid; t.iGid[i.id] = i.gid;
       t.iSize[i.id] = i.size; t.iMtime[i.id] = i.mtime; t.iLayer[i.id] = i.layer; t.iOffset[i.id] = i.offset;
       t.iDevMajor[i.id] = i.devmajor; t.iDevMinor[i.id] = i.devminor; t.iNode[i.id] = i.node;
       if (i.link !== null) {
-        const b = enc.encode(i.link);
-        links.push(b); loff += b.length; linkOffsets.push(loff);
+        links.push(i.link);
         t.iLink[i.id] = links.length - 1;
       } else t.iLink[i.id] = -1;
       if (i.xattrs) for (const [name, value] of Object.entries(i.xattrs)) t.xattrs.push({ inode: i.id, name, value });
     }
-    t.linkBytes = concatBytes(links, loff);
-    t.linkOffsets = Uint32Array.from(linkOffsets);
+    ({ bytes: t.linkBytes, offsets: t.linkOffsets } = joinUtf8(links));
     return t;
   }
 }

@@ -21,6 +21,7 @@ import { looksLikeImageLayout, openArchive, type Archive } from '../../core/arch
 import { mergeCall, newMergeId } from './merge-client.ts';
 import { inImport, newJobId, runJob } from './pool.ts';
 import { openReference } from './registry.ts';
+import { rememberTree } from './export.ts';
 
 /** Progress is reported at least this often, whether or not bytes moved (the UI shows it is alive). */
 const PROGRESS_MS = 50;
@@ -188,7 +189,15 @@ async function storeImage(meta: ImageMeta, signal: AbortSignal, p: ImportProgres
     // awaited below, in layer order (so a decode error names the lowest bad layer, as before);
     // storage failures stop everything at once through `fail`
     for (const l of layers) { l.decoded.catch(() => {}); l.stored.catch(() => {}); }
-    const captures: Promise<void>[] = [];
+    // What the decoders kept for the analysis is stored as each layer's decode ends, not when its
+    // merge turn comes: writing it (16 MB of Debian copyright files in a /usr/share/doc layer)
+    // held the coordinator ≈ 30 ms while the merge, waiting on it, was the last thing the import did.
+    // A decode error is left to the merge loop below (it names the lowest bad layer).
+    const captures = layers.map((l, i) => l.decoded.then((d) => {
+      const kept = storage.putCaptured(imageId, i, d.captured);
+      kept.catch(fail); // a storage failure stops the import at once
+      return kept;
+    }, () => {}));
     await mergeCall({ type: 'begin', merge, layers: n });
     for (let i = 0; i < n; i++) {
       const d = await layers[i].decoded;
@@ -196,9 +205,6 @@ async function storeImage(meta: ImageMeta, signal: AbortSignal, p: ImportProgres
       check?.(d);
       p.layer = i + 1;
       report(true);
-      const kept = storage.putCaptured(imageId, i, d.captured);
-      kept.catch(fail);
-      captures.push(kept);
       // awaited layer by layer, so a merge error of a lower layer wins over a later decode error
       const info = meta.layers[i];
       const { counts } = await mergeCall<'counts'>({ type: 'layer', merge, index: i, entries: d.entries, what: layerLabel(info, n) }, columnBuffers(d.entries));
@@ -208,10 +214,10 @@ async function storeImage(meta: ImageMeta, signal: AbortSignal, p: ImportProgres
     p.phase = 'storing';
     report(true);
     const { tree } = await mergeCall<'tree'>({ type: 'encode', merge });
-    await Promise.all([...layers.map((l) => l.stored), ...captures, storage.putTree(imageId, tree)]);
-    await storage.updateImageMeta(imageId, meta);
+    await Promise.all([...layers.map((l) => l.stored), ...captures, storage.putTree(imageId, tree), storage.updateImageMeta(imageId, meta)]);
     if (signal.aborted) throw new StrataError('ABORTED', 'The import was cancelled.');
     const rec = await storage.commitImage(imageId);
+    rememberTree(imageId, tree); // the app opens it next: its tree need not be read back
     p.phase = 'done';
     report(true);
     return rec;
