@@ -70,6 +70,28 @@ function raw(inflate: boolean): Promise<RawResult[]> {
   });
 }
 
+/**
+ * The pool's ceiling: `workers` raw workers take the layer blobs largest first, each the next one
+ * as it is done (as the import hands layers to its pool), inflate them and run the app's tar reader
+ * over the output — what the decodes alone cost, with nothing stored, merged or committed.
+ */
+async function rawPool(workers: number): Promise<{ ms: number; bytesOut: number }> {
+  const queue = files('layers').sort((a, b) => b.size - a.size);
+  const pool = [...Array(Math.min(workers, queue.length)).keys()].map(() => new Worker(new URL('./raw.worker.ts', import.meta.url), { type: 'module', name: 'bench-raw' }));
+  const one = (w: Worker, file: File) => new Promise<RawResult[]>((resolve, reject) => {
+    w.onmessage = (ev: MessageEvent<RawResult[]>) => resolve(ev.data);
+    w.onerror = (ev) => reject(new Error(ev.message));
+    w.postMessage({ files: [file], inflate: true, tar: true } satisfies RawJob);
+  });
+  let bytesOut = 0;
+  const t0 = performance.now();
+  // left running (idle) until the page reloads, as raw() does: the bench reads their CPU time afterwards
+  await Promise.all(pool.map(async (w) => {
+    for (let f = queue.shift(); f; f = queue.shift()) for (const r of await one(w, f)) bytesOut += r.bytesOut;
+  }));
+  return { ms: performance.now() - t0, bytesOut };
+}
+
 interface Expanded { expandMs: number; expandErrors: string[] }
 
 /** When each analysis phase of the last import was stored, in ms after its tree was browsable. */
@@ -371,6 +393,7 @@ const api = {
   hardwareConcurrency: () => navigator.hardwareConcurrency,
   rawInflate: () => raw(true),
   rawRead: () => raw(false),
+  rawPool,
   importArchive,
   expanded,
   verified,
