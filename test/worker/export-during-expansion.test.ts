@@ -54,6 +54,12 @@ async function storedExport(id: string): Promise<{ size: number; sha: string }> 
   const blob = await exportToPort(id, undefined, undefined, false, reader.port, new AbortController().signal, () => { streaming = true; });
   expect(blob).toBeNull();
   expect(streaming).toBe(true);
+  // the browser still writes the file after the last chunk: background work waits a moment more
+  const { foregroundIdle } = await import('../../src/worker/coordinator/pool.ts');
+  let idle = false;
+  void foregroundIdle().then(() => { idle = true; });
+  await new Promise((r) => setTimeout(r, 60));
+  expect(idle).toBe(false);
   const streamed = await reader.bytes;
   const digest = await sha(tar);
   expect(streamed && await sha(streamed)).toBe(digest);

@@ -37,6 +37,8 @@ export class PortSink implements TarSink {
   private closed = false;
   private waiter: (() => void) | null = null;
   private started = false;
+  /** bytes put so far */
+  bytes = 0;
   /** chunk buffers allocated (not handed back and filled again): for tests */
   allocated = 1;
 
@@ -95,6 +97,7 @@ export class PortSink implements TarSink {
 
   put(b: Uint8Array): void | Promise<void> {
     this.check();
+    this.bytes += b.length;
     if (!this.started) { this.started = true; this.onStreaming(); }
     for (let at = 0; at < b.length;) {
       const n = Math.min(b.length - at, CHUNK - this.fill);

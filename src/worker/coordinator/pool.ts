@@ -183,6 +183,15 @@ export const inForeground = <T>(fn: () => Promise<T>): Promise<T> => foreground.
 export const inImport = <T>(fn: () => Promise<T>): Promise<T> => foreground.during(() => holding.during(fn));
 /** Resolves when no foreground work is under way. */
 export const foregroundIdle = (): Promise<void> => foreground.idle();
+/**
+ * Keeps background work waiting `ms` longer, as if foreground work and a hold of the expansions
+ * were still under way: called from inside both, so neither gate opens in between. A streamed
+ * download's last chunk is not the end of it — the browser still writes what it has buffered and
+ * syncs the file (export.ts).
+ */
+export function linger(ms: number): void {
+  void foreground.during(() => holding.during(() => new Promise<void>((r) => setTimeout(r, ms))));
+}
 /** whether foreground work is under way now */
 export const inForegroundNow = (): boolean => foreground.active;
 /** `fn` hears each change between no foreground work (false) and some (true); returns the unsubscribe */
