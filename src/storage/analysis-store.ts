@@ -13,7 +13,7 @@ export const ANALYSIS_FORMAT = 1;
 
 /**
  * One layer's captured files back to back (a record per file would be thousands of records): a
- * Blob, or — as stored before 2026-12 — one buffer. A 16 MB buffer (a /usr/share/doc layer's
+ * Blob, or one buffer as earlier versions stored it. A 16 MB buffer (a /usr/share/doc layer's
  * copyright files) held the thread that stored it 38–60 ms in Chromium, the Blob of its parts 13–27.
  */
 interface CapturedLayer { offsets: number[]; sizes: number[]; blob?: Blob; bytes?: Uint8Array }
@@ -49,7 +49,12 @@ export async function readCaptured(imageId: string): Promise<Map<string, Uint8Ar
   const { keys, values } = await inStore(stores.analysis, 'readonly', `Reading the package databases of image ${imageId}`,
     async (os) => ({ keys: await request(os.getAllKeys(range)), values: await request(os.getAll(range)) as CapturedLayer[] }));
   const out = new Map<string, Uint8Array>();
-  const all = await Promise.all(values.map(async (v) => v.bytes ?? new Uint8Array(await v.blob!.arrayBuffer())));
+  const all = await Promise.all(values.map(async (v, i) => {
+    if (v.bytes) return v.bytes;
+    if (v.blob instanceof Blob) return new Uint8Array(await v.blob.arrayBuffer());
+    const layer = (keys[i] as [string, string, number])[2];
+    throw new StrataError('STORAGE', `The package databases stored for layer ${layer + 1} of image ${imageId} are damaged (no bytes). Delete the image and import it again.`);
+  }));
   keys.forEach((k, i) => {
     const layer = (k as [string, string, number])[2];
     const v = values[i];

@@ -37,3 +37,9 @@ test('a layer stored as one buffer (before the Blob form) still reads', async ()
   expect(got.get('3:0')).toEqual(a);
   expect(got.get('3:4096')).toEqual(b);
 });
+
+test('a damaged record of captured files is a clear storage error, not a crash', async () => {
+  const id = await beginImage(makeMeta('damaged'));
+  await set([id, 'captured', 1], { offsets: [0], sizes: [10] }, stores.analysis);
+  await expect(readCaptured(id)).rejects.toMatchObject({ code: 'STORAGE', message: expect.stringContaining('layer 2') });
+});

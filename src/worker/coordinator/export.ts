@@ -70,7 +70,7 @@ export function exportToPort(imageId: string, layer: number | undefined, path: s
  * ahead — stored content only with `storedToo` (a download: a Blob stitched from stored slices
  * passes no byte through JavaScript, the right thing for exportTar). Otherwise, or when a packed
  * layer gives too many files out of order, nothing goes to `sink` and the tar is composed from the
- * stored content.
+ * stored content. `onStreamed` runs once the tar is in `sink`, while the expansions are still held.
  */
 async function tarInto(imageId: string, layer: number | undefined, path: string | undefined, gzip: boolean | undefined, sink: TarSink, storedToo = false,
   onStreamed?: () => Promise<void>): Promise<Blob | null> {
