@@ -501,10 +501,10 @@ async function settle(b: Browser): Promise<void> {
 }
 
 /** A fresh page with `archive` on its file input, once the browser is idle: ready to time an import. */
-async function freshWith(b: Browser, archive: string): Promise<void> {
+async function freshWith(b: Browser, files: string | string[], input: '#archive' | '#layers' = '#archive'): Promise<void> {
   await fresh(b);
   await settle(b);
-  await b.page.setInputFiles('#archive', archive);
+  await b.page.setInputFiles(input, files);
 }
 
 async function importOnce(b: Browser, archive: string, poolSize: number | undefined, label: string, flow: ImportFlow = {}): Promise<Imported> {
@@ -636,9 +636,7 @@ interface RawStep {
 async function rawOf(b: Browser, img: BenchImage, workers: number): Promise<RawStep> {
   const inflate = img.layers.every((l) => l.compression === 'gzip');
   const files = inflate ? img.layers.map((l) => l.file) : [img.archive];
-  await fresh(b);
-  await settle(b);
-  await b.page.setInputFiles('#layers', files);
+  await freshWith(b, files, '#layers');
   b.cpu.start();
   const per = await call(b, inflate ? 'rawInflate' : 'rawRead');
   const cpu = b.cpu.stop();
@@ -646,9 +644,7 @@ async function rawOf(b: Browser, img: BenchImage, workers: number): Promise<RawS
   log(`  ${img.key}: raw ${inflate ? 'DecompressionStream' : 'File.stream() read'}: ${f(s.bytesOut / MB / (s.ms / 1000))} MB/s out ` +
     `(${per.map((r) => f(r.bytesOut / MB / (r.ms / 1000))).join(' / ')} per blob), ${f(s.ms)} ms; Chromium CPU s ${cpu.total.toFixed(1)} (${cpu.parts})`);
   if (inflate && files.length > 1) {
-    await fresh(b);
-    await settle(b);
-    await b.page.setInputFiles('#layers', files);
+    await freshWith(b, files, '#layers');
     b.cpu.start();
     const p = await call(b, 'rawPool', workers);
     const pcpu = b.cpu.stop();
@@ -738,9 +734,7 @@ type SyntheticRes = {
 /** The synthetic image's own rows (one round): raw, 1 worker, pool, treemap, exports, uncompressed twin, 100k-file reopen. */
 async function syntheticSteps(b: Browser, img: Images, res: SyntheticRes, want: (k: string) => boolean, poolDefault: number): Promise<void> {
   if (want('raw')) {
-    await fresh(b);
-    await settle(b);
-    await b.page.setInputFiles('#layers', img.layerFiles);
+    await freshWith(b, img.layerFiles, '#layers');
     b.cpu.start();
     const per = await call(b, 'rawInflate');
     const cpu = b.cpu.stop();

@@ -63,7 +63,7 @@ self.onmessage = async (ev: MessageEvent<RequestMessage | { type: 'port'; port: 
       case 'list': post({ type: 'result', id: m.id, value: (await storage.listImages()).map(toStored) }); break;
       case 'open': {
         // right after an import its tree is still here: no read back from IndexedDB
-        const { meta, tree } = await storage.openImage(m.imageId, rememberedTree(m.imageId) ?? undefined);
+        const { meta, tree } = await storage.openImage(m.imageId, rememberedTree(m.imageId));
         rememberTree(m.imageId, tree);
         // structured clone copies the typed arrays (a memcpy); we keep ours for exports
         post({ type: 'result', id: m.id, value: { meta: toStored(meta).meta, tree, packed: meta.packed ?? [] } });

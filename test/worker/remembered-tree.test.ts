@@ -14,7 +14,7 @@ test('the tree kept after an import is the stored one, and stays whole', async (
   const storage = await import('../../src/storage/index.ts');
   const rec = await importImage(new Blob([readFileSync(FIXTURE)]), 'edge.docker.tar', {}, new AbortController().signal, () => {});
   const kept = rememberedTree(rec.id);
-  expect(kept).not.toBeNull();
+  expect(kept).not.toBeUndefined();
   const stored = (await storage.openImage(rec.id)).tree; // read back from IndexedDB
   expect(kept).toEqual(stored);
   // an export reads the same tree (treeOf): the kept one must not be changed or detached by it

@@ -13,7 +13,7 @@ import type { AnalysisReply, AnalysisRequest } from '../protocol.ts';
 import { post } from './context.ts';
 import { readable, stopOf } from './expansion.ts';
 import { foregroundIdle, inForegroundNow, onForegroundChange } from './pool.ts';
-import { rememberedTree } from './export.ts';
+import { treeOf } from './export.ts';
 import { WorkerJobs } from './worker-jobs.ts';
 
 /** Progress goes to the page at most this often (phases and the end always). */
@@ -61,8 +61,8 @@ async function analyse(imageId: string, r: Running): Promise<void> {
     }
     // a partial result (a closed tab, a failure) is shown while the analysis runs again
     r.state.result = stored?.result ?? null;
-    // right after an import the coordinator still has its tree (posted below as a copy)
-    const [{ tree }, captured] = await Promise.all([storage.openImage(imageId, rememberedTree(imageId) ?? undefined), storage.readCaptured(imageId)]);
+    // right after an import the coordinator still has its tree (treeOf; posted below as a copy)
+    const [tree, captured] = await Promise.all([treeOf(imageId), storage.readCaptured(imageId)]);
     // an export the user waits for goes first (right after an import it competes for the cores)
     await foregroundIdle();
     if (stop.aborted) throw new StrataError('ABORTED', 'The image was deleted.');

@@ -25,8 +25,8 @@ export function rememberTree(imageId: string, tree: EncodedTree | null): void {
   else if (cached?.id === imageId) cached = null;
 }
 
-/** The tree of `imageId` if it is the one remembered (the last imported or opened), else null. */
-export const rememberedTree = (imageId: string): EncodedTree | null => (cached?.id === imageId ? cached.tree : null);
+/** The tree of `imageId` if it is the one remembered (the last imported or opened). */
+export const rememberedTree = (imageId: string): EncodedTree | undefined => (cached?.id === imageId ? cached.tree : undefined);
 
 export function exportTar(imageId: string, layer: number | undefined, path: string | undefined, gzip: boolean | undefined): Promise<Blob> {
   return inForeground(async () => {

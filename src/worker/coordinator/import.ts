@@ -28,8 +28,8 @@ const PROGRESS_MS = 50;
 
 interface LayerImport {
   decoded: Promise<JobReply & { type: 'decoded' }>;
-  /** resolves with the stored size once every byte of the layer is in IndexedDB */
-  stored: Promise<number>;
+  /** resolves once every byte of the layer, and what its decoder kept for the analysis, is in IndexedDB */
+  stored: Promise<unknown>;
 }
 
 /**
@@ -48,12 +48,18 @@ interface LayerFeed {
  * archive: an uncompressed layer as its content, a compressed one packed (as shipped), to be
  * expanded after the commit. Inflating and storing the inflated stream during the import cost
  * the 2-core bench machine ~40 % more wall time than inflating alone (README, browser bench).
+ * What the decoder kept for the analysis is stored as soon as the decode ends, not when the
+ * layer's merge turn comes: writing it (16 MB of Debian copyright files in a /usr/share/doc layer)
+ * held the coordinator ≈ 30 ms while the merge, waiting on it, was the last thing the import did.
  */
 function importLayer(imageId: string, f: LayerFeed, stop: AbortSignal, fail: (e: unknown) => void): LayerImport {
   // the compression is known once the bytes are (a pulled layer's is read from its first bytes)
-  const stored = f.blob.then((blob) => storage.storeLayerBlob(imageId, f.info.index, blob, { packed: f.info.compression !== 'none' }));
-  stored.catch(fail);
+  const content = f.blob.then((blob) => storage.storeLayerBlob(imageId, f.info.index, blob, { packed: f.info.compression !== 'none' }));
   const decoded = f.blob.then((blob) => runJob({ type: 'decode', job: newJobId(), info: f.info, blob }, stop, f.onDecodeProgress)) as LayerImport['decoded'];
+  // a decode error is the merge loop's to report (it names the lowest bad layer), not a storage failure
+  const captured = decoded.then((d) => storage.putCaptured(imageId, f.info.index, d.captured), () => {});
+  const stored = Promise.all([content, captured]);
+  stored.catch(fail); // a storage failure stops the import at once
   return { decoded, stored };
 }
 
@@ -189,15 +195,6 @@ async function storeImage(meta: ImageMeta, signal: AbortSignal, p: ImportProgres
     // awaited below, in layer order (so a decode error names the lowest bad layer, as before);
     // storage failures stop everything at once through `fail`
     for (const l of layers) { l.decoded.catch(() => {}); l.stored.catch(() => {}); }
-    // What the decoders kept for the analysis is stored as each layer's decode ends, not when its
-    // merge turn comes: writing it (16 MB of Debian copyright files in a /usr/share/doc layer)
-    // held the coordinator ≈ 30 ms while the merge, waiting on it, was the last thing the import did.
-    // A decode error is left to the merge loop below (it names the lowest bad layer).
-    const captures = layers.map((l, i) => l.decoded.then((d) => {
-      const kept = storage.putCaptured(imageId, i, d.captured);
-      kept.catch(fail); // a storage failure stops the import at once
-      return kept;
-    }, () => {}));
     await mergeCall({ type: 'begin', merge, layers: n });
     for (let i = 0; i < n; i++) {
       const d = await layers[i].decoded;
@@ -214,7 +211,7 @@ async function storeImage(meta: ImageMeta, signal: AbortSignal, p: ImportProgres
     p.phase = 'storing';
     report(true);
     const { tree } = await mergeCall<'tree'>({ type: 'encode', merge });
-    await Promise.all([...layers.map((l) => l.stored), ...captures, storage.putTree(imageId, tree), storage.updateImageMeta(imageId, meta)]);
+    await Promise.all([...layers.map((l) => l.stored), storage.putTree(imageId, tree), storage.updateImageMeta(imageId, meta)]);
     if (signal.aborted) throw new StrataError('ABORTED', 'The import was cancelled.');
     const rec = await storage.commitImage(imageId);
     rememberTree(imageId, tree); // the app opens it next: its tree need not be read back

@@ -175,12 +175,14 @@ export const expansionsReleased = (): Promise<void> => holding.idle();
 const foreground = new Gate();
 /** Runs `fn` as foreground work: background work started meanwhile waits for it. */
 export const inForeground = <T>(fn: () => Promise<T>): Promise<T> => foreground.during(fn);
+/** Runs `fn` as foreground work that holds the expansions too. */
+const heldForeground = <T>(fn: () => Promise<T>): Promise<T> => foreground.during(() => holding.during(fn));
 /**
- * Runs an import (or the inspection before it): foreground work that holds the expansions too. A
- * second image dropped the moment the first is browsable was 2.8× slower than alone (text-go,
- * 2.7 vs 1.0 s) while the first one's layers were expanded, checked and analysed on the same cores.
+ * Runs an import (or the inspection before it) as held foreground work. A second image dropped the
+ * moment the first is browsable was 2.8× slower than alone (text-go, 2.7 vs 1.0 s) while the first
+ * one's layers were expanded, checked and analysed on the same cores.
  */
-export const inImport = <T>(fn: () => Promise<T>): Promise<T> => foreground.during(() => holding.during(fn));
+export const inImport = heldForeground;
 /** Resolves when no foreground work is under way. */
 export const foregroundIdle = (): Promise<void> => foreground.idle();
 /**
@@ -190,7 +192,7 @@ export const foregroundIdle = (): Promise<void> => foreground.idle();
  * syncs the file (export.ts).
  */
 export function linger(ms: number): void {
-  void foreground.during(() => holding.during(() => new Promise<void>((r) => setTimeout(r, ms))));
+  void heldForeground(() => new Promise<void>((r) => setTimeout(r, ms)));
 }
 /** whether foreground work is under way now */
 export const inForegroundNow = (): boolean => foreground.active;
