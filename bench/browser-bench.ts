@@ -51,13 +51,13 @@ const TARGET = { gzipOne: 0.85, gzipPool: 1.0, plainMBs: 1000, heapMB: 256, reop
 const log = (s = ''): void => console.log(s);
 const f = (n: number | undefined, d = 0): string => (n === undefined || !Number.isFinite(n) ? 'n/a' : n.toFixed(d));
 
-interface Options { repeat: number; keepProfile: boolean; only: Set<string> | null; cpuProfile: boolean; images: ImageKey[]; exportTo: 'file' | 'blob' }
+interface Options { repeat: number; keepProfile: boolean; only: Set<string> | null; cpuProfile: boolean; images: ImageKey[]; exportTo: 'file' | 'blob'; noSpare?: boolean }
 
 function parseOptions(argv: string[]): Options {
   const o: Options = { repeat: 1, keepProfile: false, only: null, cpuProfile: false, images: [...IMAGE_KEYS], exportTo: 'file' };
   for (const a of argv) {
     if (a === '--help' || a === '-h') {
-      log('usage: npm run bench:browser [-- --images=LIST] [-- --repeat=N] [-- --keep-profile] [-- --cpu-profile] [-- --only=STEPS]');
+      log('usage: npm run bench:browser [-- --images=LIST] [-- --repeat=N] [-- --keep-profile] [-- --cpu-profile] [-- --only=STEPS] [-- --no-spare]');
       log(`  --images=LIST  comma-separated, default all: ${IMAGE_KEYS.join(',')}`);
       log('  --only=STEPS   of raw,pool1,pool,plain,export,reopen,treemap (the synthetic image\'s rows), after, second and read (per image)');
       log('                 (per image: raw stream vs drop → first tree row, export right after, heap), compare');
@@ -65,11 +65,13 @@ function parseOptions(argv: string[]): Options {
       log('  --export=file  the export right after: streamed to a file through the service worker, timed until');
       log('                 the file is complete (default, as the app does it); =blob: the Blob the app builds');
       log('                 when no service worker controls the page, timed until the Blob is ready');
+      log('  --no-spare     the app\'s pool without its spare worker (an import\'s decodes one per core), for an A/B');
       process.exit(0);
     } else if (a.startsWith('--images=')) o.images = parseImageKeys(a.slice(9));
     else if (a.startsWith('--repeat=')) o.repeat = Number(a.slice(9));
     else if (a === '--keep-profile') o.keepProfile = true;
     else if (a === '--cpu-profile') o.cpuProfile = true;
+    else if (a === '--no-spare') o.noSpare = true;
     else if (a.startsWith('--only=')) o.only = new Set(a.slice(7).split(','));
     else if (a === '--export=blob' || a === '--export=file') o.exportTo = a.slice(9) as Options['exportTo'];
     else throw new Error(`unknown option ${a} (try --help)`);
@@ -692,7 +694,9 @@ async function main(): Promise<void> {
   b.heap.profiling = o.cpuProfile;
   const cores = await call(b, 'hardwareConcurrency');
   const poolDefault = Math.max(1, Math.min(4, cores || 2));
-  log(`browser: ${CHROMIUM} (${b.context.browser()?.version() ?? 'persistent context'}), profile ${b.profile}; hardwareConcurrency ${cores} → pool ${poolDefault}`);
+  // the page keeps it in its profile's localStorage, read by every engine it makes
+  if (o.noSpare) await call(b, 'setSpare', false);
+  log(`browser: ${CHROMIUM} (${b.context.browser()?.version() ?? 'persistent context'}), profile ${b.profile}; hardwareConcurrency ${cores} → pool ${poolDefault}${poolDefault >= 2 ? (o.noSpare ? ', no spare (--no-spare)' : ' + 1 spare for imports') : ''}`);
   const res: SyntheticRes = {};
   const flows = new Map<ImageKey, Flow>();
   const seconds = new Map<ImageKey, Second>();

@@ -51,10 +51,13 @@ const files = (id: string): File[] => [...((document.getElementById(id) as HTMLI
 let engine: Engine | null = null;
 let enginePool = 0;
 
+/** `--no-spare` (browser-bench.ts): the pool without its spare worker, kept across reloads */
+const SPARE_KEY = 'strata-bench-spare';
+
 function getEngine(poolSize?: number): Engine {
   const size = poolSize ?? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 2));
   if (!engine || enginePool !== size) {
-    engine = createEngine(poolSize === undefined ? {} : { poolSize });
+    engine = createEngine({ ...(poolSize === undefined ? {} : { poolSize }), spare: localStorage.getItem(SPARE_KEY) !== 'no' });
     enginePool = size;
   }
   return engine;
@@ -75,7 +78,7 @@ function raw(inflate: boolean): Promise<RawResult[]> {
  * as it is done (as the import hands layers to its pool), inflate them and run the app's tar reader
  * over the output — what the decodes alone cost, with nothing stored, merged or committed.
  */
-async function rawPool(workers: number): Promise<{ ms: number; bytesOut: number }> {
+async function rawPool(workers: number): Promise<{ ms: number; bytesOut: number; layers: { name: string; start: number; ms: number }[] }> {
   const queue = files('layers').sort((a, b) => b.size - a.size);
   const pool = [...Array(Math.min(workers, queue.length)).keys()].map(() => new Worker(new URL('./raw.worker.ts', import.meta.url), { type: 'module', name: 'bench-raw' }));
   const one = (w: Worker, file: File) => new Promise<RawResult[]>((resolve, reject) => {
@@ -84,12 +87,16 @@ async function rawPool(workers: number): Promise<{ ms: number; bytesOut: number 
     w.postMessage({ files: [file], inflate: true, tar: true } satisfies RawJob);
   });
   let bytesOut = 0;
+  const layers: { name: string; start: number; ms: number }[] = [];
   const t0 = performance.now();
   // left running (idle) until the page reloads, as raw() does: the bench reads their CPU time afterwards
   await Promise.all(pool.map(async (w) => {
-    for (let f = queue.shift(); f; f = queue.shift()) for (const r of await one(w, f)) bytesOut += r.bytesOut;
+    for (let f = queue.shift(); f; f = queue.shift()) {
+      const start = performance.now() - t0;
+      for (const r of await one(w, f)) { bytesOut += r.bytesOut; layers.push({ name: r.name, start, ms: r.ms }); }
+    }
   }));
-  return { ms: performance.now() - t0, bytesOut };
+  return { ms: performance.now() - t0, bytesOut, layers };
 }
 
 interface Expanded { expandMs: number; expandErrors: string[] }
@@ -391,6 +398,7 @@ void navigator.serviceWorker?.register('./sw.js');
 
 const api = {
   hardwareConcurrency: () => navigator.hardwareConcurrency,
+  setSpare: (on: boolean) => { if (on) localStorage.removeItem(SPARE_KEY); else localStorage.setItem(SPARE_KEY, 'no'); engine = null; },
   rawInflate: () => raw(true),
   rawRead: () => raw(false),
   rawPool,

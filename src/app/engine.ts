@@ -26,14 +26,19 @@ function pagePolicedWorker(url: string, name: string): Worker {
 
 interface Call { resolve: (v: unknown) => void; reject: (e: Error) => void; onProgress?: (p: never) => void }
 
-export function createEngine(opts: { poolSize?: number } = {}): Engine {
+/**
+ * `poolSize`: decode workers for all jobs (default: one per core, at most 4); `spare`: one more, for
+ * an import's decodes when its layers are of like sizes (coordinator/pool.ts), with two or more.
+ */
+export function createEngine(opts: { poolSize?: number; spare?: boolean } = {}): Engine {
   const coordinator = pagePolicedWorker(coordinatorUrl, 'strata-coordinator');
   const size = opts.poolSize ?? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 2));
-  for (let i = 0; i < size; i++) {
+  const spare = size >= 2 && (opts.spare ?? true);
+  for (let i = 0; i < size + (spare ? 1 : 0); i++) {
     const w = new Worker(new URL('../worker/decode.worker.ts', import.meta.url), { type: 'module', name: `strata-decode-${i}` });
     const ch = new MessageChannel();
     w.postMessage({ port: ch.port1 }, [ch.port1]);
-    coordinator.postMessage({ type: 'port', port: ch.port2 }, [ch.port2]);
+    coordinator.postMessage({ type: 'port', port: ch.port2, spare: i === size }, [ch.port2]);
   }
   const calls = new Map<number, Call>();
   const verifyListeners = new Set<(id: string, layer: number, v: LayerVerify) => void>();

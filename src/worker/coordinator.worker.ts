@@ -31,9 +31,9 @@ const aborts = new Map<number, AbortController>();
 const ready = storage.cleanupOrphans().catch(() => null);
 void ready.then(() => storage.listImages()).then((all) => { for (const r of all) void settle(r); }).catch(() => {});
 
-self.onmessage = async (ev: MessageEvent<RequestMessage | { type: 'port'; port: MessagePort }>) => {
+self.onmessage = async (ev: MessageEvent<RequestMessage | { type: 'port'; port: MessagePort; spare?: boolean }>) => {
   const m = ev.data;
-  if (m.type === 'port') { addPort(m.port); return; }
+  if (m.type === 'port') { addPort(m.port, m.spare); return; }
   if (m.type === 'cancel') { aborts.get(m.target)?.abort(); return; }
   const ctl = new AbortController();
   aborts.set(m.id, ctl);

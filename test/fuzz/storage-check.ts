@@ -34,12 +34,28 @@ async function setUp(): Promise<typeof import('../../src/worker/coordinator/impo
     terminate() {}
   };
   const { addPort } = await import('../../src/worker/coordinator/pool.ts');
-  for (let i = 0; i < 2; i++) {
+  decodeWorker = (spare) => {
     const ch = new MessageChannel();
     serve({ data: { port: ch.port2 } });
-    addPort(ch.port1 as unknown as MessagePort);
-  }
+    const jobs: string[] = [];
+    // the coordinator's end, with the jobs it is sent written down
+    const port = {
+      postMessage(m: { type: string }, t?: Transferable[]) { if (!['hold', 'release', 'ack'].includes(m.type)) jobs.push(m.type); ch.port1.postMessage(m, t ?? []); },
+      set onmessage(fn: ((ev: MessageEvent) => void) | null) { ch.port1.onmessage = fn; },
+    };
+    addPort(port as unknown as MessagePort, spare);
+    return jobs;
+  };
+  for (let i = 0; i < 2; i++) decodeWorker(false);
   return import('../../src/worker/coordinator/import.ts');
+}
+
+let decodeWorker: ((spare: boolean) => string[]) | null = null;
+
+/** Adds one more decode worker to the wired pool (`spare`: the spare); returns the types of the jobs it is sent. */
+export async function addDecodeWorker(spare: boolean): Promise<string[]> {
+  await wiredCoordinator();
+  return decodeWorker!(spare);
 }
 
 let coordinator: ReturnType<typeof setUp> | null = null;

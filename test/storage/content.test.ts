@@ -1,10 +1,11 @@
 import 'fake-indexeddb/auto';
-import { del, values } from 'idb-keyval';
+import { del, keys, values } from 'idb-keyval';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { stores } from '../../src/storage/db.ts';
 import {
-  CHUNK_SIZE, beginImage, commitImage, createContentWriter, layerContentBlob, putTree, readRange, storeLayerBlob,
+  CHUNK_SIZE, beginImage, commitImage, createContentWriter, layerContentBlob, packedLayerBlob, putTree, readRange, storeLayerBlob,
 } from '../../src/storage/index.ts';
+import { BLOB_SLICE } from '../../src/storage/content-writer.ts';
 import { clearAll, contentKeys } from './idb-helpers.ts';
 import { firstDiff, makeMeta, makeTree, pattern } from './make-image.ts';
 
@@ -105,14 +106,25 @@ test('layers of one image are kept apart and totalBytes counts content and tree'
 });
 
 describe('storeLayerBlob', () => {
-  test('stores a Blob (e.g. a File slice) as chunk slices and reads it back', async () => {
+  test('stores a Blob (e.g. a File slice) as slices and reads it back', async () => {
     const id = await beginImage(makeMeta());
     const size = 2 * CHUNK_SIZE + 5;
     const file = new Blob([new Uint8Array(100), pattern(0, size)]).slice(100);
-    expect(await storeLayerBlob(id, 1, file)).toBe(size);
+    expect(await storeLayerBlob(id, 1, file, { slice: CHUNK_SIZE })).toBe(size);
     expect(await contentKeys()).toEqual([[id, 1, 0], [id, 1, CHUNK_SIZE], [id, 1, 2 * CHUNK_SIZE]]);
     expect(await readRange(id, 1, 2 * CHUNK_SIZE - 2, 7)).toEqual(pattern(2 * CHUNK_SIZE - 2, 7));
     expect(firstDiff(await blobBytes(await layerContentBlob(id, 1)), pattern(0, size))).toBe(-1);
+  });
+
+  test('by default a layer up to BLOB_SLICE is one put: one record, read back by range as before', async () => {
+    const id = await beginImage(makeMeta());
+    const size = 3 * CHUNK_SIZE + 11;
+    expect(BLOB_SLICE).toBeGreaterThan(size);
+    expect(await storeLayerBlob(id, 2, new Blob([pattern(0, size)]), { packed: true })).toBe(size);
+    expect(await keys(stores.packed)).toEqual([[id, 2, 0]]);
+    expect(firstDiff(await blobBytes(await packedLayerBlob(id, 2)), pattern(0, size))).toBe(-1);
+    expect(await storeLayerBlob(id, 3, new Blob([pattern(0, size)]))).toBe(size);
+    expect(await readRange(id, 3, 2 * CHUNK_SIZE - 2, CHUNK_SIZE + 13)).toEqual(pattern(2 * CHUNK_SIZE - 2, CHUNK_SIZE + 13));
   });
 
   test('an empty layer is stored as empty, which differs from not stored', async () => {

@@ -26,7 +26,7 @@ async function packedImage(): Promise<string> {
   meta.layers[1] = { ...meta.layers[1], compression: 'gzip', size: CONTENT.length };
   const id = await beginImage(meta);
   await storeLayerBlob(id, 0, new Blob([pattern(0, 100)]));
-  await storeLayerBlob(id, 1, new Blob([PACKED]), { packed: true });
+  await storeLayerBlob(id, 1, new Blob([PACKED]), { packed: true, slice: CHUNK_SIZE }); // two chunks
   await storeLayerBlob(id, 2, new Blob([pattern(0, 200)]));
   await putTree(id, makeTree(10));
   await commitImage(id);

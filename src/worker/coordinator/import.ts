@@ -19,7 +19,8 @@ import { env } from './context.ts';
 import { openCached } from './opened.ts';
 import { looksLikeImageLayout, openArchive, type Archive } from '../../core/archive/open.ts';
 import { mergeCall, newMergeId } from './merge-client.ts';
-import { inImport, newJobId, runJob } from './pool.ts';
+import { hasSpare, inImport, newJobId, poolCores, runJob } from './pool.ts';
+import { decodeSlots, decodeWork } from '../../core/layers/schedule.ts';
 import { openReference } from './registry.ts';
 import { rememberTree } from './export.ts';
 
@@ -41,6 +42,8 @@ interface LayerFeed {
   blob: Promise<Blob>;
   /** compressed bytes the decoder has read of it */
   onDecodeProgress?: (bytesIn: number) => void;
+  /** its decode may run on the pool's spare worker (`spareWorth`) */
+  spare?: boolean;
 }
 
 /**
@@ -55,7 +58,7 @@ interface LayerFeed {
 function importLayer(imageId: string, f: LayerFeed, stop: AbortSignal, fail: (e: unknown) => void): LayerImport {
   // the compression is known once the bytes are (a pulled layer's is read from its first bytes)
   const content = f.blob.then((blob) => storage.storeLayerBlob(imageId, f.info.index, blob, { packed: f.info.compression !== 'none' }));
-  const decoded = f.blob.then((blob) => runJob({ type: 'decode', job: newJobId(), info: f.info, blob }, stop, f.onDecodeProgress)) as LayerImport['decoded'];
+  const decoded = f.blob.then((blob) => runJob({ type: 'decode', job: newJobId(), info: f.info, blob }, stop, f.onDecodeProgress, undefined, f.spare)) as LayerImport['decoded'];
   // a decode error is the merge loop's to report (it names the lowest bad layer), not a storage failure
   const captured = decoded.then((d) => storage.putCaptured(imageId, f.info.index, d.captured), () => {});
   const stored = Promise.all([content, captured]);
@@ -118,15 +121,42 @@ async function importArchive(archive: Archive, sel: ImageSelector, signal: Abort
   p.bytesTotal = img.layers.reduce((a, l) => a + l.blob.size, 0);
   const read = new Array<number>(n).fill(0);
   const sum = () => { p.bytesRead = read.reduce((a, b) => a + b, 0); };
+  // Largest first: the pool's makespan is bounded by the biggest layer, so it must not wait
+  // behind small ones. Merging stays in layer order.
+  const order = [...img.layers].sort((a, b) => b.blob.size - a.blob.size);
+  const spare = await spareWorth(order);
   return storeImage(img.meta, signal, p, report, () =>
-    // Largest first: the pool's makespan is bounded by the biggest layer, so it must not wait
-    // behind small ones. Merging stays in layer order.
-    [...img.layers].sort((a, b) => b.blob.size - a.blob.size).map((l) => ({
-      info: l.info, blob: Promise.resolve(l.blob),
+    order.map((l) => ({
+      info: l.info, blob: Promise.resolve(l.blob), spare,
       onDecodeProgress: (bytesIn: number) => { read[l.info.index] = bytesIn; sum(); },
     })),
   (i) => { read[i] = img.layers[i].blob.size; sum(); },
   archive.guessed ? (d) => { if (looksLikeImageLayout(d.entries.names)) throw new NotRootfs(); } : undefined);
+}
+
+/**
+ * Whether the decodes of `layers` (in the order they are handed out) may take the pool's spare
+ * worker: their work — each gzip layer's inflated size from its ISIZE trailer, 4 bytes read — is
+ * modelled on the pool's cores (core/layers/schedule.ts). On text-go (three layers of 53–129 MB
+ * inflated) three decodes sharing 2 cores took 641–710 ms, two at a time 714–999 ms (raw inflate
+ * and tar parse, nothing stored); where one layer outweighs the rest, sharing would only slow it.
+ */
+async function spareWorth(layers: readonly { info: LayerInfo; blob: Blob }[]): Promise<boolean> {
+  const cores = poolCores();
+  if (!hasSpare() || layers.length <= cores) return false;
+  const work = await Promise.all(layers.map(async ({ info, blob }) =>
+    decodeWork(info.compression, blob.size, info.compression === 'gzip' && blob.size >= 18 ? await isize(blob) : undefined)));
+  return decodeSlots(work, cores) > cores;
+}
+
+/** A gzip blob's ISIZE trailer (its inflated size modulo 2^32); undefined if it cannot be read (the decode will say why). */
+async function isize(blob: Blob): Promise<number | undefined> {
+  try {
+    const b = new Uint8Array(await blob.slice(blob.size - 4).arrayBuffer());
+    return b.length === 4 ? (b[0] | b[1] << 8 | b[2] << 16 | b[3] << 24) >>> 0 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

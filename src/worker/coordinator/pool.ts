@@ -1,7 +1,10 @@
 // The decode pool as the coordinator sees it: pool workers reached over MessagePorts, jobs run on
 // the first free one. Imports and exports go first; background work (expanding stored layers,
 // digest checks) waits behind them, so an import never queues behind another image's expansion —
-// and while one runs, the expansions under way hold and lend it their workers (`inImport`).
+// and while one runs, the expansions under way hold and lend it their workers (`inImport`). One
+// worker beyond the cores, the spare, takes only an import's decodes, and only when the import's
+// layers are of like sizes (core/layers/schedule.ts): then three layers share two cores instead of
+// the last one running alone.
 /// <reference lib="webworker" />
 import { StrataError } from '../../core/errors.ts';
 import type { Job, JobReply } from '../protocol.ts';
@@ -13,46 +16,68 @@ interface PoolWorker {
   expanding: boolean;
   /** a job borrowed it meanwhile (at most one: its held expansion costs nothing) */
   lent: boolean;
+  /** one worker beyond the cores: only an import's decodes run on it (`runJob`'s `spare`) */
+  spare: boolean;
 }
 const pool: PoolWorker[] = [];
-const waiting = { now: [] as (() => void)[], later: [] as (() => void)[] };
-const wakeNext = () => (waiting.now.shift() ?? waiting.later.shift())?.();
+/** a job waiting for a worker: woken when one it may take is free (`available`) */
+interface Waiter { wake: () => void; kind: Kind; spare: boolean }
+const waiting = { now: [] as Waiter[], later: [] as Waiter[] };
+/** Wakes the longest waiter (foreground first) that may take a worker now. */
+function wakeNext(): void {
+  for (const list of [waiting.now, waiting.later]) {
+    const i = list.findIndex((x) => available(x.kind, x.spare));
+    if (i >= 0) { list.splice(i, 1)[0].wake(); return; }
+  }
+}
 const handlers = new Map<number, (m: JobReply) => void>();
 let lastJob = 0;
 
 /** a fresh job id (ids are unique across the coordinator's jobs) */
 export const newJobId = (): number => ++lastJob;
 
-export function addPort(port: MessagePort): void {
-  const w: PoolWorker = { port, busy: false, expanding: false, lent: false };
+export function addPort(port: MessagePort, spare = false): void {
+  const w: PoolWorker = { port, busy: false, expanding: false, lent: false, spare };
   port.onmessage = (ev: MessageEvent<JobReply>) => handlers.get(ev.data.job)?.(ev.data);
   if (holding.active) port.postMessage({ type: 'hold', job: 0 } satisfies Job);
   pool.push(w);
   wakeNext();
 }
 
-/** how many pool workers are idle now */
-export const freeWorkers = (): number => pool.filter((w) => !w.busy && !w.lent).length;
+/** how many pool workers (not counting the spare) are idle now */
+export const freeWorkers = (): number => pool.filter((w) => !w.spare && !w.busy && !w.lent).length;
+/** the pool's workers for all jobs: one per core */
+export const poolCores = (): number => pool.filter((w) => !w.spare).length;
+/** whether the pool has a spare worker (for an import's decodes) */
+export const hasSpare = (): boolean => pool.some((w) => w.spare);
 
 type Kind = Job['type'];
 const isBackground = (kind: Kind) => kind === 'expand' || kind === 'verify';
 
 /**
- * A worker for a job of `kind`: a free one, or — for work the user waits for, while the
- * expansions hold — one whose job is a held expansion (`lent`: it shares that worker).
+ * The worker a job of `kind` may take now: a free one (the spare too if `spare`), or — for work
+ * the user waits for, while the expansions hold — one whose job is a held expansion (`lent`: it
+ * shares that worker).
  */
-async function acquire(signal: AbortSignal | undefined, kind: Kind): Promise<{ w: PoolWorker; lent: boolean }> {
-  const background = isBackground(kind);
+function available(kind: Kind, spare: boolean): { w: PoolWorker; lent: boolean } | undefined {
+  const free = pool.find((w) => !w.spare && !w.busy && !w.lent) ?? (spare ? pool.find((w) => w.spare && !w.busy) : undefined);
+  if (free) return { w: free, lent: false };
+  const held = !isBackground(kind) && holding.active ? pool.find((w) => !w.spare && w.expanding && !w.lent) : undefined;
+  return held && { w: held, lent: true };
+}
+
+/** Takes a worker for a job of `kind` (`available`), waiting for one if need be. */
+async function acquire(signal: AbortSignal | undefined, kind: Kind, spare: boolean): Promise<{ w: PoolWorker; lent: boolean }> {
   for (let woken = false; ; woken = true) {
     if (signal?.aborted) {
       if (woken) wakeNext(); // the worker we were woken for is free: pass it on
       throw new StrataError('ABORTED', 'The import was cancelled.');
     }
-    const free = pool.find((w) => !w.busy && !w.lent);
-    if (free) { free.busy = true; free.expanding = kind === 'expand'; return { w: free, lent: false }; }
-    const held = !background && holding.active ? pool.find((w) => w.expanding && !w.lent) : undefined;
-    if (held) { held.lent = true; return { w: held, lent: true }; }
-    await new Promise<void>((r) => (background ? waiting.later : waiting.now).push(r));
+    const got = available(kind, spare);
+    if (got?.lent) got.w.lent = true;
+    else if (got) { got.w.busy = true; got.w.expanding = kind === 'expand'; }
+    if (got) return got;
+    await new Promise<void>((wake) => (isBackground(kind) ? waiting.later : waiting.now).push({ wake, kind, spare }));
   }
 }
 
@@ -65,9 +90,12 @@ function release(w: PoolWorker, lent: boolean): void {
 /** What a decode job streams back: a piece of a layer's content, and how to hand its buffer back. */
 export type OnContent = (chunk: Uint8Array<ArrayBuffer>, ack: () => void) => void;
 
-/** Runs one job on a pool worker; resolves with its final reply. Expansions and digest checks are background work. */
-export async function runJob(job: Job & { type: 'decode' | 'expand' | 'verify' | 'tarWindow' | 'hash' | 'deflate' }, signal: AbortSignal | undefined, onProgress?: (a: number, b: number) => void, onContent?: OnContent): Promise<JobReply> {
-  const { w, lent } = await acquire(signal, job.type);
+/**
+ * Runs one job on a pool worker; resolves with its final reply. Expansions and digest checks are
+ * background work. An import's decode may take the spare worker (`spare`).
+ */
+export async function runJob(job: Job & { type: 'decode' | 'expand' | 'verify' | 'tarWindow' | 'hash' | 'deflate' }, signal: AbortSignal | undefined, onProgress?: (a: number, b: number) => void, onContent?: OnContent, spare = false): Promise<JobReply> {
+  const { w, lent } = await acquire(signal, job.type, spare && job.type === 'decode');
   try {
     return await exchange(w, job, signal, onProgress, onContent);
   } finally {
@@ -85,8 +113,8 @@ const shared = new Map<PoolWorker, number>();
  * wait for each other's workers, or they would deadlock.
  */
 export async function runShared(job: Job & { type: 'expand' }, signal: AbortSignal | undefined, onContent: OnContent): Promise<JobReply> {
-  while (!pool.length) await new Promise<void>((r) => waiting.now.push(r));
-  const w = pool.reduce((a, b) => ((shared.get(b) ?? 0) < (shared.get(a) ?? 0) ? b : a));
+  while (!poolCores()) await new Promise<void>((wake) => waiting.now.push({ wake, kind: 'expand', spare: false }));
+  const w = pool.filter((x) => !x.spare).reduce((a, b) => ((shared.get(b) ?? 0) < (shared.get(a) ?? 0) ? b : a));
   shared.set(w, (shared.get(w) ?? 0) + 1);
   try {
     return await exchange(w, job, signal, undefined, onContent);
@@ -162,7 +190,7 @@ const holding = new Gate();
 holding.onChange((busy) => {
   for (const w of pool) w.port.postMessage({ type: busy ? 'hold' : 'release', job: 0 } satisfies Job);
   // jobs waiting for a worker may borrow a held one now
-  if (busy) for (const wake of waiting.now.splice(0)) wake();
+  if (busy) for (const w of waiting.now.splice(0)) w.wake();
 });
 /** Runs `fn` with the background expansions held (a streamed export, a direct read, an import). */
 export const holdingExpansions = <T>(fn: () => Promise<T>): Promise<T> => holding.during(fn);
