@@ -42,8 +42,8 @@ interface LayerFeed {
   blob: Promise<Blob>;
   /** compressed bytes the decoder has read of it */
   onDecodeProgress?: (bytesIn: number) => void;
-  /** its decode may run on the pool's spare worker (`spareWorth`) */
-  spare?: boolean;
+  /** whether its decode may run on the pool's spare worker (`spareWorth`) */
+  spare?: Promise<boolean>;
 }
 
 /**
@@ -58,7 +58,7 @@ interface LayerFeed {
 function importLayer(imageId: string, f: LayerFeed, stop: AbortSignal, fail: (e: unknown) => void): LayerImport {
   // the compression is known once the bytes are (a pulled layer's is read from its first bytes)
   const content = f.blob.then((blob) => storage.storeLayerBlob(imageId, f.info.index, blob, { packed: f.info.compression !== 'none' }));
-  const decoded = f.blob.then((blob) => runJob({ type: 'decode', job: newJobId(), info: f.info, blob }, stop, f.onDecodeProgress, undefined, f.spare)) as LayerImport['decoded'];
+  const decoded = Promise.all([f.blob, f.spare]).then(([blob, spare]) => runJob({ type: 'decode', job: newJobId(), info: f.info, blob }, stop, f.onDecodeProgress, undefined, spare)) as LayerImport['decoded'];
   // a decode error is the merge loop's to report (it names the lowest bad layer), not a storage failure
   const captured = decoded.then((d) => storage.putCaptured(imageId, f.info.index, d.captured), () => {});
   const stored = Promise.all([content, captured]);
@@ -124,7 +124,7 @@ async function importArchive(archive: Archive, sel: ImageSelector, signal: Abort
   // Largest first: the pool's makespan is bounded by the biggest layer, so it must not wait
   // behind small ones. Merging stays in layer order.
   const order = [...img.layers].sort((a, b) => b.blob.size - a.blob.size);
-  const spare = await spareWorth(order);
+  const spare = spareWorth(order); // read while the image is begun
   return storeImage(img.meta, signal, p, report, () =>
     order.map((l) => ({
       info: l.info, blob: Promise.resolve(l.blob), spare,
