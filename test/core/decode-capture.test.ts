@@ -68,3 +68,53 @@ describe('decode with capture', () => {
     expect(d.captured!.length).toBe(4);
   });
 });
+
+// The header walk of an uncompressed layer (decode.ts walkHeaders) reads a byte stream into one
+// reused buffer, and any other stream by its own chunks; both must give the entries that a read of
+// every byte gives — across jumps over long file data, files that span the 1 MiB buffer, and
+// headers split between reads.
+describe('header walk of an uncompressed layer', () => {
+  const walkSpecs: Spec[] = [
+    { name: 'a/', kind: 'dir' },
+    { name: 'a/small', data: 'x'.repeat(700) },
+    { name: 'a/jumped', data: big(5 << 20, 3) }, // past the 2 MiB jump threshold
+    ...Array.from({ length: 40 }, (_, i) => ({ name: `a/f${i}`, data: big(50_000 + i * 997, i) })), // spans buffer edges
+    { name: 'a/also-jumped', data: big(3 << 20, 4) },
+    { name: 'a/after', data: 'tail' },
+    { name: 'a/l', kind: 'symlink' as const, linkname: 'after' },
+  ];
+  const layer = tar(walkSpecs);
+  const fields = (d: { entries: { name: string; size: number; dataOffset: number; headerOffset: number }[] }) =>
+    d.entries.map((e) => `${e.name} ${e.size} ${e.headerOffset} ${e.dataOffset}`);
+
+  /** a Blob whose stream is not a byte stream (as some engines' is): its chunks, 64 KiB each */
+  class PlainStreamBlob extends Blob {
+    override slice(start?: number, end?: number): Blob { return new PlainStreamBlob([super.slice(start, end)]); }
+    override stream(): ReadableStream<Uint8Array<ArrayBuffer>> {
+      const whole = super.stream().getReader();
+      return new ReadableStream({ async pull(c) { const r = await whole.read(); if (r.done) c.close(); else for (let i = 0; i < r.value.length; i += 65536) c.enqueue(r.value.slice(i, i + 65536)); } });
+    }
+  }
+
+  test('a byte stream and a plain stream give the entries of a full read', async () => {
+    const full = await decodeLayer(info('none', layer.length), new Blob([]), memoryEnv, { source: chunks(layer, 4093), spool: false });
+    expect(full.entries).toHaveLength(walkSpecs.length);
+    const bytes = new Blob([layer as BlobPart]);
+    expect(() => bytes.stream().getReader({ mode: 'byob' })).not.toThrow(); // this runtime's is a byte stream
+    const walked = await decodeLayer(info('none', layer.length), bytes, memoryEnv, { capture: (p) => p.startsWith('/a/f3') });
+    const plain = await decodeLayer(info('none', layer.length), new PlainStreamBlob([layer as BlobPart]), memoryEnv, { capture: (p) => p.startsWith('/a/f3') });
+    expect(() => new PlainStreamBlob([layer as BlobPart]).stream().getReader({ mode: 'byob' })).toThrow();
+    expect(fields(walked)).toEqual(fields(full));
+    expect(fields(plain)).toEqual(fields(full));
+    expect(walked.size).toBe(layer.length);
+    // files captured from reads of the reused buffer are copies: equal to the layer's bytes
+    expect(walked.captured!.map((f) => f.bytes.length)).toEqual(plain.captured!.map((f) => f.bytes.length));
+    for (const f of walked.captured!) expect(firstDiff(layer.subarray(f.offset, f.offset + f.bytes.length), f.bytes)).toBe(-1);
+    expect(walked.captured!.length).toBe(11); // f3, f30 … f39
+  });
+
+  test('a layer cut short in file data still fails as a short layer', async () => {
+    const cut = layer.subarray(0, 6 << 20);
+    await expect(decodeLayer(info('none', cut.length), new Blob([cut as BlobPart]), memoryEnv, {})).rejects.toMatchObject({ code: 'TAR_TRUNCATED' });
+  });
+});
