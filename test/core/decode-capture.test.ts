@@ -69,10 +69,10 @@ describe('decode with capture', () => {
   });
 });
 
-// The header walk of an uncompressed layer (decode.ts walkHeaders) reads a byte stream into one
-// reused buffer, and any other stream by its own chunks; both must give the entries that a read of
-// every byte gives — across jumps over long file data, files that span the 1 MiB buffer, and
-// headers split between reads.
+// The header walk of an uncompressed layer (decode.ts walkHeaders) must give the entries that a
+// read of every byte gives — across jumps over long file data, files spanning stream chunks and
+// headers split between reads — whether the Blob's stream is a byte stream or a plain one. (It
+// reads with the default reader: BYOB reads of Blob streams stall in Chromium 156, README.)
 describe('header walk of an uncompressed layer', () => {
   const walkSpecs: Spec[] = [
     { name: 'a/', kind: 'dir' },
@@ -100,14 +100,13 @@ describe('header walk of an uncompressed layer', () => {
     const full = await decodeLayer(info('none', layer.length), new Blob([]), memoryEnv, { source: chunks(layer, 4093), spool: false });
     expect(full.entries).toHaveLength(walkSpecs.length);
     const bytes = new Blob([layer as BlobPart]);
-    expect(() => bytes.stream().getReader({ mode: 'byob' })).not.toThrow(); // this runtime's is a byte stream
     const walked = await decodeLayer(info('none', layer.length), bytes, memoryEnv, { capture: (p) => p.startsWith('/a/f3') });
     const plain = await decodeLayer(info('none', layer.length), new PlainStreamBlob([layer as BlobPart]), memoryEnv, { capture: (p) => p.startsWith('/a/f3') });
     expect(() => new PlainStreamBlob([layer as BlobPart]).stream().getReader({ mode: 'byob' })).toThrow();
     expect(fields(walked)).toEqual(fields(full));
     expect(fields(plain)).toEqual(fields(full));
     expect(walked.size).toBe(layer.length);
-    // files captured from reads of the reused buffer are copies: equal to the layer's bytes
+    // captured files are copies: equal to the layer's bytes
     expect(walked.captured!.map((f) => f.bytes.length)).toEqual(plain.captured!.map((f) => f.bytes.length));
     for (const f of walked.captured!) expect(firstDiff(layer.subarray(f.offset, f.offset + f.bytes.length), f.bytes)).toBe(-1);
     expect(walked.captured!.length).toBe(11); // f3, f30 … f39
