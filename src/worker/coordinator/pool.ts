@@ -113,6 +113,7 @@ const shared = new Map<PoolWorker, number>();
  * wait for each other's workers, or they would deadlock.
  */
 export async function runShared(job: Job & { type: 'expand' }, signal: AbortSignal | undefined, onContent: OnContent): Promise<JobReply> {
+  // no worker yet (the page has not wired them): woken as the first one is added, free
   while (!poolCores()) await new Promise<void>((wake) => waiting.now.push({ wake, kind: 'expand', spare: false }));
   const w = pool.filter((x) => !x.spare).reduce((a, b) => ((shared.get(b) ?? 0) < (shared.get(a) ?? 0) ? b : a));
   shared.set(w, (shared.get(w) ?? 0) + 1);
