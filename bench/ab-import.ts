@@ -6,35 +6,24 @@
 // FLAGS: two characters, '1' = that side's pool without its spare worker (e.g. 10: A without, B with).
 // Used for the 256 MiB puts and the spare worker (README, 2026-12-01).
 import { chromium } from 'playwright-core';
-import { createServer } from 'node:http';
-import { createReadStream, existsSync, statSync, mkdtempSync } from 'node:fs';
-import { resolve, sep, extname, join } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { resolve, join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { execSync } from 'node:child_process';
+import { serve } from './compare-step.ts';
+import { CHROMIUM, CHROMIUM_ARGS } from '../test/browser/site.ts';
+
 const [A, B, archive, roundsS, spareFlags] = process.argv.slice(2);
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript' };
-function serve(root: string, port: number) {
-  const SITE = resolve(root);
-  const s = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    const file = resolve(SITE, '.' + (path.endsWith('/') ? path + 'index.html' : path));
-    if (!file.startsWith(SITE + sep) || !existsSync(file) || !statSync(file).isFile()) { res.writeHead(404).end(); return; }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
-    createReadStream(file).pipe(res);
-  });
-  s.listen(port, '127.0.0.1');
-  return s;
-}
-const servers = [serve(A, 8131), serve(B, 8132)];
+const sites = await Promise.all([A, B].map((root) => serve(resolve(root))));
 const noSpare = (spareFlags ?? '00').split('').map((c) => c === '1');
 const res: Record<string, number[][]> = { A: [], B: [] };
 for (let r = 0; r < Number(roundsS); r++) {
-  for (const [k, port, ns] of [['A', 8131, noSpare[0]], ['B', 8132, noSpare[1]]] as const) {
+  for (const [k, site, ns] of [['A', sites[0], noSpare[0]], ['B', sites[1], noSpare[1]]] as const) {
     const profile = mkdtempSync(join(tmpdir(), 'strata-ab-'));
-    const ctx = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+    const ctx = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
     const page = ctx.pages()[0] ?? await ctx.newPage();
     page.on('pageerror', (e) => console.log('pageerror', e.message));
-    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.goto(site.url);
     await page.waitForFunction(() => 'strataBench' in globalThis);
     if (ns) await page.evaluate('strataBench.setSpare(false)');
     await page.setInputFiles('#archive', archive);
@@ -43,10 +32,10 @@ for (let r = 0; r < Number(roundsS); r++) {
     const out: any = await page.evaluate('strataBench.importArchive(undefined, true)');
     res[k].push([Math.round(out.ms), Math.round(out.firstRowMs)]);
     await ctx.close();
-    execSync(`rm -rf ${profile}`);
+    rmSync(profile, { recursive: true, force: true });
   }
   console.log(`round ${r + 1}: A ${res.A.at(-1)!.join('/')}  B ${res.B.at(-1)!.join('/')}`);
 }
 const med = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 for (const k of ['A', 'B']) console.log(k, 'import median', med(res[k].map((x) => x[0])), 'first row median', med(res[k].map((x) => x[1])), 'all', res[k].map((x) => x[0]).join(' '));
-servers.forEach((s) => s.close());
+for (const s of sites) s.server.close();

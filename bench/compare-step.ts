@@ -88,7 +88,8 @@ const EXPECT = { added: 501, modified: 1500, deleted: 500, hashedVsB: 8000 };
 
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.map': 'application/json', '.png': 'image/png', '.webmanifest': 'application/manifest+json', '.svg': 'image/svg+xml' };
 
-async function serve(root: string): Promise<{ server: Server; url: string }> {
+/** Serves a built site from `root` on a free port of 127.0.0.1 (also used by ab-import.ts). */
+export async function serve(root: string): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     const file = resolve(root, '.' + (path.endsWith('/') ? path + 'index.html' : path));
