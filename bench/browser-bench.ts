@@ -38,7 +38,7 @@ const CACHE = join(REPO, '.bench');
 const OWN = join(CACHE, 'browser-v1');
 const SITE = join(CACHE, 'browser-site');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--enable-logging=stderr'];
 const MB = 1e6;
 const MANY_FILES = 100_000;
 /** the issue's treemap target is for a 65k-file tree */
@@ -992,5 +992,11 @@ function reportFlows(flows: Flow[], poolDefault: number): void {
 
 main().catch((e: unknown) => {
   console.error(`bench:browser failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+  // "Target crashed": Chromium's stderr says why (npm run bench:browser keeps it in DEBUG_FILE)
+  const chromiumLog = process.env.DEBUG_FILE;
+  if (/Target crashed/.test(String(e)) && chromiumLog && existsSync(chromiumLog)) {
+    const why = readFileSync(chromiumLog, 'utf8').split('\n').filter((l) => /Terminating render|bad Mojo|bad IPC|Tab Killed|Out of memory/i.test(l));
+    console.error(`Chromium (${chromiumLog}):\n  ${why.map((l) => l.replace(/^.*?\] /, '')).join('\n  ') || 'no reason logged'}`);
+  }
   process.exit(1);
 });

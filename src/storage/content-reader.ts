@@ -1,17 +1,11 @@
 // Reading layer content back: a whole layer as one Blob composed of its chunk Blobs (no bytes pass
 // through JS), or a byte range as a Uint8Array; and a packed (still compressed) layer as one Blob.
 // Chunk keys carry their offsets, so readers need no chunk size and check that the chunks they use
-// are contiguous.
+// are contiguous. Every chunk's Blob comes from held-blobs.ts: read once per record and held, since
+// building Blobs over a released and re-read IndexedDB Blob can get the tab killed.
 import { StrataError } from '../core/errors.ts';
-import { type ChunkKey, type ChunkStore, inStore, layerRange, request, storageError, stores } from './db.ts';
-
-interface Chunks { keys: ChunkKey[]; blobs: Blob[] }
-
-function getChunks(os: IDBObjectStore, range: IDBKeyRange): Promise<Chunks> {
-  // Both requests run in one transaction, so keys and values describe the same records.
-  return Promise.all([request(os.getAllKeys(range)), request(os.getAll(range))])
-    .then(([keys, blobs]) => ({ keys: keys as ChunkKey[], blobs: blobs as Blob[] }));
-}
+import { type ChunkKey, type ChunkStore, inStore, request, storageError, stores } from './db.ts';
+import { type Chunks, heldChunks } from './held-blobs.ts';
 
 /** Composes chunks starting at stream offset `start` into one Blob, refusing gaps. */
 function join({ keys, blobs }: Chunks, start: number, imageId: string, layer: number): Blob {
@@ -31,7 +25,7 @@ const notStored = (imageId: string, layer: number, what = 'content') =>
 
 async function wholeLayer(store: ChunkStore, what: string, imageId: string, layer: number): Promise<Blob> {
   const chunks = await inStore(stores[store], 'readonly', `Reading the ${what} of layer ${layer} of image ${imageId}`,
-    (os) => getChunks(os, layerRange(imageId, layer)));
+    (os) => heldChunks(os, store, imageId, layer));
   if (!chunks.keys.length) throw notStored(imageId, layer, what);
   return join(chunks, 0, imageId, layer);
 }
@@ -56,7 +50,7 @@ export async function readRange(imageId: string, layer: number, offset: number, 
     if (!cursor) return null;
     const start = (cursor.primaryKey as ChunkKey)[2];
     const [chunks, after] = await Promise.all([
-      getChunks(os, IDBKeyRange.bound([imageId, layer, start], [imageId, layer, end], false, true)),
+      heldChunks(os, 'content', imageId, layer, start, end),
       // Content stored at or past `end` means a short read below is a gap, not the end of the layer.
       request(os.getKey(IDBKeyRange.bound([imageId, layer, end], [imageId, layer, []]))),
     ]);

@@ -6,6 +6,7 @@
 import { StrataError } from '../core/errors.ts';
 import type { LayerInfo } from '../core/model.ts';
 import { type ChunkStore, formatBytes, inStore, layerRange, request, storageError, stores } from './db.ts';
+import { releaseChunks } from './held-blobs.ts';
 import { bufferedWriter, ChunkSink, type ContentWriter, putBatch } from './content-writer.ts';
 import { packedLayerBlob } from './content-reader.ts';
 import { readRecord, type StoredImage } from './images.ts';
@@ -36,7 +37,8 @@ export interface Expansion {
 
 const dropLayer = (store: ChunkStore, imageId: string, layer: number) =>
   inStore(stores[store], 'readwrite', `Deleting the ${store === 'packed' ? 'compressed blob' : 'content'} of layer ${layer} of image ${imageId}`,
-    (os) => void os.delete(layerRange(imageId, layer)));
+    (os) => void os.delete(layerRange(imageId, layer)))
+    .then(() => releaseChunks(store, imageId, layer));
 
 /**
  * Starts expanding `layer` of ready image `imageId`; null if it is not packed (already expanded).

@@ -2,6 +2,7 @@
 // (error, cancel, closed tab) left behind.
 import { type ErrorInfo, StrataError, toErrorInfo } from '../core/errors.ts';
 import { inStore, isChunkKey, layerRange, request, stores } from './db.ts';
+import { releaseChunks } from './held-blobs.ts';
 import type { StoredImage } from './images.ts';
 import { importsInProgress } from './locks.ts';
 import { removeImageData } from './remove-data.ts';
@@ -73,7 +74,7 @@ export async function cleanupOrphans(): Promise<CleanupReport> {
   for (const [id, layer] of stale.values()) {
     await inStore(stores.packed, 'readwrite', `Deleting the compressed blob of expanded layer ${layer} of image ${id}`,
       (os) => void os.delete(layerRange(id, layer)))
-      .then(() => { if (!report.removed.includes(id)) report.removed.push(id); })
+      .then(() => { releaseChunks('packed', id, layer); if (!report.removed.includes(id)) report.removed.push(id); })
       .catch((e: unknown) => report.failed.push({ id, error: toErrorInfo(e) }));
   }
   return report;

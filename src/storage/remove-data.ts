@@ -2,6 +2,7 @@
 // once, and if a later delete fails, what remains has no record and cleanupOrphans removes it.
 import { StrataError, toErrorInfo } from '../core/errors.ts';
 import { imageRange, inStore, request, stores } from './db.ts';
+import { releaseChunks } from './held-blobs.ts';
 import type { StoredImage } from './images.ts';
 
 /**
@@ -21,8 +22,10 @@ export async function removeImageData(id: string, opts: { keepIfReady?: boolean 
   const parts = ['tree', 'content', 'compressed layers', 'analysis'] as const;
   const results = await Promise.allSettled([
     inStore(stores.trees, 'readwrite', `Deleting the tree of image ${id}`, (os) => void os.delete(id)),
-    inStore(stores.content, 'readwrite', `Deleting the content of image ${id}`, (os) => void os.delete(imageRange(id))),
-    inStore(stores.packed, 'readwrite', `Deleting the compressed layers of image ${id}`, (os) => void os.delete(imageRange(id))),
+    inStore(stores.content, 'readwrite', `Deleting the content of image ${id}`, (os) => void os.delete(imageRange(id)))
+      .then(() => releaseChunks('content', id)),
+    inStore(stores.packed, 'readwrite', `Deleting the compressed layers of image ${id}`, (os) => void os.delete(imageRange(id)))
+      .then(() => releaseChunks('packed', id)),
     inStore(stores.analysis, 'readwrite', `Deleting the analysis of image ${id}`, (os) => void os.delete(imageRange(id))),
   ]);
   const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ part: parts[i], reason: r.reason }] : []));

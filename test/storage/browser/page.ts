@@ -59,6 +59,51 @@ async function contentRoundTrip(totalMiB: number, pieceBytes: number) {
   return { size, total, writeMs, readMs, badRanges, wholeDiff: firstDiff(whole, source) };
 }
 
+/**
+ * A layer of three chunks read `rounds` times, whole and by ranges across chunks, each read's Blobs
+ * sliced and let go, with a full GC (when exposed) after each round: the reads an analysis and a
+ * preview make of one layer. Counts the chunk records whose values were read out of IndexedDB (held-blobs.ts: each
+ * record once) and the reads that came back wrong.
+ */
+async function rereads(rounds: number) {
+  const C = storage.CHUNK_SIZE;
+  const total = 2 * C + 4321;
+  const id = await storage.beginImage(makeMeta('rereads'));
+  await storage.storeLayerBlob(id, 0, new Blob([pattern(0, total)]), { slice: C });
+  await storage.putTree(id, makeTree(4));
+  await storage.commitImage(id);
+  let valueReads = 0;
+  const get = IDBObjectStore.prototype.get, getAll = IDBObjectStore.prototype.getAll;
+  IDBObjectStore.prototype.get = function (this: IDBObjectStore, k: IDBValidKey | IDBKeyRange) { if (this.name === 'chunks') valueReads++; return get.call(this, k); };
+  IDBObjectStore.prototype.getAll = function (this: IDBObjectStore, q?: IDBValidKey | IDBKeyRange | null, n?: number) {
+    const req = getAll.call(this, q, n);
+    if (this.name === 'chunks') req.addEventListener('success', () => { valueReads += req.result.length; });
+    return req;
+  };
+  let wrong = 0;
+  try {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    for (let r = 0; r < rounds; r++) {
+      const at = (r * 7919) % (total - 64);
+      const whole = await storage.layerContentBlob(id, 0);
+      const [a, b, c] = await Promise.all([
+        whole.slice(at, at + 64).arrayBuffer(),
+        storage.readRange(id, 0, C - 8 + (r % 16), 16),
+        storage.readRange(id, 0, at, 64),
+      ]);
+      if (firstDiff(new Uint8Array(a), pattern(at, 64)) !== -1) wrong++;
+      if (firstDiff(b, pattern(C - 8 + (r % 16), 16)) !== -1) wrong++;
+      if (firstDiff(c, pattern(at, 64)) !== -1) wrong++;
+      gc?.();
+    }
+    return { valueReads, wrong, gc: !!gc };
+  } finally {
+    IDBObjectStore.prototype.get = get;
+    IDBObjectStore.prototype.getAll = getAll;
+    await storage.deleteImage(id);
+  }
+}
+
 /** storeLayerBlob with a File, as an uncompressed layer sliced from the dropped archive would be. */
 async function fileRoundTrip(bytes: number) {
   const id = await storage.beginImage(makeMeta('file'));
@@ -124,6 +169,6 @@ async function benchChunks(chunkMiB: number, batchMiB: number, totalMiB: number,
   return { ms, mbPerS: (totalMiB * MiB) / 1e6 / (ms / 1000) };
 }
 
-const api = { storage, clearAll, writeTree, readTree, contentRoundTrip, fileRoundTrip, importInWorker, inspect, writeBig, benchChunks };
+const api = { storage, clearAll, writeTree, readTree, contentRoundTrip, rereads, fileRoundTrip, importInWorker, inspect, writeBig, benchChunks };
 export type StorageTestApi = typeof api;
 (globalThis as unknown as { storageTest: StorageTestApi }).storageTest = api;
