@@ -59,6 +59,9 @@ export class LayerMerger {
   /** why each touched node changed in the current layer (the last change wins) */
   private why = new Map<Node, Cause>();
   private deadWhiteouts: { layer: number; path: string }[] = [];
+  /** the directory `add` found last (dirAt) */
+  private lastDir: Node | null = null;
+  private lastDirPath = '';
   private layer = -1;
 
   constructor(private readonly layerCount: number) {
@@ -127,10 +130,9 @@ export class LayerMerger {
       if (e.kind === 'dir') this.setInode(this.root, this.inodeFrom(this.root, e, FileType.Dir), Cause.Entry);
       return; // a non-directory root entry cannot be applied; the root stays a directory
     }
-    const parts = path.split('/');
-    let dir = this.root;
-    for (let i = 0; i < parts.length - 1; i++) dir = this.ensureDir(dir, parts[i]);
-    const name = parts[parts.length - 1];
+    const slash = path.lastIndexOf('/');
+    const dir = slash < 0 ? this.root : this.dirAt(path.slice(0, slash));
+    const name = slash < 0 ? path : path.slice(slash + 1);
     let node = dir.children!.get(name);
     if (e.kind === 'hardlink') {
       const inode = this.linkTarget(e, what);
@@ -147,6 +149,29 @@ export class LayerMerger {
     const inode = this.inodeFrom(node, e, type);
     if (type === FileType.Dir) node.children ??= new Map();
     this.setInode(node, inode, Cause.Entry);
+  }
+
+  /**
+   * The live directory at `dirPath`, made (as tar extraction does) where missing or not a
+   * directory. A layer lists a directory's entries together, so the last one found is asked for
+   * again and again: it is kept, and still right while it is a live directory — a node stands for
+   * one path for good, and a live node's ancestors are live directories (removing a node removes
+   * everything below it).
+   */
+  private dirAt(dirPath: string): Node {
+    const last = this.lastDir;
+    if (last !== null && dirPath === this.lastDirPath && last.inode !== null && last.inode.type === FileType.Dir) return last;
+    let dir = this.root;
+    let from = 0;
+    for (;;) {
+      const to = dirPath.indexOf('/', from);
+      dir = this.ensureDir(dir, to < 0 ? dirPath.slice(from) : dirPath.slice(from, to));
+      if (to < 0) break;
+      from = to + 1;
+    }
+    this.lastDir = dir;
+    this.lastDirPath = dirPath;
+    return dir;
   }
 
   private linkTarget(e: TarEntry, what: string): Inode {

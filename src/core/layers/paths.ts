@@ -2,10 +2,14 @@
 // trailing slashes go; ".." is resolved lexically and may never climb above the root.
 import { quoted, StrataError } from '../errors.ts';
 
+const SLASH = 0x2f;
+
 /** Clean a path; returns null if it escapes the root. "" is the root. */
 export function tryCleanPath(name: string): string | null {
-  if (!name.includes('//') && !name.startsWith('/') && !name.startsWith('./') && !name.endsWith('/') && !name.includes('/.') && name !== '.' && !name.startsWith('..')) {
-    return name; // fast path: already clean
+  // a directory's name ends in one "/" in most tars: dropped before the check
+  const n = name.length > 1 && name.charCodeAt(name.length - 1) === SLASH && name.charCodeAt(name.length - 2) !== SLASH ? name.slice(0, -1) : name;
+  if (!n.includes('//') && !n.startsWith('/') && !n.startsWith('./') && !n.endsWith('/') && !n.includes('/.') && n !== '.' && !n.startsWith('..')) {
+    return n; // fast path: already clean
   }
   const out: string[] = [];
   for (const part of name.split('/')) {
