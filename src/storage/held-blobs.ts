@@ -14,7 +14,8 @@
 // While it is held, its registration stays.
 //
 // A record deleted elsewhere (another tab) is dropped from here the next time its layer's keys
-// are listed without it. A key is never written twice with other bytes: a layer's chunk at an
+// are listed without it, and a whole image deleted elsewhere the next time the images are listed
+// (held Blobs keep their files on disk until they are let go). A key is never written twice with other bytes: a layer's chunk at an
 // offset is the layer's stream from that offset, and a rewrite with other chunk sizes fails the
 // readers' contiguity check instead of reading stale bytes.
 import { type ChunkKey, type ChunkStore, request } from './db.ts';
@@ -57,6 +58,11 @@ export async function heldChunks(os: IDBObjectStore, store: ChunkStore, imageId:
 export function releaseChunks(store: ChunkStore, imageId: string, layer?: number): void {
   if (layer !== undefined) held.delete(layerKey(store, imageId, layer));
   else for (const k of [...held.keys()]) if (k.startsWith(`${store}\n${imageId}\n`)) held.delete(k);
+}
+
+/** Lets go of the held chunks of every image but `imageIds` (those with a record: others were deleted, maybe by another tab). */
+export function releaseAllBut(imageIds: ReadonlySet<string>): void {
+  for (const k of [...held.keys()]) if (!imageIds.has(k.split('\n')[1])) held.delete(k);
 }
 
 /** How many chunk Blobs are held (tests). */

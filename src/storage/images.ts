@@ -3,6 +3,7 @@
 import { StrataError } from '../core/errors.ts';
 import type { EncodedTree, ImageMeta, LayerVerify } from '../core/model.ts';
 import { inStore, request, storageError, stores } from './db.ts';
+import { releaseAllBut } from './held-blobs.ts';
 import { holdImportLock } from './locks.ts';
 import { finishSession, type Session, session, startSession, track } from './session.ts';
 import { readTree } from './tree-store.ts';
@@ -86,6 +87,7 @@ function rewriteRecord(s: Session, what: string, change: (rec: StoredImage) => S
 /** Ready images, newest first. */
 export async function listImages(): Promise<StoredImage[]> {
   const all = await inStore(stores.images, 'readonly', 'Listing stored images', (os) => request<StoredImage[]>(os.getAll()));
+  releaseAllBut(new Set(all.map((r) => r.id))); // images deleted by another tab
   return all.filter((r) => r.status === 'ready').sort((a, b) => b.importedAt - a.importedAt);
 }
 

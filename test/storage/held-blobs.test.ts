@@ -8,7 +8,7 @@ import { del } from 'idb-keyval';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { stores } from '../../src/storage/db.ts';
 import {
-  CHUNK_SIZE, beginExpansion, beginImage, commitImage, deleteImage, layerContentBlob, packedLayerBlob, putTree, readRange, storeLayerBlob,
+  CHUNK_SIZE, beginExpansion, beginImage, commitImage, deleteImage, layerContentBlob, listImages, packedLayerBlob, putTree, readRange, storeLayerBlob,
 } from '../../src/storage/index.ts';
 import { heldCount } from '../../src/storage/held-blobs.ts';
 import { clearAll } from './idb-helpers.ts';
@@ -112,6 +112,18 @@ describe('chunks read out of IndexedDB', () => {
     await again.writer.write(CONTENT);
     await again.finish('sha256:' + '1'.repeat(64));
     expect(firstDiff(await bytes(await layerContentBlob(id, 1)), CONTENT)).toBe(-1);
+  });
+
+  test('an image deleted elsewhere is let go at the next listing of the images', async () => {
+    const id = await image();
+    const other = await image();
+    await layerContentBlob(id, 0);
+    await layerContentBlob(other, 0);
+    await del(id, stores.images); // another tab deleted it: its record goes first
+    expect(heldCount('content', id)).toBe(3);
+    expect((await listImages()).map((r) => r.id)).toEqual([other]);
+    expect(heldCount(undefined, id)).toBe(0);
+    expect(heldCount('content', other)).toBe(3);
   });
 
   test('a record deleted elsewhere is let go at the next listing and never read from what is held', async () => {
