@@ -64,6 +64,23 @@ describe('AppState import flow', () => {
     expect(app.job).toBeNull();
   });
 
+  test('an import cancelled as it commits (its result comes back anyway) is deleted, not opened', async () => {
+    const { app, engine } = setup();
+    // the coordinator saw the cancel too late: its import ends as if it had not been asked to stop
+    const real = engine.import.bind(engine);
+    engine.import = async (file, name, sel, opts) => {
+      const id = await real(file, name, sel, { onProgress: opts.onProgress });
+      app.cancelJob(); // the user's cancel, as the import committed
+      return id;
+    };
+    await app.openArchive(blob, 'one.tar');
+    expect(app.image).toBeNull();
+    expect(app.errors).toEqual([]);
+    expect(engine.calls).toContain('delete');
+    await app.refreshStored();
+    expect(app.stored).toEqual([]);
+  });
+
   test('progress reaches the job', async () => {
     const { app } = setup();
     const seen: string[] = [];

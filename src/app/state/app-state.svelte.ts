@@ -120,6 +120,12 @@ export class AppState {
     try {
       const id = await work(job);
       if (id === null) return;
+      if (job.signal.aborted) {
+        // cancelled (or another archive opened) as the import committed: the user asked for it
+        // not to be kept, and a cancelled import stores nothing
+        await this.engine.delete(id).catch(() => {});
+        return;
+      }
       await this.openStored(id);
       void this.refreshStored();
     } catch (err) {
