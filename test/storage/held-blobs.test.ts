@@ -10,7 +10,7 @@ import { stores } from '../../src/storage/db.ts';
 import {
   CHUNK_SIZE, beginExpansion, beginImage, commitImage, deleteImage, layerContentBlob, listImages, packedLayerBlob, putTree, readRange, storeLayerBlob,
 } from '../../src/storage/index.ts';
-import { heldCount } from '../../src/storage/held-blobs.ts';
+import { heldChunks, heldCount } from '../../src/storage/held-blobs.ts';
 import { clearAll } from './idb-helpers.ts';
 import { firstDiff, makeMeta, makeTree, pattern } from './make-image.ts';
 
@@ -63,6 +63,18 @@ describe('chunks read out of IndexedDB', () => {
     expect(firstDiff(await bytes(await packedLayerBlob(id, 1)), PACKED)).toBe(-1);
     expect(reads.n).toBe(3 + 2); // and the packed layer's two chunks, once
     expect(heldCount('packed', id)).toBe(2);
+  });
+
+  test('two reads of a layer at once get the same Blob of each record, and a third reads no record again', async () => {
+    const id = await image();
+    const read = () => stores.content('readonly', (os) => heldChunks(os, 'content', id, 0));
+    const [a, b] = await Promise.all([read(), read()]);
+    expect(a.blobs).toHaveLength(3);
+    a.blobs.forEach((blob, i) => expect(b.blobs[i]).toBe(blob));
+    const reads = countValueReads();
+    const c = await read();
+    c.blobs.forEach((blob, i) => expect(blob).toBe(a.blobs[i]));
+    expect(reads.n).toBe(0);
   });
 
   test('a range read holds only the chunks it needed', async () => {
