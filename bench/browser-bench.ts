@@ -389,7 +389,10 @@ class CpuMeter {
     for (const [k, v] of this.snapshot()) {
       const d = v - (this.base.get(k) ?? 0);
       // STRATA_BENCH_TIDS=1: each thread on its own (the workers' DedicatedWorker threads apart)
-      const kindThread = process.env.STRATA_BENCH_TIDS ? k.split(':').filter((_, i) => i !== 1).join(':') : k.split(':')[0];
+      // (a thread's name may hold a ':' itself, e.g. V8's profiler threads: pid and tid are the last two)
+      const parts = k.split(':');
+      const name = parts.slice(0, -2).join(':');
+      const kindThread = process.env.STRATA_BENCH_TIDS ? `${name}:${parts[parts.length - 1]}` : name;
       const kind = kindThread!.split('/')[0]!;
       by.set(kind, (by.get(kind) ?? 0) + d);
       threads.set(kindThread!, (threads.get(kindThread!) ?? 0) + d);
