@@ -6,6 +6,7 @@ import type { Engine, ImportProgress } from '../../src/app/engine-api.ts';
 import { FileTree } from '../../src/core/tree/file-tree.ts';
 import { downloadTar, streamDownload } from '../../src/app/lib/download.ts';
 import { PortSink } from '../../src/worker/coordinator/download-port.ts';
+import { layerContentBlob } from '../../src/storage/index.ts';
 import type { LayerVerify } from '../../src/core/model.ts';
 import type { RawJob, RawResult } from './raw-protocol.ts';
 // the Analysis view's treemap (layout + canvas drawing) over a generated tree: window.treemapBench
@@ -277,6 +278,29 @@ async function streamOnly(bytes: number): Promise<{ ms: number }> {
   return { ms: performance.now() - t0 };
 }
 
+/**
+ * Every layer's stored content read as a streamed export reads it (StoredReader: 8 MiB slices,
+ * 3 ahead of the one in hand) and dropped: the read side of an export from stored content alone.
+ */
+async function readStored(id: string, layers: number): Promise<{ ms: number; bytes: number }> {
+  const SPAN = 8 << 20, AHEAD = 3;
+  const t0 = performance.now();
+  let bytes = 0;
+  for (let l = 0; l < layers; l++) {
+    let blob: Blob;
+    try { blob = await layerContentBlob(id, l); } catch { continue; } // a layer without content
+    const reads: Promise<ArrayBuffer>[] = [];
+    const at = (i: number) => blob.slice(i * SPAN, Math.min(blob.size, (i + 1) * SPAN)).arrayBuffer();
+    const n = Math.ceil(blob.size / SPAN);
+    for (let i = 0; i < Math.min(n, AHEAD + 1); i++) reads.push(at(i));
+    for (let i = 0; i < n; i++) {
+      bytes += (await reads[i]).byteLength;
+      if (i + AHEAD + 1 < n) reads.push(at(i + AHEAD + 1));
+    }
+  }
+  return { ms: performance.now() - t0, bytes };
+}
+
 /** The export from the stored content now, as sha-256 digests of its 64 MiB slices (to check a downloaded file). */
 async function exportSliceDigests(id: string): Promise<{ bytes: number; digests: string[] }> {
   const tar = await getEngine().exportTar(id, {});
@@ -415,6 +439,7 @@ const api = {
   streamExport,
   streamOnly,
   exportSliceDigests,
+  readStored,
   reopen,
   delete: (id: string) => getEngine().delete(id),
   list: async () => (await getEngine().list()).map((s) => ({ id: s.id, name: s.meta.image.name, bytes: s.totalBytes })),
