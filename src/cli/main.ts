@@ -1,5 +1,5 @@
 // strata CLI: the same engine as the browser, over files. Exit 0 ok, 1 bad input (one line on
-// stderr, no stack), 2 usage.
+// stderr, no stack), 2 usage, 128 + signal number when interrupted (cli/interrupt.ts).
 import { closeSync, existsSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -17,6 +17,7 @@ import { fileBlob } from './file-blob.ts';
 import { analysisJson, analysisText, runAnalysis, sbomText } from './analyze.ts';
 import type { SbomFormat, SbomScope } from '../core/analysis/types.ts';
 import { writeImageFile } from './write-image.ts';
+import { cleanUpOnSignals, onInterrupt } from './interrupt.ts';
 import { createdTime, normalizeTag, type ImageFormat } from '../core/export/image-write.ts';
 import { diff } from './diff.ts';
 import { isRegistryRef, openRegistryArchive, pulledLayerFile, refName, registryCredentials } from './registry.ts';
@@ -218,25 +219,40 @@ async function spoolPath(archive: Archive, env: NodeEnv): Promise<string> {
 }
 
 /** Write tar records to fd through a 4 MiB buffer; content is copied from the layer files. */
-function writeRecords(records: Iterable<TarRecord>, fd: number, files: { path: string; base: number }[]): void {
+/** the output is written this many bytes between turns of the event loop (a Ctrl-C is handled there) */
+const YIELD_EVERY = 64 << 20;
+const immediate = () => new Promise<void>((r) => setImmediate(r));
+/**
+ * Lets the event loop poll, where a signal's handler runs. One setImmediate queued from an I/O
+ * callback runs before the loop polls again; the second is queued from the check phase, so the
+ * loop polls in between.
+ */
+const letSignalsIn = async (): Promise<void> => { await immediate(); await immediate(); };
+
+async function writeRecords(records: Iterable<TarRecord>, fd: number, files: { path: string; base: number }[]): Promise<void> {
   const out = new Uint8Array(4 << 20);
   let fill = 0;
-  const flush = () => { let o = 0; while (o < fill) o += writeSync(fd, out, o, fill - o); fill = 0; };
+  let since = 0;
+  const flush = () => { let o = 0; while (o < fill) o += writeSync(fd, out, o, fill - o); since += fill; fill = 0; };
   const put = (b: Uint8Array) => {
     if (b.length > out.length - fill) flush();
-    if (b.length >= out.length) { let o = 0; while (o < b.length) o += writeSync(fd, b, o, b.length - o); return; }
+    if (b.length >= out.length) { let o = 0; while (o < b.length) o += writeSync(fd, b, o, b.length - o); since += b.length; return; }
     out.set(b, fill); fill += b.length;
   };
   const fds = new Map<number, number>();
   const buf = new Uint8Array(4 << 20);
   try {
     for (const r of records) {
-      if (r instanceof Uint8Array) { put(r); continue; }
-      let src = fds.get(r.layer);
-      if (src === undefined) { src = openSync(files[r.layer].path, 'r'); fds.set(r.layer, src); }
-      copyRange(src, files[r.layer].base + r.offset, r.size, put, buf);
+      if (r instanceof Uint8Array) put(r);
+      else {
+        let src = fds.get(r.layer);
+        if (src === undefined) { src = openSync(files[r.layer].path, 'r'); fds.set(r.layer, src); }
+        copyRange(src, files[r.layer].base + r.offset, r.size, put, buf);
+      }
+      if (since >= YIELD_EVERY) { since = 0; await letSignalsIn(); }
     }
     flush();
+    await letSignalsIn(); // a signal during the last bytes is handled before the output is renamed
   } finally {
     for (const f of fds.values()) closeSync(f);
   }
@@ -281,14 +297,19 @@ async function flatten(a: Args, env: NodeEnv): Promise<void> {
   const out = a.out!;
   const tmp = join(dirname(out), `.${basename(out)}.strata-${process.pid}.tmp`);
   const fd = openSync(tmp, 'w');
+  let renamed = false;
+  const off = onInterrupt(() => { if (!renamed) unlinkSync(tmp); });
   try {
-    writeRecords(tarRecords(res.tree, { layer }), fd, res.files);
+    await writeRecords(tarRecords(res.tree, { layer }), fd, res.files);
     closeSync(fd);
     renameSync(tmp, out);
+    renamed = true;
   } catch (e) {
     try { closeSync(fd); } catch { /* closed */ }
     try { unlinkSync(tmp); } catch { /* gone */ }
     throw e;
+  } finally {
+    off();
   }
 }
 
@@ -417,7 +438,9 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`strata: ${toErrorInfo(e).message}\n`);
     return 2;
   }
+  cleanUpOnSignals();
   const env = new NodeEnv();
+  const off = onInterrupt(() => env.dispose());
   try {
     if (a.cmd === 'flatten') await flatten(a, env);
     else if (a.cmd === 'ls') await ls(a, env);
@@ -438,6 +461,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`strata: ${named ? '' : display(a.image) + ': '}${msg}\n`);
     return 1;
   } finally {
+    off();
     env.dispose();
   }
 }

@@ -7,6 +7,7 @@ import { closeSync, ftruncateSync, openSync, renameSync, unlinkSync, writeSync, 
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { onInterrupt } from './interrupt.ts';
 import { createHash } from 'node:crypto';
 import { StrataError } from '../core/errors.ts';
 import type { ResolvedImage } from '../core/archive/open.ts';
@@ -38,6 +39,8 @@ export async function writeImageFile(res: LoadedImage, img: ResolvedImage, o: Im
   } catch (e) {
     throw new StrataError('IO', `writing ${out}: ${ioMessage(e)}`, { cause: e });
   }
+  let renamed = false;
+  const off = onInterrupt(() => { if (!renamed) unlinkSync(tmp); }); // the exit closes the file
   try {
     const kept = await keptBlobs(res, img, o.keep);
     const written = await writeImageArchive(res.meta, o, kept, {
@@ -47,12 +50,15 @@ export async function writeImageFile(res: LoadedImage, img: ResolvedImage, o: Im
     }, sha256);
     file.close();
     renameSync(tmp, out);
+    renamed = true;
     return written;
   } catch (e) {
     file.close();
     try { unlinkSync(tmp); } catch { /* gone */ }
     if (e instanceof StrataError) throw e;
     throw new StrataError('IO', `writing ${out}: ${ioMessage(e)}`, { cause: e });
+  } finally {
+    off();
   }
 }
 
