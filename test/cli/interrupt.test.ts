@@ -67,18 +67,15 @@ function spooled(tmp: string): number {
   return n;
 }
 
-test('Ctrl-C while the gzip wrapper is inflated into the temp directory: the directory is removed, exit 130', async () => {
-  const r = await interrupted('sigint', 'SIGINT', (tmp) => spooled(tmp) > 0);
-  expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 130, stderr: 'strata: interrupted (SIGINT); its temporary files are removed\n' });
-  expect(contents(r.tmp)).toEqual([]);
-  expect(existsSync(r.out)).toBe(false);
-  expect(readdirSync(dir).filter((f) => f.includes('.strata-'))).toEqual([]);
-}, 60_000);
+/** the output's temp file next to it has bytes: the flattened tar is being written */
+const writing = (out: string): boolean => readdirSync(dir).some((f) => f.startsWith(`.${out.split('/').pop()}.strata-`) && (statSync(join(dir, f), { throwIfNoEntry: false })?.size ?? 0) > 0);
 
-test('SIGTERM while the flattened tar is written: neither it nor its temp file is left, exit 143', async () => {
-  const partial = (out: string) => readdirSync(dir).some((f) => f.startsWith(`.${out.split('/').pop()}.strata-`) && (statSync(join(dir, f), { throwIfNoEntry: false })?.size ?? 0) > 0);
-  const r = await interrupted('sigterm', 'SIGTERM', (_tmp, out) => partial(out));
-  expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 143, stderr: 'strata: interrupted (SIGTERM); its temporary files are removed\n' });
+test.each([
+  { when: 'Ctrl-C while the gzip wrapper is inflated into the temp directory', signal: 'SIGINT' as const, code: 130, ready: (tmp: string) => spooled(tmp) > 0 },
+  { when: 'SIGTERM while the flattened tar is written', signal: 'SIGTERM' as const, code: 143, ready: (_tmp: string, out: string) => writing(out) },
+])('$when: no temp directory, output or output temp file is left, exit $code', async ({ signal, code, ready }) => {
+  const r = await interrupted(signal.toLowerCase(), signal, ready);
+  expect({ code: r.code, stderr: r.stderr }).toEqual({ code, stderr: `strata: interrupted (${signal}); its temporary files are removed\n` });
   expect(contents(r.tmp)).toEqual([]);
   expect(existsSync(r.out)).toBe(false);
   expect(readdirSync(dir).filter((f) => f.includes('.strata-'))).toEqual([]);
