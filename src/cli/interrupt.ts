@@ -1,8 +1,10 @@
 // Ctrl-C (SIGINT), SIGTERM and SIGHUP: without a handler Node dies at once, and a run cut short
 // left its temp directory (spooled layers: GBs for a large image) and the output's temp file
 // behind. The CLI registers what it would remove itself, and a signal removes those, says so on
-// stderr and exits with 128 + the signal's number. A signal that comes during synchronous work
-// (writing the flattened tar) is handled when that work returns.
+// stderr and exits with 128 + the signal's number. A signal is handled at the event loop's next
+// poll (the flattened tar's write lets it poll every 64 MiB).
+import { unlinkSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 
 const cleanups = new Set<() => void>();
 const SIGNALS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
@@ -27,4 +29,13 @@ export function cleanUpOnSignals(): void {
       process.exit(128 + no);
     });
   }
+}
+
+/**
+ * The temp file an output is written to, next to `out` (renamed over it when whole), removed if
+ * the process is interrupted before `release()`. After the rename there is nothing to remove.
+ */
+export function outputTemp(out: string): { path: string; release: () => void } {
+  const path = join(dirname(out), `.${basename(out)}.strata-${process.pid}.tmp`);
+  return { path, release: onInterrupt(() => unlinkSync(path)) };
 }

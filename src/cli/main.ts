@@ -2,7 +2,7 @@
 // stderr, no stack), 2 usage, 128 + signal number when interrupted (cli/interrupt.ts).
 import { closeSync, existsSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename } from 'node:path';
 import { StrataError, toErrorInfo } from '../core/errors.ts';
 import { openArchive, type Archive, type ImageSelector, type ResolvedImage } from '../core/archive/open.ts';
 import { importImage, type ImportResult } from '../core/import.ts';
@@ -17,7 +17,7 @@ import { fileBlob } from './file-blob.ts';
 import { analysisJson, analysisText, runAnalysis, sbomText } from './analyze.ts';
 import type { SbomFormat, SbomScope } from '../core/analysis/types.ts';
 import { writeImageFile } from './write-image.ts';
-import { cleanUpOnSignals, onInterrupt } from './interrupt.ts';
+import { cleanUpOnSignals, onInterrupt, outputTemp } from './interrupt.ts';
 import { createdTime, normalizeTag, type ImageFormat } from '../core/export/image-write.ts';
 import { diff } from './diff.ts';
 import { isRegistryRef, openRegistryArchive, pulledLayerFile, refName, registryCredentials } from './registry.ts';
@@ -218,7 +218,6 @@ async function spoolPath(archive: Archive, env: NodeEnv): Promise<string> {
   return s.path;
 }
 
-/** Write tar records to fd through a 4 MiB buffer; content is copied from the layer files. */
 /** the output is written this many bytes between turns of the event loop (a Ctrl-C is handled there) */
 const YIELD_EVERY = 64 << 20;
 const immediate = () => new Promise<void>((r) => setImmediate(r));
@@ -229,6 +228,7 @@ const immediate = () => new Promise<void>((r) => setImmediate(r));
  */
 const letSignalsIn = async (): Promise<void> => { await immediate(); await immediate(); };
 
+/** Write tar records to fd through a 4 MiB buffer; content is copied from the layer files. */
 async function writeRecords(records: Iterable<TarRecord>, fd: number, files: { path: string; base: number }[]): Promise<void> {
   const out = new Uint8Array(4 << 20);
   let fill = 0;
@@ -278,7 +278,7 @@ async function analyze(a: Args, env: NodeEnv): Promise<void> {
 
 /** Writes a temp file next to `out` and renames it: a failed run leaves nothing behind. */
 function atomicWrite(out: string, text: string): void {
-  const tmp = join(dirname(out), `.${basename(out)}.strata-${process.pid}.tmp`);
+  const { path: tmp, release } = outputTemp(out);
   try {
     const fd = openSync(tmp, 'w');
     try { writeSync(fd, text); } finally { closeSync(fd); }
@@ -286,6 +286,8 @@ function atomicWrite(out: string, text: string): void {
   } catch (e) {
     try { unlinkSync(tmp); } catch { /* gone */ }
     throw new StrataError('IO', `writing ${out}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  } finally {
+    release();
   }
 }
 
@@ -295,21 +297,18 @@ async function flatten(a: Args, env: NodeEnv): Promise<void> {
   const res = await load(a.image, archive, img, env, a.verify, a.jobs);
   const layer = checkLayer(a.layer, res.meta.layers.length);
   const out = a.out!;
-  const tmp = join(dirname(out), `.${basename(out)}.strata-${process.pid}.tmp`);
+  const { path: tmp, release } = outputTemp(out);
   const fd = openSync(tmp, 'w');
-  let renamed = false;
-  const off = onInterrupt(() => { if (!renamed) unlinkSync(tmp); });
   try {
     await writeRecords(tarRecords(res.tree, { layer }), fd, res.files);
     closeSync(fd);
     renameSync(tmp, out);
-    renamed = true;
   } catch (e) {
     try { closeSync(fd); } catch { /* closed */ }
     try { unlinkSync(tmp); } catch { /* gone */ }
     throw e;
   } finally {
-    off();
+    release();
   }
 }
 

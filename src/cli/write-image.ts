@@ -5,9 +5,8 @@
 // run leaves nothing behind.
 import { closeSync, ftruncateSync, openSync, renameSync, unlinkSync, writeSync, readSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { basename, dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { onInterrupt } from './interrupt.ts';
+import { outputTemp } from './interrupt.ts';
 import { createHash } from 'node:crypto';
 import { StrataError } from '../core/errors.ts';
 import type { ResolvedImage } from '../core/archive/open.ts';
@@ -32,15 +31,14 @@ const sha256 = (b: Uint8Array) => 'sha256:' + createHash('sha256').update(b).dig
 
 export async function writeImageFile(res: LoadedImage, img: ResolvedImage, o: ImageWriteOptions, out: string): Promise<WrittenImage> {
   checkImageWrite(res.meta, o);
-  const tmp = join(dirname(out), `.${basename(out)}.strata-${process.pid}.tmp`);
+  const { path: tmp, release } = outputTemp(out); // the exit closes the file if interrupted
   let file: OutFile;
   try {
     file = new OutFile(openSync(tmp, 'w'));
   } catch (e) {
+    release();
     throw new StrataError('IO', `writing ${out}: ${ioMessage(e)}`, { cause: e });
   }
-  let renamed = false;
-  const off = onInterrupt(() => { if (!renamed) unlinkSync(tmp); }); // the exit closes the file
   try {
     const kept = await keptBlobs(res, img, o.keep);
     const written = await writeImageArchive(res.meta, o, kept, {
@@ -50,7 +48,6 @@ export async function writeImageFile(res: LoadedImage, img: ResolvedImage, o: Im
     }, sha256);
     file.close();
     renameSync(tmp, out);
-    renamed = true;
     return written;
   } catch (e) {
     file.close();
@@ -58,7 +55,7 @@ export async function writeImageFile(res: LoadedImage, img: ResolvedImage, o: Im
     if (e instanceof StrataError) throw e;
     throw new StrataError('IO', `writing ${out}: ${ioMessage(e)}`, { cause: e });
   } finally {
-    off();
+    release();
   }
 }
 
