@@ -6,6 +6,7 @@ import type { Engine, ImportProgress } from '../../src/app/engine-api.ts';
 import { FileTree } from '../../src/core/tree/file-tree.ts';
 import { downloadTar, streamDownload } from '../../src/app/lib/download.ts';
 import { PortSink } from '../../src/worker/coordinator/download-port.ts';
+import { SPAN, SPANS_AHEAD } from '../../src/worker/coordinator/export-stream.ts';
 import { layerContentBlob } from '../../src/storage/index.ts';
 import type { LayerVerify } from '../../src/core/model.ts';
 import type { RawJob, RawResult } from './raw-protocol.ts';
@@ -279,23 +280,27 @@ async function streamOnly(bytes: number): Promise<{ ms: number }> {
 }
 
 /**
- * Every layer's stored content read as a streamed export reads it (StoredReader: 8 MiB slices,
- * 3 ahead of the one in hand) and dropped: the read side of an export from stored content alone.
+ * Every layer's stored content read as a streamed export reads it (StoredReader's SPAN slices,
+ * SPANS_AHEAD ahead of the one in hand) and dropped: the read side of an export from stored content alone.
  */
 async function readStored(id: string, layers: number): Promise<{ ms: number; bytes: number }> {
-  const SPAN = 8 << 20, AHEAD = 3;
   const t0 = performance.now();
   let bytes = 0;
   for (let l = 0; l < layers; l++) {
     let blob: Blob;
-    try { blob = await layerContentBlob(id, l); } catch { continue; } // a layer without content
+    try {
+      blob = await layerContentBlob(id, l);
+    } catch (e) {
+      if ((e as { code?: string }).code === 'NOT_FOUND') continue; // a layer without content
+      throw e;
+    }
     const reads: Promise<ArrayBuffer>[] = [];
     const at = (i: number) => blob.slice(i * SPAN, Math.min(blob.size, (i + 1) * SPAN)).arrayBuffer();
     const n = Math.ceil(blob.size / SPAN);
-    for (let i = 0; i < Math.min(n, AHEAD + 1); i++) reads.push(at(i));
+    for (let i = 0; i < Math.min(n, SPANS_AHEAD + 1); i++) reads.push(at(i));
     for (let i = 0; i < n; i++) {
       bytes += (await reads[i]).byteLength;
-      if (i + AHEAD + 1 < n) reads.push(at(i + AHEAD + 1));
+      if (i + SPANS_AHEAD + 1 < n) reads.push(at(i + SPANS_AHEAD + 1));
     }
   }
   return { ms: performance.now() - t0, bytes };

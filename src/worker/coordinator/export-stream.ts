@@ -133,11 +133,11 @@ class LayerCursor {
 }
 
 /** stored content is read in spans of up to this many bytes (neighbouring files of a layer together) */
-const SPAN = 8 << 20;
+export const SPAN = 8 << 20;
 /** files this far apart in a layer still share a span (the gap is read and dropped) */
 const SPAN_GAP = 64 << 10;
 /** spans read ahead of the one the tar is at */
-const SPANS_AHEAD = 3;
+export const SPANS_AHEAD = 3;
 
 interface Span { layer: number; start: number; end: number; bytes: Promise<Uint8Array> | null }
 
